@@ -1,0 +1,517 @@
+// Package compact merges the lake's small objects into few large ones and
+// enforces retention. It runs as a scheduled function; any number may run at
+// once and any may crash at any step.
+//
+// The commit protocol (see lake.Visible): a merged object records its inputs
+// in its footer and is written create-only; writing it is the commit, after
+// which readers skip the inputs. Inputs are deleted only after a grace
+// period, so a reader that listed the partition before the commit can still
+// fetch them. A crash before the write leaves the inputs; a crash after
+// leaves hidden inputs that the next run deletes. A lease per cluster keeps
+// two compactors from doing the same work; should leases fail, the
+// smaller-ULID rule still gives readers every row exactly once.
+package compact
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/atlhyper/atlhyper/query/lake"
+	"github.com/atlhyper/atlhyper/query/store"
+)
+
+// Config configures a Compactor.
+type Config struct {
+	Bucket  store.Bucket
+	WorkDir string // scratch space for merges (default $TMPDIR)
+	// Settle: an hour is compacted once it ended this long ago (default
+	// 10 min), leaving late flushes time to land.
+	Settle time.Duration
+	// DailyAfter: days that ended this long ago are merged into one object
+	// (default 48 h).
+	DailyAfter time.Duration
+	// Grace: inputs are deleted this long after the object replacing them
+	// was written (default 5 min; must exceed the longest query plus the
+	// query engine's listing cache; a reader whose listing names a deleted
+	// input lists again).
+	Grace time.Duration
+	// LargeObject: objects at least this big are left as they are
+	// (default 8 MiB).
+	LargeObject int64
+	// Lookback: days examined on every run, today included (default 4:
+	// enough for the day that just turned 48 h old to be merged whole;
+	// older days are final).
+	Lookback int
+	// Retention overrides a table's default retention, in days (1–365).
+	Retention map[string]int
+	// MemoryLimit bounds DuckDB during merges (default "1GB").
+	MemoryLimit string
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// Compactor compacts and retains.
+type Compactor struct {
+	cfg   Config
+	db    *sql.DB
+	owner string
+}
+
+// Report summarises one run.
+type Report struct {
+	Partitions     int
+	ObjectsMerged  int      // inputs merged
+	ObjectsWritten int      // merged objects written
+	ObjectsDeleted int      // inputs and losers deleted after grace
+	ObjectsExpired int      // deleted by retention
+	BytesIn        int64    // size of merged inputs
+	BytesOut       int64    // size of merged outputs
+	Corrupt        []string // objects that could not be read (left in place)
+	Errors         []string
+}
+
+func (r *Report) add(o Report) {
+	r.Partitions += o.Partitions
+	r.ObjectsMerged += o.ObjectsMerged
+	r.ObjectsWritten += o.ObjectsWritten
+	r.ObjectsDeleted += o.ObjectsDeleted
+	r.ObjectsExpired += o.ObjectsExpired
+	r.BytesIn += o.BytesIn
+	r.BytesOut += o.BytesOut
+	r.Corrupt = append(r.Corrupt, o.Corrupt...)
+	r.Errors = append(r.Errors, o.Errors...)
+}
+
+// New returns a compactor.
+func New(cfg Config) (*Compactor, error) {
+	if cfg.Bucket == nil {
+		return nil, errors.New("compact: no bucket")
+	}
+	if cfg.WorkDir == "" {
+		cfg.WorkDir = os.TempDir()
+	}
+	if cfg.Settle <= 0 {
+		cfg.Settle = 10 * time.Minute
+	}
+	if cfg.DailyAfter <= 0 {
+		cfg.DailyAfter = 48 * time.Hour
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = 5 * time.Minute
+	}
+	if cfg.LargeObject <= 0 {
+		cfg.LargeObject = 8 << 20
+	}
+	if cfg.Lookback <= 0 {
+		cfg.Lookback = 4
+	}
+	if cfg.MemoryLimit == "" {
+		cfg.MemoryLimit = "1GB"
+	}
+	for table, days := range cfg.Retention {
+		if _, ok := lake.Lookup(table); !ok {
+			return nil, fmt.Errorf("compact: retention for unknown table %q", table)
+		}
+		if days < 1 || days > 365 {
+			return nil, fmt.Errorf("compact: retention of %s: %d days, want 1–365", table, days)
+		}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	work, err := os.MkdirTemp(cfg.WorkDir, "atlhyper-compact-")
+	if err != nil {
+		return nil, fmt.Errorf("compact: %w", err)
+	}
+	cfg.WorkDir = work
+	conn, err := duckdb.NewConnector("?autoinstall_known_extensions=false&autoload_known_extensions=false", nil)
+	if err != nil {
+		return nil, fmt.Errorf("compact: duckdb: %w", err)
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(1)
+	for _, s := range []string{
+		fmt.Sprintf("SET memory_limit = '%s'", strings.ReplaceAll(cfg.MemoryLimit, "'", "")),
+		fmt.Sprintf("SET temp_directory = '%s'", filepath.Join(work, "duckdb")),
+		"SET preserve_insertion_order = true",
+	} {
+		if _, err := db.Exec(s); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("compact: %s: %w", s, err)
+		}
+	}
+	var id [6]byte
+	rand.Read(id[:])
+	host, _ := os.Hostname()
+	return &Compactor{cfg: cfg, db: db, owner: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(id[:]))}, nil
+}
+
+// Close releases DuckDB and the work directory.
+func (c *Compactor) Close() error {
+	err := c.db.Close()
+	os.RemoveAll(c.cfg.WorkDir)
+	return err
+}
+
+// Run compacts recent partitions of every table and applies retention, for
+// each cluster (all registered clusters when none are given).
+func (c *Compactor) Run(ctx context.Context, clusters ...string) (Report, error) {
+	var rep Report
+	if len(clusters) == 0 {
+		var err error
+		if clusters, err = lake.Clusters(ctx, c.cfg.Bucket); err != nil {
+			return rep, fmt.Errorf("compact: clusters: %w", err)
+		}
+		clusters = append(clusters, lake.GlobalCluster)
+	}
+	for _, cluster := range clusters {
+		r, err := c.RunCluster(ctx, cluster)
+		rep.add(r)
+		if err != nil {
+			if ctx.Err() != nil {
+				return rep, err
+			}
+			rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", cluster, err))
+		}
+	}
+	return rep, nil
+}
+
+// RunCluster compacts and retains one cluster's partitions under its lease.
+func (c *Compactor) RunCluster(ctx context.Context, cluster string) (Report, error) {
+	var rep Report
+	lease, err := acquire(ctx, c.cfg.Bucket, "compact-"+cluster, c.owner, 10*time.Minute, c.cfg.Now)
+	if err != nil {
+		return rep, err
+	}
+	defer lease.release(context.WithoutCancel(ctx))
+	today := lake.Day(c.cfg.Now())
+	for _, t := range lake.All() {
+		// Retention first: no point merging what is about to expire.
+		n, err := c.retain(ctx, t, cluster)
+		rep.ObjectsExpired += n
+		if err != nil {
+			rep.Errors = append(rep.Errors, fmt.Sprintf("retention %s %s: %v", t.Name(), cluster, err))
+		}
+		for back := c.cfg.Lookback - 1; back >= 0; back-- {
+			if err := lease.renew(ctx); err != nil {
+				return rep, err
+			}
+			day := today.AddDate(0, 0, -back)
+			if day.Before(c.cutoff(t)) {
+				continue
+			}
+			r, err := c.CompactPartition(ctx, t, cluster, day)
+			rep.add(r)
+			if err != nil {
+				if ctx.Err() != nil {
+					return rep, err
+				}
+				rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s: %v", t.Name(), cluster, err))
+			}
+		}
+	}
+	return rep, nil
+}
+
+// CompactPartition merges one partition's small visible objects (per hour,
+// or per day once the day is old enough) and deletes what merged objects
+// replaced once the grace period has passed.
+func (c *Compactor) CompactPartition(ctx context.Context, t lake.AnyTable, cluster string, day time.Time) (Report, error) {
+	rep := Report{Partitions: 1}
+	objs, err := lake.ListPartition(ctx, c.cfg.Bucket, t.Name(), cluster, day)
+	if err != nil || len(objs) == 0 {
+		return rep, err
+	}
+	inputs := map[string][]string{}
+	visible, err := lake.Visible(objs, func(o lake.Stored) ([]string, error) {
+		meta, err := c.readMeta(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		inputs[o.Info.Key] = meta.Inputs
+		return meta.Inputs, nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	now := c.cfg.Now()
+	rep.ObjectsDeleted, err = c.collect(ctx, objs, visible, inputs, now)
+	if err != nil {
+		return rep, err
+	}
+
+	// Group what is worth merging.
+	var groups [][]lake.Stored
+	var spans []string
+	if !day.AddDate(0, 0, 1).Add(c.cfg.DailyAfter).After(now) {
+		groups, spans = append(groups, small(visible, c.cfg.LargeObject)), append(spans, lake.DaySpan)
+	} else {
+		byHour := map[string][]lake.Stored{}
+		for _, o := range small(visible, c.cfg.LargeObject) {
+			if h := o.Hour(); h >= 0 && !day.Add(time.Duration(h+1)*time.Hour).Add(c.cfg.Settle).After(now) {
+				byHour[o.Span] = append(byHour[o.Span], o)
+			}
+		}
+		for h := 0; h < 24; h++ {
+			span := lake.HourSpan(h)
+			groups, spans = append(groups, byHour[span]), append(spans, span)
+		}
+	}
+	for i, g := range groups {
+		if len(g) < 2 {
+			continue
+		}
+		r, err := c.merge(ctx, t, cluster, day, spans[i], g)
+		rep.add(r)
+		if err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+func small(objs []lake.Stored, large int64) []lake.Stored {
+	var out []lake.Stored
+	for _, o := range objs {
+		if o.Info.Size < large {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// collect deletes objects hidden by a merged object written more than
+// Grace ago, and merged objects that lost a race, once as old.
+func (c *Compactor) collect(ctx context.Context, all, visible []lake.Stored, inputs map[string][]string, now time.Time) (int, error) {
+	isVisible := map[string]bool{}
+	for _, o := range visible {
+		isVisible[o.Name()] = true
+	}
+	byName := map[string]lake.Stored{}
+	for _, o := range all {
+		byName[o.Name()] = o
+	}
+	// When was each hidden object hidden? By the oldest visible-or-committed
+	// merged object naming it; a loser (hidden compacted object that some
+	// committed object does not name) is aged by its own ULID.
+	hiddenAt := map[string]time.Time{}
+	for _, o := range all {
+		in, ok := inputs[o.Info.Key]
+		if !ok || !o.Compacted() {
+			continue
+		}
+		at := ulidTime(o)
+		for _, name := range in {
+			if prev, ok := hiddenAt[name]; !ok || at.Before(prev) {
+				hiddenAt[name] = at
+			}
+		}
+	}
+	deleted := 0
+	for name, o := range byName {
+		if isVisible[name] {
+			continue
+		}
+		at, ok := hiddenAt[name]
+		if !ok {
+			at = ulidTime(o) // a losing merged object
+		}
+		if now.Sub(at) < c.cfg.Grace {
+			continue
+		}
+		if err := c.cfg.Bucket.Delete(ctx, o.Info.Key); err != nil {
+			return deleted, fmt.Errorf("delete %s: %w", o.Info.Key, err)
+		}
+		deleted++
+	}
+	return deleted, nil
+}
+
+func ulidTime(o lake.Stored) time.Time { return time.UnixMilli(int64(o.ID.Time())) }
+
+// readMeta reads an object's footer with ranged gets.
+func (c *Compactor) readMeta(ctx context.Context, o lake.Stored) (lake.ObjectMeta, error) {
+	ra := store.ReaderAt(ctx, c.cfg.Bucket, o.Info.Key, o.Info.Size)
+	meta, err := lake.ReadMeta(io.NewSectionReader(ra, 0, o.Info.Size))
+	if err != nil {
+		return meta, fmt.Errorf("object %s: %w", o.Info.Key, err)
+	}
+	return meta, nil
+}
+
+// merge writes one object holding the rows of group, sorted by the
+// table's key, recording the group as its inputs.
+func (c *Compactor) merge(ctx context.Context, t lake.AnyTable, cluster string, day time.Time, span string, group []lake.Stored) (Report, error) {
+	var rep Report
+	dir, err := os.MkdirTemp(c.cfg.WorkDir, "merge-")
+	if err != nil {
+		return rep, err
+	}
+	defer os.RemoveAll(dir)
+	schema, err := t.Empty()
+	if err != nil {
+		return rep, err
+	}
+	files := []string{filepath.Join(dir, "schema.parquet")}
+	if err := os.WriteFile(files[0], schema, 0o644); err != nil {
+		return rep, err
+	}
+	var names []string
+	for i, o := range group {
+		data, _, err := c.cfg.Bucket.Get(ctx, o.Info.Key, "")
+		if err != nil {
+			if store.IsNotFound(err) {
+				continue // deleted meanwhile (retention, another compactor)
+			}
+			return rep, err
+		}
+		p := filepath.Join(dir, fmt.Sprintf("in-%05d.parquet", i))
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return rep, err
+		}
+		if f, err := os.Open(p); err == nil {
+			_, merr := lake.ReadMeta(f)
+			f.Close()
+			if merr != nil {
+				// Never merge (or lose) a corrupt object: leave it for a
+				// human, report it; readers will name it too.
+				rep.Corrupt = append(rep.Corrupt, o.Info.Key)
+				c.cfg.Logger.Error("compaction: corrupt object left in place", "key", o.Info.Key, "error", merr)
+				continue
+			}
+		}
+		files = append(files, p)
+		names = append(names, o.Name())
+		rep.BytesIn += o.Info.Size
+	}
+	if len(names) < 2 {
+		return rep, nil
+	}
+	out := filepath.Join(dir, "out.parquet")
+	meta, err := c.copySorted(ctx, t, files, out, names)
+	if err != nil {
+		return rep, fmt.Errorf("merge %s %s %s: %w", t.Name(), cluster, span, err)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		return rep, err
+	}
+	key := lake.ObjectKey{Table: t.Name(), Cluster: cluster, Date: day, Span: span, Writer: lake.CompactWriter, ID: lake.NewULID(c.cfg.Now())}.Key()
+	if _, err := c.cfg.Bucket.Put(ctx, key, data, store.IfAbsent); err != nil {
+		return rep, fmt.Errorf("put %s: %w", key, err)
+	}
+	c.cfg.Logger.Info("compacted", "table", t.Name(), "cluster", cluster, "span", span, "inputs", len(names), "rows", meta.Rows, "bytes_in", rep.BytesIn, "bytes_out", len(data), "key", key)
+	rep.ObjectsMerged += len(names)
+	rep.ObjectsWritten++
+	rep.BytesOut += int64(len(data))
+	return rep, nil
+}
+
+// copySorted has DuckDB read the inputs (unioned with the current schema,
+// so older files gain new columns as NULL), sort by the table key and write
+// one Parquet file with the lake's footer metadata. DuckDB sorts out of
+// core, so a day of a large cluster fits in bounded memory.
+func (c *Compactor) copySorted(ctx context.Context, t lake.AnyTable, files []string, out string, inputs []string) (lake.ObjectMeta, error) {
+	list := make([]string, len(files))
+	for i, f := range files {
+		list[i] = sqlString(f)
+	}
+	src := fmt.Sprintf("read_parquet([%s], union_by_name = true, hive_partitioning = false)", strings.Join(list, ","))
+	meta := lake.ObjectMeta{Table: t.Name(), SchemaVersion: t.Version(), Inputs: inputs}
+	var minTS, maxTS sql.NullTime
+	if err := c.db.QueryRowContext(ctx, "SELECT count(*), min(ts), max(ts) FROM "+src).Scan(&meta.Rows, &minTS, &maxTS); err != nil {
+		return meta, err
+	}
+	meta.MinTime, meta.MaxTime = minTS.Time.UTC(), maxTS.Time.UTC()
+	cols := make([]string, 0, t.Schema().NumFields())
+	for _, f := range t.Schema().Fields() {
+		cols = append(cols, `"`+f.Name+`"`)
+	}
+	kv, err := kvMetadata(meta)
+	if err != nil {
+		return meta, err
+	}
+	q := fmt.Sprintf(`COPY (SELECT %s FROM %s ORDER BY %s) TO %s (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION v2, ROW_GROUP_SIZE 1048576, KV_METADATA %s)`,
+		strings.Join(cols, ", "), src, strings.Join(t.SortKey(), ", "), sqlString(out), kv)
+	_, err = c.db.ExecContext(ctx, q)
+	return meta, err
+}
+
+// kvMetadata renders the footer metadata as a DuckDB struct literal.
+func kvMetadata(m lake.ObjectMeta) (string, error) {
+	in, err := json.Marshal(m.Inputs)
+	if err != nil {
+		return "", err
+	}
+	pairs := []struct{ k, v string }{
+		{"atlhyper.table", m.Table}, {"atlhyper.schema_version", fmt.Sprint(m.SchemaVersion)},
+		{"atlhyper.rows", fmt.Sprint(m.Rows)},
+		{"atlhyper.min_ts", m.MinTime.Format(time.RFC3339Nano)}, {"atlhyper.max_ts", m.MaxTime.Format(time.RFC3339Nano)},
+		{"atlhyper.inputs", string(in)},
+	}
+	parts := make([]string, len(pairs))
+	for i, p := range pairs {
+		parts[i] = fmt.Sprintf(`"%s": %s`, p.k, sqlString(p.v))
+	}
+	return "{" + strings.Join(parts, ", ") + "}", nil
+}
+
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// cutoff is the first day a table keeps.
+func (c *Compactor) cutoff(t lake.AnyTable) time.Time {
+	days := t.DefaultRetentionDays()
+	if d, ok := c.cfg.Retention[t.Name()]; ok {
+		days = d
+	}
+	return lake.Day(c.cfg.Now()).AddDate(0, 0, -days)
+}
+
+// retain deletes a table's objects in days older than its retention. Keys
+// sort by date, so the oldest come first and one short listing usually
+// finds them all.
+func (c *Compactor) retain(ctx context.Context, t lake.AnyTable, cluster string) (int, error) {
+	cutoff := c.cutoff(t)
+	prefix := fmt.Sprintf("%s/cluster=%s/", t.Name(), cluster)
+	deleted, after := 0, ""
+	for {
+		page, more, err := c.cfg.Bucket.List(ctx, prefix, after, 1000)
+		if err != nil {
+			return deleted, err
+		}
+		for _, info := range page {
+			k, err := lake.ParseKey(info.Key)
+			if err != nil {
+				continue
+			}
+			if !k.Date.Before(cutoff) {
+				return deleted, nil
+			}
+			if err := c.cfg.Bucket.Delete(ctx, info.Key); err != nil {
+				return deleted, err
+			}
+			deleted++
+		}
+		if !more || len(page) == 0 {
+			return deleted, nil
+		}
+		after = page[len(page)-1].Key
+	}
+}

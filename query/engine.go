@@ -1,0 +1,487 @@
+// Package query is AtlHyper's stateless query path: DuckDB over the lake.
+//
+// Given the tables, clusters and time range a query needs, the engine
+// computes the partitions from keys (no LIST of the whole bucket), lists
+// only those, applies the compaction commit rule (lake.Visible), fetches the
+// visible objects through a local read-through cache and runs the SQL
+// against one view per table. It holds caches only; any number of engines
+// can run side by side, and killing one loses nothing.
+//
+// The DuckDB instance is sandboxed: it can read nothing outside the cache
+// directory, install or load no extension, and its configuration is locked.
+package query
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/atlhyper/atlhyper/query/cache"
+	"github.com/atlhyper/atlhyper/query/lake"
+	"github.com/atlhyper/atlhyper/query/store"
+)
+
+// Config configures an Engine.
+type Config struct {
+	Bucket     store.Bucket
+	CacheDir   string // default: $TMPDIR/atlhyper-cache (/tmp on Lambda)
+	CacheBytes int64  // default 1 GiB
+	// MemoryLimit bounds DuckDB's memory (DuckDB syntax, default "1GB");
+	// Threads its worker threads (default: number of CPUs).
+	MemoryLimit string
+	Threads     int
+	// Timeout applies to queries whose context has no deadline (default 30 s).
+	Timeout time.Duration
+	// RecentListTTL is how long a listing of a partition of the last two
+	// days is reused (default 15 s); older partitions change only by
+	// compaction and retention and are reused for OldListTTL (default 2 min).
+	RecentListTTL, OldListTTL time.Duration
+	// FetchConcurrency bounds parallel object fetches (default 16).
+	FetchConcurrency int
+	Logger           *slog.Logger
+	Now              func() time.Time
+}
+
+// Engine runs queries over the lake.
+type Engine struct {
+	cfg     Config
+	cache   *cache.Cache
+	db      *sql.DB
+	schemas map[string]string // table -> zero-row file with the current schema
+
+	mu     sync.Mutex
+	lists  map[string]listing  // partition prefix -> listing
+	inputs map[string][]string // compacted object key -> input names
+}
+
+type listing struct {
+	objs []lake.Stored
+	at   time.Time
+}
+
+// Scope selects the rows of one table a query may read: the given clusters
+// (at least one) and times in [From, To).
+type Scope struct {
+	Table    string
+	Clusters []string
+	From, To time.Time
+}
+
+// Request is one query: views for the scopes, then the SQL.
+type Request struct {
+	Scopes []Scope
+	SQL    string
+	Args   []any
+}
+
+// ErrBadRequest marks a request the engine refuses before running it.
+var ErrBadRequest = errors.New("bad query request")
+
+// Open starts an engine.
+func Open(ctx context.Context, cfg Config) (*Engine, error) {
+	if cfg.Bucket == nil {
+		return nil, errors.New("query: no bucket")
+	}
+	if cfg.CacheDir == "" {
+		cfg.CacheDir = filepath.Join(os.TempDir(), "atlhyper-cache")
+	}
+	if cfg.MemoryLimit == "" {
+		cfg.MemoryLimit = "1GB"
+	}
+	if cfg.Threads <= 0 {
+		cfg.Threads = runtime.NumCPU()
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.RecentListTTL <= 0 {
+		cfg.RecentListTTL = 15 * time.Second
+	}
+	if cfg.OldListTTL <= 0 {
+		cfg.OldListTTL = 2 * time.Minute
+	}
+	if cfg.FetchConcurrency <= 0 {
+		cfg.FetchConcurrency = 16
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	dir, err := filepath.Abs(cfg.CacheDir)
+	if err != nil {
+		return nil, err
+	}
+	c, err := cache.New(cfg.Bucket, cache.Options{Dir: dir, MaxBytes: cfg.CacheBytes, Validate: validateObject})
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, cache: c, schemas: map[string]string{}, lists: map[string]listing{}, inputs: map[string][]string{}}
+	if err := e.writeSchemas(); err != nil {
+		return nil, err
+	}
+	if e.db, err = openDuckDB(ctx, dir, cfg); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// validateObject rejects a fetched file that is not a readable lake object.
+func validateObject(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = lake.ReadMeta(f)
+	return err
+}
+
+// writeSchemas writes one zero-row object per table: unioned into every
+// view, it guarantees every current column exists with its current type.
+func (e *Engine) writeSchemas() error {
+	for _, t := range lake.All() {
+		path := filepath.Join(e.cache.Dir(), "schema", t.Name(), fmt.Sprintf("v%d", t.Version()), "cluster=_schema", "date=1970-01-01", "empty.parquet")
+		if _, err := os.Stat(path); err != nil {
+			data, err := t.Empty()
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return err
+			}
+			tmp := path + fmt.Sprintf(".%d.tmp", os.Getpid())
+			if err := os.WriteFile(tmp, data, 0o644); err != nil {
+				return err
+			}
+			if err := os.Rename(tmp, path); err != nil {
+				return err
+			}
+		}
+		e.schemas[t.Name()] = path
+	}
+	return nil
+}
+
+func openDuckDB(ctx context.Context, dir string, cfg Config) (*sql.DB, error) {
+	tmp := filepath.Join(dir, "duckdb-tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return nil, err
+	}
+	// Extension auto-loading must be off before anything runs: nothing can
+	// be downloaded here, and a failed attempt costs a second.
+	conn, err := duckdb.NewConnector("?autoinstall_known_extensions=false&autoload_known_extensions=false", nil)
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: %w", err)
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(max(4, cfg.Threads*2))
+	db.SetMaxIdleConns(max(4, cfg.Threads*2))
+	settings := []string{
+		fmt.Sprintf("SET memory_limit = %s", quote(cfg.MemoryLimit)),
+		fmt.Sprintf("SET threads = %d", cfg.Threads),
+		fmt.Sprintf("SET temp_directory = %s", quote(tmp)),
+		"SET max_temp_directory_size = '4GB'",
+		"SET TimeZone = 'UTC'",
+		"SET allow_community_extensions = false",
+		"SET allow_persistent_secrets = false",
+		// The sandbox: only the cache directory is readable, nothing is
+		// writable, and the configuration cannot be changed afterwards.
+		fmt.Sprintf("SET allowed_directories = [%s]", quote(dir+string(filepath.Separator))),
+		"SET enable_external_access = false",
+		"SET lock_configuration = true",
+	}
+	for _, s := range settings {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("duckdb %q: %w", s, err)
+		}
+	}
+	return db, nil
+}
+
+// Close releases DuckDB.
+func (e *Engine) Close() error { return e.db.Close() }
+
+// CacheStats reports the local cache's counters.
+func (e *Engine) CacheStats() cache.Stats { return e.cache.Stats() }
+
+// Query runs req and calls fn with the result rows while the views exist.
+// Errors are classified: store.ErrUnavailable (retry later), lake.ErrCorrupt
+// (names the object), ErrBadRequest, context errors (timeout).
+func (e *Engine) Query(ctx context.Context, req Request, fn func(*sql.Rows) error) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.cfg.Timeout)
+		defer cancel()
+	}
+	for attempt := 0; ; attempt++ {
+		err := e.query(ctx, req, fn, attempt > 0)
+		// An object deleted since we listed it (compaction, retention,
+		// another process's cache eviction): list afresh once.
+		if err != nil && attempt == 0 && (store.IsNotFound(err) || isMissingFile(err)) && ctx.Err() == nil {
+			e.cfg.Logger.Debug("query: object vanished, listing again", "error", err)
+			continue
+		}
+		return err
+	}
+}
+
+func isMissingFile(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "No files found") || strings.Contains(msg, "No such file")
+}
+
+func (e *Engine) query(ctx context.Context, req Request, fn func(*sql.Rows) error, fresh bool) error {
+	views, release, err := e.prepare(ctx, req.Scopes, fresh)
+	if err != nil {
+		return err
+	}
+	defer release()
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("duckdb conn: %w", err)
+	}
+	defer conn.Close()
+	created := make([]string, 0, len(views))
+	defer func() {
+		// Views are per connection and connections are pooled: drop them
+		// so no later query sees this one's scope.
+		for _, name := range created {
+			conn.ExecContext(context.Background(), "DROP VIEW IF EXISTS "+name)
+		}
+	}()
+	for _, v := range views {
+		if _, err := conn.ExecContext(ctx, v.sql); err != nil {
+			return fmt.Errorf("create view %s: %w", v.name, err)
+		}
+		created = append(created, v.name)
+	}
+	rows, err := conn.QueryContext(ctx, req.SQL, req.Args...)
+	if err != nil {
+		return e.classify(ctx, err)
+	}
+	defer rows.Close()
+	if err := fn(rows); err != nil {
+		return e.classify(ctx, err)
+	}
+	return e.classify(ctx, rows.Err())
+}
+
+func (e *Engine) classify(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+		return fmt.Errorf("%w: %w", ctxErr, err)
+	}
+	return err
+}
+
+type view struct{ name, sql string }
+
+// prepare resolves and fetches every scope and returns view definitions
+// and a function that unpins the fetched files.
+func (e *Engine) prepare(ctx context.Context, scopes []Scope, fresh bool) ([]view, func(), error) {
+	var releases []func()
+	release := func() {
+		for _, r := range releases {
+			r()
+		}
+	}
+	seen := map[string]bool{}
+	var views []view
+	for _, s := range scopes {
+		t, ok := lake.Lookup(s.Table)
+		if !ok {
+			release()
+			return nil, nil, fmt.Errorf("%w: unknown table %q", ErrBadRequest, s.Table)
+		}
+		if seen[s.Table] {
+			release()
+			return nil, nil, fmt.Errorf("%w: table %q scoped twice", ErrBadRequest, s.Table)
+		}
+		seen[s.Table] = true
+		if !s.From.Before(s.To) {
+			release()
+			return nil, nil, fmt.Errorf("%w: %s: empty time range %s..%s", ErrBadRequest, s.Table, s.From, s.To)
+		}
+		paths, rel, err := e.fetchScope(ctx, s, fresh)
+		releases = append(releases, rel...)
+		if err != nil {
+			release()
+			return nil, nil, err
+		}
+		views = append(views, view{name: t.Name(), sql: viewSQL(t.Name(), append([]string{e.schemas[t.Name()]}, paths...), s.From, s.To)})
+	}
+	return views, release, nil
+}
+
+// viewSQL is the view of one table: its files, with Hive columns typed
+// explicitly (a cluster id like "123" must stay VARCHAR), restricted to the
+// scope's time range.
+func viewSQL(name string, paths []string, from, to time.Time) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE OR REPLACE TEMP VIEW %s AS SELECT * FROM read_parquet([", name)
+	for i, p := range paths {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(quote(p))
+	}
+	fmt.Fprintf(&b, "], hive_partitioning = true, hive_types = {'cluster': VARCHAR, 'date': DATE}, union_by_name = true) WHERE ts >= %s AND ts < %s",
+		tsLiteral(from), tsLiteral(to))
+	return b.String()
+}
+
+func tsLiteral(t time.Time) string {
+	return "TIMESTAMP '" + t.UTC().Format("2006-01-02 15:04:05.999999") + "'"
+}
+
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// Files resolves a scope to the visible objects it covers (no download).
+func (e *Engine) Files(ctx context.Context, s Scope) ([]lake.Stored, error) {
+	var out []lake.Stored
+	for _, cluster := range s.Clusters {
+		for _, day := range lake.Days(s.From, s.To) {
+			objs, err := e.visible(ctx, s.Table, cluster, day, s.From, s.To, false)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, objs...)
+		}
+	}
+	return out, nil
+}
+
+func (e *Engine) fetchScope(ctx context.Context, s Scope, fresh bool) ([]string, []func(), error) {
+	if len(s.Clusters) == 0 {
+		return nil, nil, fmt.Errorf("%w: %s: no cluster", ErrBadRequest, s.Table)
+	}
+	var objs []lake.Stored
+	for _, cluster := range s.Clusters {
+		if err := lake.ValidCluster(cluster); err != nil {
+			return nil, nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+		}
+		for _, day := range lake.Days(s.From, s.To) {
+			v, err := e.visible(ctx, s.Table, cluster, day, s.From, s.To, fresh)
+			if err != nil {
+				return nil, nil, err
+			}
+			objs = append(objs, v...)
+		}
+	}
+	paths := make([]string, len(objs))
+	releases := make([]func(), len(objs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.cfg.FetchConcurrency)
+	for i, o := range objs {
+		g.Go(func() error {
+			p, rel, err := e.cache.Fetch(gctx, o.Info)
+			if err != nil {
+				return err
+			}
+			paths[i], releases[i] = p, rel
+			return nil
+		})
+	}
+	err := g.Wait()
+	var rels []func()
+	for _, r := range releases {
+		if r != nil {
+			rels = append(rels, r)
+		}
+	}
+	if err != nil {
+		return nil, rels, err
+	}
+	return paths, rels, nil
+}
+
+// visible lists one partition (through the listing cache) and returns the
+// objects a reader must read for [from, to).
+func (e *Engine) visible(ctx context.Context, table, cluster string, day, from, to time.Time, fresh bool) ([]lake.Stored, error) {
+	objs, err := e.list(ctx, table, cluster, day, fresh)
+	if err != nil {
+		return nil, err
+	}
+	// A compacted object's inputs lie within its own span, so only objects
+	// overlapping the range can hide each other.
+	return lake.Visible(lake.Overlapping(objs, from, to), func(o lake.Stored) ([]string, error) {
+		return e.inputsOf(ctx, o)
+	})
+}
+
+func (e *Engine) list(ctx context.Context, table, cluster string, day time.Time, fresh bool) ([]lake.Stored, error) {
+	prefix := lake.PartitionPrefix(table, cluster, day)
+	ttl := e.cfg.OldListTTL
+	if e.cfg.Now().Sub(day) < 72*time.Hour {
+		ttl = e.cfg.RecentListTTL
+	}
+	e.mu.Lock()
+	l, ok := e.lists[prefix]
+	e.mu.Unlock()
+	if ok && !fresh && e.cfg.Now().Sub(l.at) < ttl {
+		return l.objs, nil
+	}
+	objs, err := lake.ListPartition(ctx, e.cfg.Bucket, table, cluster, day)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	e.mu.Lock()
+	e.lists[prefix] = listing{objs: objs, at: e.cfg.Now()}
+	e.mu.Unlock()
+	return objs, nil
+}
+
+// inputsOf reads a compacted object's inputs from its footer, once.
+func (e *Engine) inputsOf(ctx context.Context, o lake.Stored) ([]string, error) {
+	e.mu.Lock()
+	in, ok := e.inputs[o.Info.Key]
+	e.mu.Unlock()
+	if ok {
+		return in, nil
+	}
+	path, release, err := e.cache.Fetch(ctx, o.Info)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	meta, err := lake.ReadMeta(f)
+	if err != nil {
+		return nil, fmt.Errorf("object %s: %w", o.Info.Key, err)
+	}
+	e.mu.Lock()
+	e.inputs[o.Info.Key] = meta.Inputs
+	e.mu.Unlock()
+	return meta.Inputs, nil
+}
+
+// Tables lists the table names a query can scope, sorted.
+func Tables() []string {
+	var names []string
+	for _, t := range lake.All() {
+		names = append(names, t.Name())
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,375 @@
+package lake
+
+import (
+	"cmp"
+	"time"
+)
+
+// Schema versions. Rule (docs/lake.md): a version may only ADD nullable
+// columns; renaming, removing or retyping a column makes a new table.
+const (
+	ObjectsVersion    = 1
+	EventsVersion     = 1
+	AnomaliesVersion  = 1
+	MetricsVersion    = 1
+	HeartbeatsVersion = 1
+	AuditVersion      = 1
+)
+
+// Operations recorded in the state tables.
+const (
+	OpAdd        = "add"
+	OpUpdate     = "update"
+	OpDelete     = "delete"
+	OpCheckpoint = "checkpoint" // full snapshot rows; all share one ts
+)
+
+// Meta are the columns every Kubernetes state table starts with.
+type Meta struct {
+	TS              time.Time         `lake:"ts,delta"` // observed (changes) or snapshot time (checkpoints)
+	Op              string            `lake:"op"`
+	Kind            string            `lake:"kind"`
+	Namespace       string            `lake:"namespace"` // "" for cluster-scoped kinds
+	Name            string            `lake:"name"`
+	UID             string            `lake:"uid"`
+	ResourceVersion string            `lake:"resource_version"`
+	CreatedAt       *time.Time        `lake:"created_at"`
+	Labels          map[string]string `lake:"labels"`
+	OwnerKind       string            `lake:"owner_kind"`
+	OwnerName       string            `lake:"owner_name"`
+}
+
+func cmpMeta(a, b *Meta) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name),
+		cmp.Compare(a.UID, b.UID), cmpTime(a.TS, b.TS), cmp.Compare(a.ResourceVersion, b.ResourceVersion))
+}
+
+// Container is one container of a pod as the pods table stores it.
+type Container struct {
+	Name            string     `lake:"name"`
+	Image           string     `lake:"image"`
+	Init            bool       `lake:"init"`
+	Ready           bool       `lake:"ready"`
+	Restarts        int32      `lake:"restarts"`
+	State           string     `lake:"state"`  // waiting | running | terminated
+	Reason          string     `lake:"reason"` // waiting/terminated reason
+	ExitCode        *int32     `lake:"exit_code"`
+	StartedAt       *time.Time `lake:"started_at"`
+	LastReason      string     `lake:"last_reason"` // last termination
+	LastExitCode    *int32     `lake:"last_exit_code"`
+	LastFinishedAt  *time.Time `lake:"last_finished_at"`
+	CPURequestMilli int64      `lake:"cpu_request_milli"`
+	CPULimitMilli   int64      `lake:"cpu_limit_milli"`
+	MemRequestBytes int64      `lake:"mem_request_bytes"`
+	MemLimitBytes   int64      `lake:"mem_limit_bytes"`
+}
+
+// Pod is one row of the pods table.
+type Pod struct {
+	Meta
+	Phase            string      `lake:"phase"`
+	Reason           string      `lake:"reason"` // status.reason, e.g. Evicted
+	Node             string      `lake:"node"`
+	QOSClass         string      `lake:"qos_class"`
+	PodIP            string      `lake:"pod_ip"`
+	Ready            bool        `lake:"ready"`
+	Scheduled        bool        `lake:"scheduled"`
+	Terminating      bool        `lake:"terminating"`
+	ReadyContainers  int32       `lake:"ready_containers"`
+	TotalContainers  int32       `lake:"total_containers"`
+	Restarts         int32       `lake:"restarts"`
+	WaitingReason    string      `lake:"waiting_reason"`    // first waiting container's reason
+	TerminatedReason string      `lake:"terminated_reason"` // first terminated container's reason
+	LastTermReason   string      `lake:"last_termination_reason"`
+	LastExitCode     *int32      `lake:"last_exit_code"`
+	StartTime        *time.Time  `lake:"start_time"`
+	CPURequestMilli  int64       `lake:"cpu_request_milli"`
+	CPULimitMilli    int64       `lake:"cpu_limit_milli"`
+	MemRequestBytes  int64       `lake:"mem_request_bytes"`
+	MemLimitBytes    int64       `lake:"mem_limit_bytes"`
+	PriorityClass    string      `lake:"priority_class"`
+	ServiceAccount   string      `lake:"service_account"`
+	Containers       []Container `lake:"containers"`
+}
+
+// Taint is a node taint.
+type Taint struct {
+	Key    string `lake:"key"`
+	Value  string `lake:"value"`
+	Effect string `lake:"effect"`
+}
+
+// Node is one row of the nodes table.
+type Node struct {
+	Meta
+	Ready              bool     `lake:"ready"`
+	ReadyStatus        string   `lake:"ready_status"` // True | False | Unknown
+	ReadyReason        string   `lake:"ready_reason"`
+	MemoryPressure     bool     `lake:"memory_pressure"`
+	DiskPressure       bool     `lake:"disk_pressure"`
+	PIDPressure        bool     `lake:"pid_pressure"`
+	NetworkUnavailable bool     `lake:"network_unavailable"`
+	Unschedulable      bool     `lake:"unschedulable"`
+	Taints             []Taint  `lake:"taints"`
+	Roles              []string `lake:"roles"`
+	CPUCapacityMilli   int64    `lake:"cpu_capacity_milli"`
+	MemCapacityBytes   int64    `lake:"mem_capacity_bytes"`
+	PodsCapacity       int64    `lake:"pods_capacity"`
+	CPUAllocMilli      int64    `lake:"cpu_allocatable_milli"`
+	MemAllocBytes      int64    `lake:"mem_allocatable_bytes"`
+	PodsAlloc          int64    `lake:"pods_allocatable"`
+	KubeletVersion     string   `lake:"kubelet_version"`
+	OSImage            string   `lake:"os_image"`
+	KernelVersion      string   `lake:"kernel_version"`
+	ContainerRuntime   string   `lake:"container_runtime"`
+	Architecture       string   `lake:"architecture"`
+	InternalIP         string   `lake:"internal_ip"`
+	Zone               string   `lake:"zone"`
+	InstanceType       string   `lake:"instance_type"`
+}
+
+// Condition is a status condition of a workload.
+type Condition struct {
+	Type    string `lake:"type"`
+	Status  string `lake:"status"`
+	Reason  string `lake:"reason"`
+	Message string `lake:"message"`
+}
+
+// Workload is one row of the workloads table: Deployments, StatefulSets,
+// DaemonSets, ReplicaSets, Jobs and CronJobs (kind tells which columns apply).
+type Workload struct {
+	Meta
+	Desired                  int32       `lake:"desired"`
+	Current                  int32       `lake:"current"`
+	Ready                    int32       `lake:"ready"`
+	Available                int32       `lake:"available"`
+	Updated                  int32       `lake:"updated"`
+	Unavailable              int32       `lake:"unavailable"`
+	Generation               int64       `lake:"generation"`
+	ObservedGeneration       int64       `lake:"observed_generation"`
+	Paused                   bool        `lake:"paused"`
+	ProgressDeadlineExceeded bool        `lake:"progress_deadline_exceeded"`
+	Strategy                 string      `lake:"strategy"`
+	Selector                 string      `lake:"selector"`
+	Images                   []string    `lake:"images"`
+	Conditions               []Condition `lake:"conditions"`
+	// Jobs
+	Active         *int32     `lake:"active"`
+	Succeeded      *int32     `lake:"succeeded"`
+	Failed         *int32     `lake:"failed"`
+	Completions    *int32     `lake:"completions"`
+	JobStatus      string     `lake:"job_status"` // Running | Complete | Failed | Suspended
+	StartTime      *time.Time `lake:"start_time"`
+	CompletionTime *time.Time `lake:"completion_time"`
+	// CronJobs
+	Schedule           string     `lake:"schedule"`
+	Suspend            *bool      `lake:"suspend"`
+	LastScheduleTime   *time.Time `lake:"last_schedule_time"`
+	LastSuccessfulTime *time.Time `lake:"last_successful_time"`
+	LastJobStatus      string     `lake:"last_job_status"`
+}
+
+// Object is one row of the objects table: every other watched kind
+// (Namespace, Service, EndpointSlice, Ingress, PersistentVolume(Claim),
+// ResourceQuota, LimitRange, NetworkPolicy, ServiceAccount,
+// HorizontalPodAutoscaler, ConfigMap and Secret metadata). Columns a kind
+// has no use for stay null.
+type Object struct {
+	Meta
+	Phase             string            `lake:"phase"` // Namespace, PVC, PV
+	Type              string            `lake:"type"`  // Service type
+	ClusterIP         string            `lake:"cluster_ip"`
+	Selector          string            `lake:"selector"`
+	Ports             []string          `lake:"ports"`
+	ServiceName       string            `lake:"service_name"` // EndpointSlice
+	ReadyEndpoints    *int32            `lake:"ready_endpoints"`
+	NotReadyEndpoints *int32            `lake:"not_ready_endpoints"`
+	IngressClass      string            `lake:"ingress_class"`
+	Hosts             []string          `lake:"hosts"`
+	Backends          []string          `lake:"backends"`
+	StorageClass      string            `lake:"storage_class"`
+	CapacityBytes     *int64            `lake:"capacity_bytes"`
+	AccessModes       []string          `lake:"access_modes"`
+	VolumeName        string            `lake:"volume_name"`
+	ClaimRef          string            `lake:"claim_ref"`
+	MinReplicas       *int32            `lake:"min_replicas"`
+	MaxReplicas       *int32            `lake:"max_replicas"`
+	CurrentReplicas   *int32            `lake:"current_replicas"`
+	DesiredReplicas   *int32            `lake:"desired_replicas"`
+	ScaleTarget       string            `lake:"scale_target"`
+	Hard              map[string]string `lake:"hard"` // ResourceQuota
+	Used              map[string]string `lake:"used"`
+	PolicyTypes       []string          `lake:"policy_types"` // NetworkPolicy
+	SecretType        string            `lake:"secret_type"`
+}
+
+// Detail is one row of object_details: the stripped object as JSON, for
+// detail views and time travel of a single object. Written on add and
+// update, and once a day for every object so detail survives retention.
+type Detail struct {
+	TS              time.Time `lake:"ts,delta"`
+	Op              string    `lake:"op"`
+	Kind            string    `lake:"kind"`
+	Namespace       string    `lake:"namespace"`
+	Name            string    `lake:"name"`
+	UID             string    `lake:"uid"`
+	ResourceVersion string    `lake:"resource_version"`
+	Object          string    `lake:"object,nodict"` // JSON; Secret values and literal env values never appear
+}
+
+// Event is one row of the events table (core/v1 Events).
+type Event struct {
+	TS                time.Time  `lake:"ts,delta"` // last seen
+	FirstSeen         *time.Time `lake:"first_seen"`
+	Namespace         string     `lake:"namespace"`
+	Name              string     `lake:"name"`
+	UID               string     `lake:"uid"`
+	Type              string     `lake:"type"` // Normal | Warning
+	Reason            string     `lake:"reason"`
+	Message           string     `lake:"message"`
+	Count             int32      `lake:"count"`
+	InvolvedKind      string     `lake:"involved_kind"`
+	InvolvedNamespace string     `lake:"involved_namespace"`
+	InvolvedName      string     `lake:"involved_name"`
+	InvolvedUID       string     `lake:"involved_uid"`
+	Source            string     `lake:"source"` // reporting component / host
+}
+
+// Anomaly states.
+const (
+	AnomalyOpen     = "open"
+	AnomalyUpdate   = "update"
+	AnomalyResolved = "resolved"
+)
+
+// Anomaly is one row of the anomalies table: a state transition of one
+// anomaly (opened, seen again, resolved), keyed by a stable fingerprint.
+type Anomaly struct {
+	TS                 time.Time `lake:"ts,delta"`
+	Fingerprint        string    `lake:"fingerprint"`
+	Rule               string    `lake:"rule"`
+	Severity           string    `lake:"severity"` // critical | warning | info
+	State              string    `lake:"state"`    // open | update | resolved
+	Kind               string    `lake:"kind"`
+	Namespace          string    `lake:"namespace"`
+	Name               string    `lake:"name"`
+	UID                string    `lake:"uid"`
+	Node               string    `lake:"node"`
+	Container          string    `lake:"container"`
+	Reason             string    `lake:"reason"`
+	Message            string    `lake:"message"`
+	FirstSeen          time.Time `lake:"first_seen"`
+	LastSeen           time.Time `lake:"last_seen"`
+	Count              int32     `lake:"count"`
+	ExitCode           *int32    `lake:"exit_code"`
+	TerminationReason  string    `lake:"termination_reason"`
+	TerminationMessage string    `lake:"termination_message"`
+	LogTail            string    `lake:"log_tail,nodict"` // last lines of the previous container
+}
+
+// NodeMetric is one sample of one node metric (long layout): e.g.
+// metric "cpu.user_pct" device "cpu3", metric "net.rx_bytes_per_s" device
+// "eth0", metric "mem.used_bytes" device "". Stored sorted by node, metric,
+// device, ts so each series is contiguous: delta-encoded timestamps and
+// byte-stream-split floats make a sample cost about a byte.
+type NodeMetric struct {
+	TS     time.Time `lake:"ts,delta"`
+	Node   string    `lake:"node"`
+	Metric string    `lake:"metric"`
+	Device string    `lake:"device"`
+	Value  float32   `lake:"value"`
+}
+
+// Heartbeat is one agent heartbeat.
+type Heartbeat struct {
+	TS             time.Time  `lake:"ts,delta"`
+	Agent          string     `lake:"agent"` // agent instance (pod name)
+	Version        string     `lake:"version"`
+	StartedAt      time.Time  `lake:"started_at"`
+	LastFlush      *time.Time `lake:"last_flush"`
+	SpoolBytes     int64      `lake:"spool_bytes"`
+	SpoolObjects   int32      `lake:"spool_objects"`
+	WatchedObjects int64      `lake:"watched_objects"`
+	Nodes          int32      `lake:"nodes"`
+	Pods           int32      `lake:"pods"`
+	Errors         int64      `lake:"errors"`
+	LastError      string     `lake:"last_error"`
+}
+
+// Audit is one audited action: a state-changing call, a login or a query.
+// Stored under cluster=_global unless the action targets one cluster.
+type Audit struct {
+	TS        time.Time `lake:"ts,delta"`
+	Actor     string    `lake:"actor"`
+	Role      string    `lake:"role"`
+	Action    string    `lake:"action"` // e.g. login, user.create, sql.query, command.create
+	Target    string    `lake:"target"`
+	Params    string    `lake:"params,nodict"` // JSON, secrets masked
+	Outcome   string    `lake:"outcome"`       // ok | denied | error
+	Status    int32     `lake:"status"`        // HTTP status
+	SourceIP  string    `lake:"source_ip"`
+	UserAgent string    `lake:"user_agent"`
+	RequestID string    `lake:"request_id"`
+}
+
+// The tables. Names are the public contract (docs/lake.md).
+var (
+	Pods = newTable("pods", ObjectsVersion, 30, "Pod state: one row per change, plus hourly checkpoint rows.",
+		[]string{"namespace", "name", "uid", "ts"}, func(r *Pod) time.Time { return r.TS },
+		func(a, b *Pod) int { return cmpMeta(&a.Meta, &b.Meta) })
+	Nodes = newTable("nodes", ObjectsVersion, 30, "Node state: one row per change, plus hourly checkpoint rows.",
+		[]string{"name", "uid", "ts"}, func(r *Node) time.Time { return r.TS },
+		func(a, b *Node) int { return cmpMeta(&a.Meta, &b.Meta) })
+	Workloads = newTable("workloads", ObjectsVersion, 30, "Deployment, StatefulSet, DaemonSet, ReplicaSet, Job and CronJob state.",
+		[]string{"kind", "namespace", "name", "uid", "ts"}, func(r *Workload) time.Time { return r.TS },
+		func(a, b *Workload) int { return cmpMeta(&a.Meta, &b.Meta) })
+	Objects = newTable("objects", ObjectsVersion, 30, "State of every other watched kind (services, ingresses, volumes, quotas, …).",
+		[]string{"kind", "namespace", "name", "uid", "ts"}, func(r *Object) time.Time { return r.TS },
+		func(a, b *Object) int { return cmpMeta(&a.Meta, &b.Meta) })
+	Details = newTable("object_details", ObjectsVersion, 30, "Stripped object JSON per change (and daily), for detail views.",
+		[]string{"kind", "namespace", "name", "uid", "ts"}, func(r *Detail) time.Time { return r.TS },
+		func(a, b *Detail) int {
+			return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name),
+				cmp.Compare(a.UID, b.UID), cmpTime(a.TS, b.TS))
+		})
+	Events = newTable("events", EventsVersion, 30, "Kubernetes Events (context for anomalies; they expire in the cluster after 1 h).",
+		[]string{"namespace", "involved_kind", "involved_name", "ts"}, func(r *Event) time.Time { return r.TS },
+		func(a, b *Event) int {
+			return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.InvolvedKind, b.InvolvedKind),
+				cmp.Compare(a.InvolvedName, b.InvolvedName), cmpTime(a.TS, b.TS), cmp.Compare(a.UID, b.UID))
+		})
+	Anomalies = newTable("anomalies", AnomaliesVersion, 90, "Anomaly transitions: open, update (seen again), resolved.",
+		[]string{"fingerprint", "ts"}, func(r *Anomaly) time.Time { return r.TS },
+		func(a, b *Anomaly) int {
+			return cmp.Or(cmp.Compare(a.Fingerprint, b.Fingerprint), cmpTime(a.TS, b.TS), cmp.Compare(a.Count, b.Count))
+		})
+	NodeMetrics = newTable("node_metrics", MetricsVersion, 30, "Node metrics from the collector, long layout.",
+		[]string{"node", "metric", "device", "ts"}, func(r *NodeMetric) time.Time { return r.TS },
+		func(a, b *NodeMetric) int {
+			return cmp.Or(cmp.Compare(a.Node, b.Node), cmp.Compare(a.Metric, b.Metric), cmp.Compare(a.Device, b.Device), cmpTime(a.TS, b.TS))
+		})
+	Heartbeats = newTable("heartbeats", HeartbeatsVersion, 30, "Agent heartbeats.",
+		[]string{"agent", "ts"}, func(r *Heartbeat) time.Time { return r.TS },
+		func(a, b *Heartbeat) int { return cmp.Or(cmp.Compare(a.Agent, b.Agent), cmpTime(a.TS, b.TS)) })
+	AuditLog = newTable("audit", AuditVersion, 365, "Audit records of logins, changes and SQL queries.",
+		[]string{"ts", "actor"}, func(r *Audit) time.Time { return r.TS },
+		func(a, b *Audit) int {
+			return cmp.Or(cmpTime(a.TS, b.TS), cmp.Compare(a.Actor, b.Actor), cmp.Compare(a.RequestID, b.RequestID))
+		})
+)
+
+// All lists every table, in documentation order.
+func All() []AnyTable {
+	return []AnyTable{Pods, Nodes, Workloads, Objects, Details, Events, Anomalies, NodeMetrics, Heartbeats, AuditLog}
+}
+
+// Lookup finds a table by name.
+func Lookup(name string) (AnyTable, bool) {
+	for _, t := range All() {
+		if t.Name() == name {
+			return t, true
+		}
+	}
+	return nil, false
+}

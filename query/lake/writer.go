@@ -1,0 +1,342 @@
+package lake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/atlhyper/atlhyper/query/store"
+)
+
+// Sink receives finished objects. Put must be atomic (the object appears
+// whole or not at all) and idempotent for a given key: the writer retries a
+// failed Put with the same key and bytes.
+type Sink interface {
+	Put(ctx context.Context, key string, data []byte) error
+}
+
+// StoreSink puts objects into a bucket, create-only so that nothing is ever
+// overwritten.
+type StoreSink struct{ Bucket store.Bucket }
+
+func (s StoreSink) Put(ctx context.Context, key string, data []byte) error {
+	_, err := s.Bucket.Put(ctx, key, data, store.IfAbsent)
+	if store.IsPreconditionFailed(err) {
+		// Keys carry a fresh ULID, so an existing key is our own earlier
+		// attempt that landed after its response was lost.
+		return nil
+	}
+	return err
+}
+
+// WriterConfig configures a Writer.
+type WriterConfig struct {
+	Cluster string // partition of every row this writer writes
+	Writer  string // writer name in object keys, e.g. "agent"
+	Sink    Sink
+	// A table's buffer is flushed when it holds MaxRows rows or an
+	// estimated MaxBytes, or when its oldest row has waited MaxAge.
+	MaxRows  int           // default 200,000
+	MaxBytes int           // default 32 MiB
+	MaxAge   time.Duration // default 5 min
+	Logger   *slog.Logger
+	Now      func() time.Time // for tests
+}
+
+// Writer batches rows per table and writes them as Parquet objects: one
+// object per table per flush (per hour of data), rows sorted by the
+// table's key. It is safe for concurrent use.
+type Writer struct {
+	cfg      WriterConfig
+	mu       sync.Mutex
+	buffers  map[string]buffer
+	pending  []pendingObject // encoded but not yet accepted by the sink
+	flushMu  sync.Mutex      // one flush at a time keeps objects in order
+	stats    WriterStats
+	kick     chan struct{}
+	stopOnce sync.Once
+}
+
+// WriterStats count what a writer has done.
+type WriterStats struct {
+	Rows, Objects, Bytes, Errors int64
+	PendingObjects               int
+	LastFlush                    time.Time
+	LastError                    string
+}
+
+type pendingObject struct {
+	key   string
+	data  []byte
+	table string
+	rows  int
+}
+
+// buffer is the untyped view of a tableBuffer[R].
+type buffer interface {
+	size() (rows, bytes int)
+	since() time.Time
+	// take empties the buffer and returns the work that encodes its rows
+	// into objects (one per hour of data), to run without the lock.
+	take(w *Writer) func() ([]pendingObject, error)
+}
+
+type tableBuffer[R any] struct {
+	t      *Table[R]
+	rows   []R
+	bytes  int
+	oldest time.Time
+	sizeOf func(*R) int
+}
+
+func (b *tableBuffer[R]) size() (int, int) { return len(b.rows), b.bytes }
+func (b *tableBuffer[R]) since() time.Time { return b.oldest }
+
+func (b *tableBuffer[R]) take(w *Writer) func() ([]pendingObject, error) {
+	rows := b.rows
+	b.rows, b.bytes, b.oldest = nil, 0, time.Time{}
+	return func() ([]pendingObject, error) { return encodeObjects(w, b.t, rows) }
+}
+
+// encodeObjects splits rows by UTC hour and encodes one object per hour.
+func encodeObjects[R any](w *Writer, t *Table[R], rows []R) ([]pendingObject, error) {
+	byHour := map[time.Time][]R{}
+	for i := range rows {
+		h := t.timeOf(&rows[i]).UTC().Truncate(time.Hour)
+		byHour[h] = append(byHour[h], rows[i])
+	}
+	hours := make([]time.Time, 0, len(byHour))
+	for h := range byHour {
+		hours = append(hours, h)
+	}
+	sort.Slice(hours, func(i, j int) bool { return hours[i].Before(hours[j]) })
+	var out []pendingObject
+	for _, h := range hours {
+		data, meta, err := t.Encode(byHour[h])
+		if err != nil {
+			return out, err
+		}
+		k := ObjectKey{Table: t.name, Cluster: w.cfg.Cluster, Date: Day(h), Span: HourSpan(h.Hour()), Writer: w.cfg.Writer, ID: NewULID(w.cfg.Now())}
+		out = append(out, pendingObject{key: k.Key(), data: data, table: t.name, rows: int(meta.Rows)})
+	}
+	return out, nil
+}
+
+// NewWriter returns a writer; call Run to flush by age and Close to finish.
+func NewWriter(cfg WriterConfig) (*Writer, error) {
+	if err := ValidCluster(cfg.Cluster); err != nil {
+		return nil, err
+	}
+	if err := ValidWriter(cfg.Writer); err != nil {
+		return nil, err
+	}
+	if cfg.Sink == nil {
+		return nil, errors.New("lake writer: no sink")
+	}
+	if cfg.MaxRows <= 0 {
+		cfg.MaxRows = 200_000
+	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = 32 << 20
+	}
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = 5 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Writer{cfg: cfg, buffers: map[string]buffer{}, kick: make(chan struct{}, 1)}, nil
+}
+
+// Cluster is the cluster this writer writes for.
+func (w *Writer) Cluster() string { return w.cfg.Cluster }
+
+// Add buffers rows for table t. It never blocks on the store; a buffer
+// that reaches its size limit is flushed by Run.
+func Add[R any](w *Writer, t *Table[R], rows ...R) {
+	if len(rows) == 0 {
+		return
+	}
+	w.mu.Lock()
+	b, ok := w.buffers[t.name].(*tableBuffer[R])
+	if !ok {
+		b = &tableBuffer[R]{t: t, sizeOf: sizeOf[R](t)}
+		w.buffers[t.name] = b
+	}
+	if len(b.rows) == 0 {
+		b.oldest = w.cfg.Now()
+	}
+	b.rows = append(b.rows, rows...)
+	for i := range rows {
+		b.bytes += b.sizeOf(&rows[i])
+	}
+	full := len(b.rows) >= w.cfg.MaxRows || b.bytes >= w.cfg.MaxBytes
+	w.mu.Unlock()
+	if full {
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// sizeOf estimates a row's in-memory size for the byte limit: JSON detail
+// and log tails dominate where present.
+func sizeOf[R any](t *Table[R]) func(*R) int {
+	switch any(t).(type) {
+	case *Table[Detail]:
+		return func(r *R) int { return 128 + len(any(r).(*Detail).Object) }
+	case *Table[Anomaly]:
+		return func(r *R) int { a := any(r).(*Anomaly); return 256 + len(a.LogTail) + len(a.Message) }
+	}
+	return func(*R) int { return 256 }
+}
+
+// WriteNow writes rows as their own objects immediately (one per hour of
+// data), bypassing batching: a checkpoint must land as one object so that
+// no reader ever sees half of it.
+func WriteNow[R any](ctx context.Context, w *Writer, t *Table[R], rows []R) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	objs, err := encodeObjects(w, t, rows)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", t.name, err)
+	}
+	w.flushMu.Lock()
+	defer w.flushMu.Unlock()
+	w.mu.Lock()
+	w.pending = append(w.pending, objs...)
+	w.mu.Unlock()
+	return w.drain(ctx)
+}
+
+// Run flushes buffers by age and size until ctx ends. It does not flush on
+// exit; call Close for that.
+func (w *Writer) Run(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-w.kick:
+		}
+		if err := w.flush(ctx, false); err != nil && ctx.Err() == nil {
+			w.cfg.Logger.Warn("lake flush failed; will retry", "cluster", w.cfg.Cluster, "error", err)
+		}
+	}
+}
+
+// Flush writes every buffered row now.
+func (w *Writer) Flush(ctx context.Context) error { return w.flush(ctx, true) }
+
+// Close flushes everything; rows still pending after it are reported.
+func (w *Writer) Close(ctx context.Context) error {
+	if err := w.Flush(ctx); err != nil {
+		st := w.Stats()
+		return fmt.Errorf("lake writer close: %d objects not written: %w", st.PendingObjects, err)
+	}
+	return nil
+}
+
+func (w *Writer) flush(ctx context.Context, all bool) error {
+	w.flushMu.Lock()
+	defer w.flushMu.Unlock()
+	now := w.cfg.Now()
+	w.mu.Lock()
+	var due []func() ([]pendingObject, error)
+	names := make([]string, 0, len(w.buffers))
+	for name := range w.buffers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		b := w.buffers[name]
+		rows, bytes := b.size()
+		if rows == 0 {
+			continue
+		}
+		if all || rows >= w.cfg.MaxRows || bytes >= w.cfg.MaxBytes || now.Sub(b.since()) >= w.cfg.MaxAge {
+			due = append(due, b.take(w))
+		}
+	}
+	w.mu.Unlock()
+	var encErr error
+	for _, encode := range due {
+		objs, err := encode()
+		if err != nil {
+			encErr = errors.Join(encErr, err)
+		}
+		w.mu.Lock()
+		w.pending = append(w.pending, objs...)
+		w.mu.Unlock()
+	}
+	if encErr != nil {
+		w.recordError(encErr)
+	}
+	return errors.Join(encErr, w.drain(ctx))
+}
+
+// drain hands pending objects to the sink in order, stopping at the first
+// failure so that a later retry keeps the order. Caller holds flushMu.
+func (w *Writer) drain(ctx context.Context) error {
+	for {
+		w.mu.Lock()
+		if len(w.pending) == 0 {
+			w.stats.LastFlush = w.cfg.Now()
+			w.mu.Unlock()
+			return nil
+		}
+		obj := w.pending[0]
+		w.mu.Unlock()
+		if err := w.cfg.Sink.Put(ctx, obj.key, obj.data); err != nil {
+			err = fmt.Errorf("put %s: %w", obj.key, err)
+			w.recordError(err)
+			return err
+		}
+		w.mu.Lock()
+		w.pending = w.pending[1:]
+		w.stats.Objects++
+		w.stats.Rows += int64(obj.rows)
+		w.stats.Bytes += int64(len(obj.data))
+		w.mu.Unlock()
+	}
+}
+
+func (w *Writer) recordError(err error) {
+	w.mu.Lock()
+	w.stats.Errors++
+	w.stats.LastError = err.Error()
+	w.mu.Unlock()
+}
+
+// Stats returns a snapshot of the writer's counters.
+func (w *Writer) Stats() WriterStats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.stats
+	s.PendingObjects = len(w.pending)
+	return s
+}
+
+// Buffered returns the rows currently buffered per table.
+func (w *Writer) Buffered() map[string]int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := map[string]int{}
+	for name, b := range w.buffers {
+		if n, _ := b.size(); n > 0 {
+			out[name] = n
+		}
+	}
+	return out
+}
