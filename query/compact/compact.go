@@ -374,6 +374,7 @@ func (c *Compactor) merge(ctx context.Context, t lake.AnyTable, cluster string, 
 		return rep, err
 	}
 	var names []string
+	meta := lake.ObjectMeta{Table: t.Name(), SchemaVersion: t.Version()}
 	for i, o := range group {
 		data, _, err := c.cfg.Bucket.Get(ctx, o.Info.Key, "")
 		if err != nil {
@@ -386,16 +387,20 @@ func (c *Compactor) merge(ctx context.Context, t lake.AnyTable, cluster string, 
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			return rep, err
 		}
-		if f, err := os.Open(p); err == nil {
-			_, merr := lake.ReadMeta(f)
-			f.Close()
-			if merr != nil {
-				// Never merge (or lose) a corrupt object: leave it for a
-				// human, report it; readers will name it too.
-				rep.Corrupt = append(rep.Corrupt, o.Info.Key)
-				c.cfg.Logger.Error("compaction: corrupt object left in place", "key", o.Info.Key, "error", merr)
-				continue
-			}
+		im, err := readFileMeta(p)
+		if err != nil {
+			// Never merge (or lose) a corrupt object: leave it for a
+			// human, report it; readers will name it too.
+			rep.Corrupt = append(rep.Corrupt, o.Info.Key)
+			c.cfg.Logger.Error("compaction: corrupt object left in place", "key", o.Info.Key, "error", err)
+			continue
+		}
+		meta.Rows += im.Rows
+		if meta.MinTime.IsZero() || (!im.MinTime.IsZero() && im.MinTime.Before(meta.MinTime)) {
+			meta.MinTime = im.MinTime
+		}
+		if im.MaxTime.After(meta.MaxTime) {
+			meta.MaxTime = im.MaxTime
 		}
 		files = append(files, p)
 		names = append(names, o.Name())
@@ -405,8 +410,8 @@ func (c *Compactor) merge(ctx context.Context, t lake.AnyTable, cluster string, 
 		return rep, nil
 	}
 	out := filepath.Join(dir, "out.parquet")
-	meta, err := c.copySorted(ctx, t, files, out, names)
-	if err != nil {
+	meta.Inputs = names
+	if err := c.copySorted(ctx, t, files, out, meta); err != nil {
 		return rep, fmt.Errorf("merge %s %s %s: %w", t.Name(), cluster, span, err)
 	}
 	data, err := os.ReadFile(out)
@@ -428,30 +433,33 @@ func (c *Compactor) merge(ctx context.Context, t lake.AnyTable, cluster string, 
 // so older files gain new columns as NULL), sort by the table key and write
 // one Parquet file with the lake's footer metadata. DuckDB sorts out of
 // core, so a day of a large cluster fits in bounded memory.
-func (c *Compactor) copySorted(ctx context.Context, t lake.AnyTable, files []string, out string, inputs []string) (lake.ObjectMeta, error) {
+func (c *Compactor) copySorted(ctx context.Context, t lake.AnyTable, files []string, out string, meta lake.ObjectMeta) error {
 	list := make([]string, len(files))
 	for i, f := range files {
 		list[i] = sqlString(f)
 	}
-	src := fmt.Sprintf("read_parquet([%s], union_by_name = true, hive_partitioning = false)", strings.Join(list, ","))
-	meta := lake.ObjectMeta{Table: t.Name(), SchemaVersion: t.Version(), Inputs: inputs}
-	var minTS, maxTS sql.NullTime
-	if err := c.db.QueryRowContext(ctx, "SELECT count(*), min(ts), max(ts) FROM "+src).Scan(&meta.Rows, &minTS, &maxTS); err != nil {
-		return meta, err
-	}
-	meta.MinTime, meta.MaxTime = minTS.Time.UTC(), maxTS.Time.UTC()
 	cols := make([]string, 0, t.Schema().NumFields())
 	for _, f := range t.Schema().Fields() {
 		cols = append(cols, `"`+f.Name+`"`)
 	}
 	kv, err := kvMetadata(meta)
 	if err != nil {
-		return meta, err
+		return err
 	}
-	q := fmt.Sprintf(`COPY (SELECT %s FROM %s ORDER BY %s) TO %s (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION v2, ROW_GROUP_SIZE 1048576, KV_METADATA %s)`,
-		strings.Join(cols, ", "), src, strings.Join(t.SortKey(), ", "), sqlString(out), kv)
+	q := fmt.Sprintf(`COPY (SELECT %s FROM read_parquet([%s], union_by_name = true, hive_partitioning = false) ORDER BY %s)
+TO %s (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION v2, ROW_GROUP_SIZE 1048576, KV_METADATA %s)`,
+		strings.Join(cols, ", "), strings.Join(list, ","), strings.Join(t.SortKey(), ", "), sqlString(out), kv)
 	_, err = c.db.ExecContext(ctx, q)
-	return meta, err
+	return err
+}
+
+func readFileMeta(path string) (lake.ObjectMeta, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return lake.ObjectMeta{}, err
+	}
+	defer f.Close()
+	return lake.ReadMeta(f)
 }
 
 // kvMetadata renders the footer metadata as a DuckDB struct literal.

@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"slices"
+	"sort"
 	"strconv"
 	"time"
 
@@ -68,7 +68,9 @@ func (t *Table[R]) Time(r *R) time.Time { return t.timeOf(r) }
 // Sort orders rows by the table's sort key, the order in which they are
 // stored so that dictionary, RLE and delta encodings find long runs.
 func (t *Table[R]) Sort(rows []R) {
-	slices.SortStableFunc(rows, func(a, b R) int { return t.cmp(&a, &b) })
+	// Index-based: comparing &rows[i] copies nothing (a func(a, b R) would
+	// copy and heap-allocate every row on every comparison).
+	sort.SliceStable(rows, func(i, j int) bool { return t.cmp(&rows[i], &rows[j]) < 0 })
 }
 
 // ObjectMeta is the key-value metadata every lake object carries in its
@@ -99,7 +101,7 @@ const rowGroupRows = 1 << 20
 func (t *Table[R]) writerProps() *parquet.WriterProperties {
 	opts := []parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Zstd),
-		parquet.WithCompressionLevel(3),
+		parquet.WithCompressionLevel(1),
 		parquet.WithDictionaryDefault(true),
 		parquet.WithStats(true),
 		parquet.WithMaxRowGroupLength(rowGroupRows),

@@ -1,0 +1,198 @@
+package lake
+
+import "time"
+
+// Per-cluster state objects. The agent of a cluster is their only writer;
+// the API and dashboards read them, revalidating with conditional GETs.
+// They are small, rewritten in place, and versioned separately from the
+// Parquet tables: a version may only add fields, and readers must ignore
+// fields they do not know and treat missing ones as zero (docs/agent.md).
+const (
+	// CurrentKey is ClusterKey(id, CurrentKey): everything a dashboard
+	// needs about one cluster now, rewritten when it changes (at most
+	// every ~10 s).
+	CurrentKey = "current.json"
+	// HeartbeatKey is ClusterKey(id, HeartbeatKey): the agent's liveness
+	// and health, rewritten every ≤ 30 s.
+	HeartbeatKey = "heartbeat.json"
+
+	CurrentSchemaVersion   = 1
+	HeartbeatSchemaVersion = 1
+)
+
+// CurrentState is the content of current.json.
+type CurrentState struct {
+	SchemaVersion int       `json:"schema_version"`
+	Cluster       string    `json:"cluster"`
+	GeneratedAt   time.Time `json:"generated_at"` // when the agent computed it
+	Agent         AgentInfo `json:"agent"`
+	Summary       Summary   `json:"summary"`
+	// Namespaces are sorted by name.
+	Namespaces []NamespaceSummary `json:"namespaces"`
+	// Anomalies are the open anomalies, most severe and most recent first,
+	// at most MaxCurrentAnomalies; AnomaliesOmitted counts the rest (the
+	// summary counts all of them).
+	Anomalies        []OpenAnomaly `json:"anomalies"`
+	AnomaliesOmitted int           `json:"anomalies_omitted,omitempty"`
+	// Objects counts watched objects by kind ("Pod": 5000, …).
+	Objects map[string]int `json:"objects"`
+}
+
+// MaxCurrentAnomalies bounds CurrentState.Anomalies so current.json stays
+// small however bad a cluster's day is.
+const MaxCurrentAnomalies = 200
+
+// AgentInfo identifies the agent that wrote a state object.
+type AgentInfo struct {
+	Instance          string    `json:"instance"` // pod name (or host) plus a per-process suffix
+	Version           string    `json:"version"`
+	StartedAt         time.Time `json:"started_at"`
+	KubernetesVersion string    `json:"kubernetes_version,omitempty"`
+	// Skipped lists kinds the agent does not watch, with the reason
+	// (API absent, forbidden).
+	Skipped []SkippedKind `json:"skipped,omitempty"`
+}
+
+// SkippedKind is a kind the agent could not watch.
+type SkippedKind struct {
+	Kind   string `json:"kind"`
+	Reason string `json:"reason"`
+}
+
+// Summary is the cluster at a glance.
+type Summary struct {
+	Nodes     NodeCounts     `json:"nodes"`
+	Pods      PodCounts      `json:"pods"`
+	Workloads WorkloadCounts `json:"workloads"`
+	Anomalies AnomalyCounts  `json:"anomalies"`
+	// Resources sums requests of non-terminal pods against node
+	// allocatable, for capacity gauges.
+	Resources ResourceTotals `json:"resources"`
+}
+
+// NodeCounts counts nodes.
+type NodeCounts struct {
+	Total         int `json:"total"`
+	Ready         int `json:"ready"`
+	NotReady      int `json:"not_ready"` // Ready False or Unknown
+	Unschedulable int `json:"unschedulable"`
+}
+
+// PodCounts counts pods by phase.
+type PodCounts struct {
+	Total     int   `json:"total"`
+	Running   int   `json:"running"`
+	Pending   int   `json:"pending"`
+	Succeeded int   `json:"succeeded"`
+	Failed    int   `json:"failed"`
+	Unknown   int   `json:"unknown"`
+	Ready     int   `json:"ready"`    // Ready condition True
+	Restarts  int64 `json:"restarts"` // sum of container restarts
+}
+
+// WorkloadCounts counts top-level workloads: Deployments, StatefulSets,
+// DaemonSets, CronJobs, plus Jobs and ReplicaSets that no CronJob or
+// Deployment owns. Healthy means all desired replicas are available (and,
+// for Deployments, progressing), a Job has not failed, a CronJob's last
+// run did not fail.
+type WorkloadCounts struct {
+	Total   int `json:"total"`
+	Healthy int `json:"healthy"`
+}
+
+// AnomalyCounts counts open anomalies by severity.
+type AnomalyCounts struct {
+	Open     int `json:"open"`
+	Critical int `json:"critical"`
+	Warning  int `json:"warning"`
+	Info     int `json:"info"`
+}
+
+// ResourceTotals are cluster-wide resource sums.
+type ResourceTotals struct {
+	CPUAllocatableMilli int64 `json:"cpu_allocatable_milli"`
+	MemAllocatableBytes int64 `json:"mem_allocatable_bytes"`
+	CPURequestMilli     int64 `json:"cpu_request_milli"`
+	MemRequestBytes     int64 `json:"mem_request_bytes"`
+	CPULimitMilli       int64 `json:"cpu_limit_milli"`
+	MemLimitBytes       int64 `json:"mem_limit_bytes"`
+}
+
+// NamespaceSummary is one namespace at a glance.
+type NamespaceSummary struct {
+	Name      string         `json:"name"`
+	Phase     string         `json:"phase,omitempty"` // Active | Terminating
+	Pods      PodCounts      `json:"pods"`
+	Workloads WorkloadCounts `json:"workloads"`
+	Anomalies AnomalyCounts  `json:"anomalies"`
+	Services  int            `json:"services"`
+}
+
+// OpenAnomaly is an open anomaly as current.json lists it; the anomalies
+// table holds its full history (and log tail).
+type OpenAnomaly struct {
+	Fingerprint string    `json:"fingerprint"`
+	Rule        string    `json:"rule"`
+	Severity    string    `json:"severity"`
+	Kind        string    `json:"kind"`
+	Namespace   string    `json:"namespace,omitempty"`
+	Name        string    `json:"name"`
+	Container   string    `json:"container,omitempty"`
+	Node        string    `json:"node,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	Message     string    `json:"message,omitempty"`
+	FirstSeen   time.Time `json:"first_seen"`
+	LastSeen    time.Time `json:"last_seen"`
+	Count       int32     `json:"count"`
+}
+
+// HeartbeatState is the content of heartbeat.json.
+type HeartbeatState struct {
+	SchemaVersion int       `json:"schema_version"`
+	Cluster       string    `json:"cluster"`
+	TS            time.Time `json:"ts"` // when written; stale after ~3 intervals
+	// IntervalSeconds is how often the agent writes this object, so a
+	// reader can tell "late" from "offline" without configuration.
+	IntervalSeconds int       `json:"interval_seconds"`
+	Agent           AgentInfo `json:"agent"`
+	UptimeSeconds   int64     `json:"uptime_seconds"`
+	// Synced is true once every watched kind has finished its initial
+	// sync; until then counts are partial.
+	Synced bool `json:"synced"`
+	// LastFlush is the last time every buffered row reached the store or
+	// the spool.
+	LastFlush *time.Time `json:"last_flush,omitempty"`
+	// LastCheckpoint is the time of the last complete checkpoint.
+	LastCheckpoint *time.Time `json:"last_checkpoint,omitempty"`
+	Spool          SpoolInfo  `json:"spool"`
+	// Objects counts watched objects by kind.
+	Objects        map[string]int `json:"objects"`
+	WatchedObjects int64          `json:"watched_objects"`
+	// Written counts what the agent has written since it started.
+	Written WrittenInfo `json:"written"`
+	// Errors counts errors since start (store writes, spool, Kubernetes
+	// API); LastError is the most recent one.
+	Errors      int64      `json:"errors"`
+	LastError   string     `json:"last_error,omitempty"`
+	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
+}
+
+// SpoolInfo describes the agent's on-disk spool of objects waiting for
+// the store.
+type SpoolInfo struct {
+	Objects  int   `json:"objects"`
+	Bytes    int64 `json:"bytes"`
+	MaxBytes int64 `json:"max_bytes"`
+	// Full means the spool refused objects: rows are held in memory and
+	// will be lost if the agent stops before the store comes back.
+	Full bool `json:"full,omitempty"`
+	// Oldest is when the oldest spooled object was spooled.
+	Oldest *time.Time `json:"oldest,omitempty"`
+}
+
+// WrittenInfo counts lake writes.
+type WrittenInfo struct {
+	Rows    int64 `json:"rows"`
+	Objects int64 `json:"objects"`
+	Bytes   int64 `json:"bytes"`
+}
