@@ -45,7 +45,9 @@ func main() {
 	}
 }
 
-func progress(format string, args ...any) { fmt.Fprintf(os.Stderr, "lake bench: "+format+"\n", args...) }
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "lake bench: "+format+"\n", args...)
+}
 
 func figure(name string, value float64, unit string) { fmt.Printf("%s %.3g %s\n", name, value, unit) }
 
