@@ -144,3 +144,22 @@ func child(dir string) int {
 	fmt.Fprintln(os.Stderr, err)
 	return 1
 }
+
+func TestMeteredCounts(t *testing.T) {
+	b, _ := store.NewFile(t.TempDir())
+	m := store.NewMetered(b)
+	ctx := context.Background()
+	m.Put(ctx, "a", []byte("12345"), store.Condition{})
+	m.Put(ctx, "a", []byte("x"), store.IfAbsent) // precondition: not an error
+	m.Get(ctx, "a", "")
+	m.Get(ctx, "missing", "")
+	m.GetRange(ctx, "a", 0, 2)
+	m.Stat(ctx, "a")
+	m.List(ctx, "", "", 10)
+	m.Delete(ctx, "a")
+	m.Put(ctx, "../bad", nil, store.Condition{}) // invalid key: an error
+	want := store.Requests{Put: 3, Get: 3, List: 1, Delete: 1, Head: 1, Errors: 1, BytesIn: 5, BytesOut: 7}
+	if got := m.Requests(); got != want {
+		t.Fatalf("counts %+v, want %+v", got, want)
+	}
+}
