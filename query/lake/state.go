@@ -44,7 +44,7 @@ const MaxCurrentAnomalies = 200
 
 // AgentInfo identifies the agent that wrote a state object.
 type AgentInfo struct {
-	Instance          string    `json:"instance"` // pod name (or host) plus a per-process suffix
+	Instance          string    `json:"instance"` // pod name (or host name)
 	Version           string    `json:"version"`
 	StartedAt         time.Time `json:"started_at"`
 	KubernetesVersion string    `json:"kubernetes_version,omitempty"`
@@ -170,6 +170,9 @@ type HeartbeatState struct {
 	WatchedObjects int64          `json:"watched_objects"`
 	// Written counts what the agent has written since it started.
 	Written WrittenInfo `json:"written"`
+	// Collectors describes the node metrics collectors pushing to this
+	// agent (absent when the agent serves no collectors).
+	Collectors *CollectorInfo `json:"collectors,omitempty"`
 	// Errors counts errors since start (store writes, spool, Kubernetes
 	// API); LastError is the most recent one.
 	Errors      int64      `json:"errors"`
@@ -188,6 +191,12 @@ type SpoolInfo struct {
 	Full bool `json:"full,omitempty"`
 	// Oldest is when the oldest spooled object was spooled.
 	Oldest *time.Time `json:"oldest,omitempty"`
+}
+
+// CollectorInfo describes node metrics collectors.
+type CollectorInfo struct {
+	Nodes int      `json:"nodes"`           // nodes heard from since the agent started
+	Stale []string `json:"stale,omitempty"` // nodes whose pushes stopped
 }
 
 // WrittenInfo counts lake writes.

@@ -2,7 +2,6 @@ package lake
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -184,13 +183,14 @@ func (t *Table[R]) encodeSorted(rows []R, meta ObjectMeta) ([]byte, error) {
 // Decode reads every row of a Parquet object of this table. Columns the
 // object lacks (written before they were added) decode as zero values;
 // columns this version does not know are ignored.
-func (t *Table[R]) Decode(data []byte) ([]R, ObjectMeta, error) {
+func (t *Table[R]) Decode(data []byte) (rows []R, meta ObjectMeta, err error) {
+	defer recoverCorrupt(&err)
 	pf, err := file.NewParquetReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, ObjectMeta{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	defer pf.Close()
-	meta, err := readMeta(pf)
+	meta, err = readMeta(pf)
 	if err != nil {
 		return nil, ObjectMeta{}, err
 	}
@@ -206,7 +206,7 @@ func (t *Table[R]) Decode(data []byte) ([]R, ObjectMeta, error) {
 		return nil, meta, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	defer tbl.Release()
-	rows := make([]R, 0, tbl.NumRows())
+	rows = make([]R, 0, tbl.NumRows())
 	tr := array.NewTableReader(tbl, 64<<10)
 	defer tr.Release()
 	for tr.Next() {
@@ -247,7 +247,8 @@ func (t *Table[R]) Empty() ([]byte, error) {
 }
 
 // ReadMeta reads the AtlHyper footer metadata of a Parquet object.
-func ReadMeta(r parquet.ReaderAtSeeker) (ObjectMeta, error) {
+func ReadMeta(r parquet.ReaderAtSeeker) (meta ObjectMeta, err error) {
+	defer recoverCorrupt(&err)
 	pf, err := file.NewParquetReader(r)
 	if err != nil {
 		return ObjectMeta{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
@@ -286,16 +287,12 @@ func readMeta(pf *file.Reader) (ObjectMeta, error) {
 	return m, nil
 }
 
-// compare chains cmp.Compare over several keys.
-func compare(results ...int) int {
-	for _, r := range results {
-		if r != 0 {
-			return r
-		}
+// recoverCorrupt turns a panic of the Parquet reader on a malformed object
+// (it has a few) into ErrCorrupt: one bad object must not take a process down.
+func recoverCorrupt(err *error) {
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("%w: parquet reader: %v", ErrCorrupt, p)
 	}
-	return 0
 }
 
 func cmpTime(a, b time.Time) int { return a.Compare(b) }
-
-var _ = cmp.Compare[int]
