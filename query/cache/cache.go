@@ -35,6 +35,7 @@ type Cache struct {
 	maxBytes int64
 	bucket   store.Bucket
 	validate func(path string) error
+	grace    time.Duration
 
 	group singleflight.Group
 	mu    sync.Mutex
@@ -64,6 +65,9 @@ type Options struct {
 	// Validate checks a freshly fetched file before it enters the cache;
 	// an object that fails is reported and never cached.
 	Validate func(path string) error
+	// Grace protects recently used files from eviction, for other
+	// processes about to read them (default 30 s).
+	Grace time.Duration
 }
 
 // New opens (creating) a cache directory in front of bucket and indexes
@@ -75,7 +79,10 @@ func New(b store.Bucket, opts Options) (*Cache, error) {
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = 1 << 30
 	}
-	c := &Cache{dir: opts.Dir, maxBytes: opts.MaxBytes, bucket: b, validate: opts.Validate, files: map[string]*entry{}}
+	if opts.Grace <= 0 {
+		opts.Grace = 30 * time.Second
+	}
+	c := &Cache{dir: opts.Dir, maxBytes: opts.MaxBytes, bucket: b, validate: opts.Validate, grace: opts.Grace, files: map[string]*entry{}}
 	for _, d := range []string{c.objectsDir(), filepath.Join(c.dir, "tmp")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("cache: %w", err)
@@ -258,9 +265,6 @@ func (c *Cache) fetch(ctx context.Context, info store.Info, path string) error {
 	return nil
 }
 
-// evictGrace protects files another process may be about to read.
-const evictGrace = 30 * time.Second
-
 // evict removes least recently used, unpinned files until the cache fits.
 func (c *Cache) evict() {
 	if err := c.rescan(); err != nil {
@@ -274,7 +278,7 @@ func (c *Cache) evict() {
 	}
 	var cands []cand
 	for p, e := range c.files {
-		if e.pins == 0 && time.Since(e.lastUse) > evictGrace {
+		if e.pins == 0 && time.Since(e.lastUse) > c.grace {
 			cands = append(cands, cand{p, e})
 		}
 	}
