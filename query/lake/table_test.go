@@ -2,8 +2,12 @@ package lake
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"reflect"
+	"sort"
+	"sync"
 	"testing"
 	"time"
 )
@@ -146,4 +150,53 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("Decode error not classified: %v", err)
 		}
 	})
+}
+
+func TestWriterSplitsByHourAndRetries(t *testing.T) {
+	ctx := context.Background()
+	sink := &flakySink{fail: 1, objects: map[string][]byte{}}
+	w, err := NewWriter(WriterConfig{Cluster: "c1", Writer: "test", Sink: sink, MaxRows: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 11, 20, 9, 59, 0, 0, time.UTC)
+	Add(w, NodeMetrics, NodeMetric{TS: base, Node: "n", Metric: "m"}, NodeMetric{TS: base.Add(2 * time.Minute), Node: "n", Metric: "m"})
+	if err := w.Flush(ctx); err == nil {
+		t.Fatal("flush with a failing sink succeeded")
+	}
+	if st := w.Stats(); st.PendingObjects != 2 || st.Errors != 1 {
+		t.Fatalf("after failure: %+v", st)
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var spans []string
+	for key := range sink.objects {
+		k, err := ParseKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spans = append(spans, k.Span)
+	}
+	sort.Strings(spans)
+	if fmt.Sprint(spans) != "[09 10]" || w.Stats().Rows != 2 || w.Stats().PendingObjects != 0 {
+		t.Fatalf("spans %v, stats %+v", spans, w.Stats())
+	}
+}
+
+type flakySink struct {
+	mu      sync.Mutex
+	fail    int
+	objects map[string][]byte
+}
+
+func (s *flakySink) Put(_ context.Context, key string, data []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail > 0 {
+		s.fail--
+		return errors.New("store down")
+	}
+	s.objects[key] = data
+	return nil
 }

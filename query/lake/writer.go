@@ -105,9 +105,21 @@ func (b *tableBuffer[R]) take(w *Writer) func() ([]pendingObject, error) {
 // encodeObjects splits rows by UTC hour and encodes one object per hour.
 func encodeObjects[R any](w *Writer, t *Table[R], rows []R) ([]pendingObject, error) {
 	byHour := map[time.Time][]R{}
+	first := t.timeOf(&rows[0]).UTC().Truncate(time.Hour)
+	split := false
 	for i := range rows {
-		h := t.timeOf(&rows[i]).UTC().Truncate(time.Hour)
-		byHour[h] = append(byHour[h], rows[i])
+		if !t.timeOf(&rows[i]).UTC().Truncate(time.Hour).Equal(first) {
+			split = true
+			break
+		}
+	}
+	if !split { // the usual case: no copying
+		byHour[first] = rows
+	} else {
+		for i := range rows {
+			h := t.timeOf(&rows[i]).UTC().Truncate(time.Hour)
+			byHour[h] = append(byHour[h], rows[i])
+		}
 	}
 	hours := make([]time.Time, 0, len(byHour))
 	for h := range byHour {
