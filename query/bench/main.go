@@ -1,4 +1,4 @@
-// Command bench measures the lake: it synthesizes a realistic multi-cluster
+// Command bench measures the lake (metric names as in docs/node-metrics.md): it synthesizes a realistic multi-cluster
 // week, writes it through the real batching writer into a store, compacts
 // it, and times queries through the engine against stock DuckDB on the same
 // files. It prints one figure per line: `name value unit`.
@@ -250,16 +250,16 @@ func newCluster(r *rand.Rand, name string) *simCluster {
 				}})
 			}
 		}
-		for _, m := range []string{"cpu.user_pct", "cpu.system_pct", "cpu.iowait_pct", "cpu.steal_pct", "cpu.idle_pct", "load.1", "load.5", "load.15", "psi.cpu.some_avg10", "psi.memory.some_avg10", "psi.io.some_avg10"} {
+		for _, m := range []string{"cpu.user_pct", "cpu.system_pct", "cpu.iowait_pct", "cpu.steal_pct", "cpu.idle_pct", "load.1m", "load.5m", "load.15m", "psi.some_avg10_pct", "psi.full_avg10_pct"} {
 			base := r.Float64() * 10
 			c.series = append(c.series, series{node: node, metric: m, next: func(i int) float64 { return round1(math.Max(0, base+r.NormFloat64()+3*math.Sin(float64(i)/300))) }})
 		}
-		for _, m := range []string{"mem.total_bytes", "mem.used_bytes", "mem.available_bytes", "mem.cached_bytes", "mem.buffers_bytes", "mem.swap_total_bytes", "mem.swap_used_bytes", "uptime.seconds"} {
+		for _, m := range []string{"mem.total_bytes", "mem.used_bytes", "mem.available_bytes", "mem.cached_bytes", "mem.buffers_bytes", "mem.swap_total_bytes", "mem.swap_used_bytes", "host.uptime_seconds"} {
 			base, drift := 1e10*(1+r.Float64()), r.Float64()*0.05
 			c.series = append(c.series, series{node: node, metric: m, next: func(i int) float64 { return sig3(base * (1 + drift*math.Sin(float64(i)/2000))) }})
 		}
 		for _, fs := range []string{"/", "/var/lib/kubelet"} {
-			for _, m := range []string{"fs.size_bytes", "fs.used_bytes", "fs.inodes", "fs.inodes_used"} {
+			for _, m := range []string{"fs.size_bytes", "fs.used_bytes", "fs.inodes_total", "fs.inodes_used"} {
 				base := 1e11 * (1 + r.Float64())
 				c.series = append(c.series, series{node: node, metric: m, device: fs, next: func(i int) float64 { return sig3(base * (1 + float64(i)/1e6)) }})
 			}
