@@ -1,0 +1,115 @@
+// The real local stack for end-to-end tests: the API server (built from
+// functions/cmd/api) on a file:// store filled by the fleet simulator
+// (agent/cmd/sim; the functions/fleetgen generator when the simulator is
+// absent), serving the built dashboard from web/dist on the same origin.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { freePort, run, start, waitHealthy } from './procs.mjs';
+
+export const WEB = resolve(import.meta.dirname, '../..');
+export const ROOT = resolve(WEB, '..');
+
+function log(msg) {
+  console.log(`e2e: ${msg}`);
+}
+
+/** A password the API accepts: long, varied, not containing the username. */
+function password() {
+  return `Pw-${randomBytes(9).toString('base64url')}-2026!`;
+}
+
+async function fillStore(dir, work, logFile) {
+  const url = `file://${dir}`;
+  const sim = join(ROOT, 'agent/cmd/sim');
+  if (existsSync(sim) && process.env.E2E_DATA !== 'fleetgen') {
+    log('filling the store with the fleet simulator (agent/cmd/sim)');
+    const bin = join(work, 'sim');
+    await run('go', ['build', '-o', bin, './agent/cmd/sim'], { cwd: ROOT, log: logFile });
+    const args = (process.env.E2E_SIM_ARGS ?? '--store {store} --clusters 3 --nodes 6 --pods 240 --for 40s').replaceAll('{store}', url).split(/\s+/).filter(Boolean);
+    await run(bin, args, { cwd: ROOT, log: logFile, timeoutMs: 10 * 60_000 });
+    return 'simulator';
+  }
+  log('agent/cmd/sim not available: filling the store with functions/fleetgen (web/e2e/fleetfill.go)');
+  await run('go', ['run', './web/e2e/fleetfill.go', '--store', url], { cwd: ROOT, log: logFile });
+  return 'fleetgen';
+}
+
+/**
+ * Starts the stack, or — with E2E_BASE_URL, E2E_ADMIN_USER and
+ * E2E_ADMIN_PASSWORD set — uses one that is already running.
+ */
+export async function startStack({ build = true } = {}) {
+  if (process.env.E2E_BASE_URL) {
+    const s = { baseUrl: process.env.E2E_BASE_URL.replace(/\/$/, ''), admin: { user: process.env.E2E_ADMIN_USER ?? 'admin', password: process.env.E2E_ADMIN_PASSWORD }, external: true };
+    s.viewer = await ensureViewer(s);
+    return s;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'atlhyper-e2e-'));
+  const logs = join(work, 'logs');
+  mkdirSync(logs);
+  log(`work dir ${work}`);
+  if (build && process.env.E2E_SKIP_BUILD !== '1') {
+    log('building the web (npm run build)');
+    await run('npm', ['run', 'build'], { cwd: WEB, log: join(logs, 'web-build.log') });
+  }
+  if (!existsSync(join(WEB, 'dist/index.html'))) throw new Error('web/dist missing: run npm run build');
+  log('building the API (go build ./functions/cmd/api)');
+  const api = join(work, 'api');
+  await run('go', ['build', '-o', api, './functions/cmd/api'], { cwd: ROOT, log: join(logs, 'api-build.log') });
+
+  const lake = join(work, 'lake');
+  mkdirSync(lake);
+  const source = await fillStore(lake, work, join(logs, 'data.log'));
+
+  const port = await freePort();
+  const admin = { user: 'admin', password: password() };
+  const env = {
+    ATLHYPER_JWT_SECRET: randomBytes(32).toString('hex'),
+    ATLHYPER_ADMIN_USER: admin.user,
+    ATLHYPER_ADMIN_PASSWORD: admin.password,
+    ATLHYPER_BCRYPT_COST: '4',
+  };
+  const apiLog = join(logs, 'api.log');
+  log(`starting the API on 127.0.0.1:${port}`);
+  const proc = start(api, ['--listen', `127.0.0.1:${port}`, '--store', `file://${lake}`, '--cache-dir', join(work, 'cache'), '--web', join(WEB, 'dist')], { cwd: ROOT, env, log: apiLog });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitHealthy(`${baseUrl}/api/v1/health`, { proc, log: apiLog });
+  // Same origin: the dashboard's config.json must say apiBase "".
+  const cfg = JSON.parse(readFileSync(join(WEB, 'dist/config.json'), 'utf8'));
+  if (cfg.apiBase) writeFileSync(join(WEB, 'dist/config.json'), JSON.stringify({ ...cfg, apiBase: '' }, null, 2));
+  const s = { baseUrl, admin, work, logs, source, apiLog };
+  s.viewer = await ensureViewer(s);
+  return s;
+}
+
+async function api(baseUrl, method, path, token, body) {
+  const r = await fetch(baseUrl + path, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  return { status: r.status, json: text ? JSON.parse(text) : null };
+}
+
+export async function login(baseUrl, user, pass) {
+  const r = await api(baseUrl, 'POST', '/api/v1/auth/login', null, { username: user, password: pass });
+  if (r.status !== 200) throw new Error(`login ${user}: HTTP ${r.status} ${JSON.stringify(r.json)}`);
+  return r.json.access_token;
+}
+
+/** A viewer account for the role scenarios, created by the admin through the API. */
+async function ensureViewer(s) {
+  const token = await login(s.baseUrl, s.admin.user, s.admin.password);
+  const viewer = { user: 'e2e-viewer', password: password() };
+  const r = await api(s.baseUrl, 'POST', '/api/v1/users', token, { username: viewer.user, password: viewer.password, role: 'viewer' });
+  if (r.status === 409) {
+    const u = await api(s.baseUrl, 'PATCH', `/api/v1/users/${viewer.user}`, token, { password: viewer.password, disabled: false, role: 'viewer' });
+    if (u.status !== 200) throw new Error(`reset viewer: HTTP ${u.status}`);
+  } else if (r.status !== 201) throw new Error(`create viewer: HTTP ${r.status} ${JSON.stringify(r.json)}`);
+  return viewer;
+}
+
+export { api };

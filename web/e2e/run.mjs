@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// End-to-end tests of the dashboard against the real local stack:
+// builds the web and the API, fills a file:// store with the simulated
+// fleet, starts the API (serving web/dist) on a free 127.0.0.1 port, drives
+// Debian's Chromium through the scenarios, saves a screenshot of every page
+// (light and dark) under web/test-output/screenshots/, and stops
+// everything it started.
+//
+//   npm run e2e                      # everything
+//   E2E_SKIP_BUILD=1 npm run e2e     # reuse web/dist
+//   E2E_BASE_URL=http://127.0.0.1:8080 E2E_ADMIN_PASSWORD=… npm run e2e   # an already running stack
+import { rmSync } from 'node:fs';
+import { launch } from './lib/browser.mjs';
+import { stopAll } from './lib/procs.mjs';
+import { Runner } from './lib/runner.mjs';
+import { startStack } from './lib/stack.mjs';
+import * as s from './scenarios.mjs';
+
+const r = new Runner();
+let browser;
+let stack;
+let failed = 1;
+try {
+  rmSync(s.SHOTS, { recursive: true, force: true });
+  stack = await startStack();
+  console.log(`e2e: stack at ${stack.baseUrl}${stack.source ? ` (data: ${stack.source})` : ''}`);
+  browser = await launch();
+  const page = await s.newPage(browser);
+  let cluster = '';
+
+  console.log('e2e: scenarios');
+  await r.step('log in as admin', async () => {
+    await page.goto(`${stack.baseUrl}/#/login`);
+    await page.waitForSelector('[data-testid=login-submit]');
+    await s.shot(page, 'login-form-light');
+    await s.uiLogin(page, stack.baseUrl, stack.admin.user, stack.admin.password);
+    await page.waitForSelector('[data-testid=data-table] [role=row][aria-rowindex="2"]');
+    cluster = await s.firstCluster(page);
+    if (!cluster) throw new Error('no cluster in the fleet table');
+  });
+  await r.step('open every page without console errors (light theme)', () => s.openEveryPage(page, stack.baseUrl, cluster, 'light'));
+  await r.step('switch to the dark theme and open every page again', async () => {
+    await s.setTheme(page, 'dark');
+    await s.openEveryPage(page, stack.baseUrl, cluster, 'dark');
+    await s.setTheme(page, 'light');
+  });
+  await r.step('filter pods by namespace, text and phase', () => s.filterPods(page, stack.baseUrl, cluster));
+  await r.step("open a pod's detail (containers, events, change timeline)", () => s.podDetail(page, stack.baseUrl, cluster));
+  await r.step('time travel: state at a moment and diff of two moments', () => s.timeTravelDiff(page, stack.baseUrl, cluster));
+  await r.step('run a SQL query and download CSV', () => s.sqlAndCsv(page, stack.baseUrl));
+  await r.step('switch to Japanese and Chinese', () => s.languages(page, stack.baseUrl, cluster));
+  await r.step('a viewer sees no admin pages', () => s.viewerSeesNoAdmin(browser, stack.baseUrl, stack.viewer, cluster));
+  await r.step('log out', () => s.logout(page, stack.baseUrl));
+  failed = r.summary();
+  if (stack.logs) console.log(`e2e: logs in ${stack.logs}`);
+  console.log(`e2e: screenshots in ${s.SHOTS}`);
+} catch (e) {
+  console.error(`e2e: setup failed: ${e?.stack ?? e}`);
+  r.summary();
+  failed = 1;
+} finally {
+  await browser?.close().catch(() => {});
+  await stopAll();
+  // Keep the logs; drop the lake, cache and binaries (E2E_KEEP=1 keeps everything).
+  if (stack?.work && process.env.E2E_KEEP !== '1') {
+    for (const d of ['lake', 'cache', 'api', 'sim']) rmSync(`${stack.work}/${d}`, { recursive: true, force: true });
+  }
+}
+process.exit(failed ? 1 : 0);

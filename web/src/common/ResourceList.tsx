@@ -1,0 +1,98 @@
+import { useMemo, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { PageHeader } from './PageHeader';
+import { RefreshControl } from './RefreshControl';
+import { DataTable, type Column } from './DataTable';
+import { Empty, NoMatches, QueryView } from './States';
+import { MultiSelect, SearchInput } from './Inputs';
+import { AtBanner } from './AtBanner';
+import { useAt, useClusterId, useUrlList, useUrlParam, useUrlUpdate } from '../lib/url';
+import { objectKey, parseObjectKey } from '../lib/k8s/kinds';
+import { filterObjects, namespaceFacet, useObjects } from './resource';
+import { ObjectDrawer, type DrawerSection } from './detail/ObjectDrawer';
+
+export interface ResourceListProps<T extends { namespace?: string; name: string; uid: string }> {
+  resource: string;
+  kindLabel: string;
+  title: string;
+  description: string;
+  columns: Column<T>[];
+  searchPlaceholder: string;
+  /** Extra text the search matches (IPs, hosts, images…). */
+  searchText?: (r: T) => string;
+  /** Drawer overview for the selected object. */
+  summary: (o: T) => DrawerSection[];
+  emptyTitle: string;
+  emptyHint?: string;
+  /** Controls placed before the namespace filter (e.g. kind tabs). */
+  headerExtra?: ReactNode;
+  /** Optional per-row transform/filter after fetching (e.g. join endpoints). */
+  prepare?: (rows: T[]) => T[];
+  rowTone?: (r: T) => string | undefined;
+}
+
+/**
+ * The list-and-detail page most kinds share (Headlamp's ResourceListView):
+ * namespace and text filters in the URL, a virtualized table, and a detail
+ * drawer with overview, events, anomalies, change timeline and the object.
+ */
+export function ResourceList<T extends { namespace?: string; name: string; uid: string }>(p: ResourceListProps<T>) {
+  const { t } = useTranslation('common');
+  const cluster = useClusterId();
+  const [at] = useAt();
+  const atIso = at === null ? null : new Date(at).toISOString();
+  const q = useObjects<T>(p.resource, cluster, atIso);
+  const [namespaces, setNamespaces] = useUrlList('ns');
+  const [text, setText] = useUrlParam('q');
+  const [sel, setSel] = useUrlParam('obj');
+  const update = useUrlUpdate();
+
+  const prepare = p.prepare;
+  const all = useMemo(() => (prepare ? prepare(q.data?.items ?? []) : (q.data?.items ?? [])), [q.data, prepare]);
+  const rows = useMemo(() => filterObjects(all, namespaces, text, p.searchText), [all, namespaces, text, p.searchText]);
+  const facet = useMemo(() => namespaceFacet(all), [all]);
+  const selected = parseObjectKey(sel || null);
+
+  return (
+    <>
+      <PageHeader
+        title={p.title}
+        description={p.description}
+        actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} paused={at !== null} />}
+      >
+        <div className="flex flex-wrap items-center gap-2" role="search">
+          {p.headerExtra}
+          <SearchInput value={text} onChange={(v) => setText(v)} placeholder={p.searchPlaceholder} label={p.searchPlaceholder} testId={`${p.resource}-search`} />
+          <MultiSelect label={t('field.namespace')} values={namespaces} onChange={setNamespaces} options={facet} testId="filter-namespace" />
+        </div>
+      </PageHeader>
+      <AtBanner />
+      <div className="flex min-h-0 flex-1 flex-col bg-surface">
+        <QueryView query={q}>
+          {() => (
+            <DataTable
+              label={p.title}
+              columns={p.columns}
+              rows={rows}
+              rowKey={(r) => r.uid || objectKey(r)}
+              onRowClick={(r) => setSel(objectKey(r), { push: true })}
+              selectedKey={all.find((r) => objectKey(r) === sel)?.uid}
+              total={all.length}
+              rowTone={p.rowTone}
+              empty={all.length === 0 ? <Empty title={p.emptyTitle} description={p.emptyHint} /> : <NoMatches onClear={() => update({ ns: null, q: null })} />}
+            />
+          )}
+        </QueryView>
+      </div>
+      <ObjectDrawer<T>
+        resource={p.resource}
+        kindLabel={p.kindLabel}
+        cluster={cluster}
+        objectKey={selected}
+        at={atIso}
+        summary={p.summary}
+        onClose={() => setSel(null, { push: true })}
+      />
+    </>
+  );
+}

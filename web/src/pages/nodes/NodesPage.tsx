@@ -1,0 +1,231 @@
+import { useMemo } from 'react';
+import { Link } from 'react-router';
+import { useTranslation } from 'react-i18next';
+import { PageHeader } from '../../common/PageHeader';
+import { RefreshControl } from '../../common/RefreshControl';
+import { DataTable, type Column } from '../../common/DataTable';
+import { Empty, NoMatches, QueryView } from '../../common/States';
+import { Chip, LabelChips, StatusBadge } from '../../common/Badge';
+import { SearchInput, Select } from '../../common/Inputs';
+import { UsageBar } from '../../common/UsageBar';
+import { AtBanner } from '../../common/AtBanner';
+import { Drawer } from '../../common/Drawer';
+import { Tabs } from '../../common/Tabs';
+import { KeyValue, Section } from '../../common/KeyValue';
+import { ErrorState, Loading } from '../../common/States';
+import { ChangeTimeline } from '../../common/detail/ChangeTimeline';
+import { AnomalyList, EventList } from '../../common/detail/Related';
+import { JsonView } from '../../common/detail/JsonView';
+import { useFormat } from '../../lib/i18n/useFormat';
+import { useAt, useClusterId, useUrlParam } from '../../lib/url';
+import { conditionOk, conditions, nodePressures, nodeRoles, nodeStatus, type Condition, type Node } from '../../lib/k8s';
+import type { NodeUsage } from '../cluster/hooks';
+import { useNode, useNodes, useNodeUsage } from './hooks';
+
+function NodeDrawer({ cluster, name, at, usage, onClose }: { cluster: string; name: string | null; at: string | null; usage?: NodeUsage; onClose: () => void }) {
+  const { t } = useTranslation('nodes');
+  const tc = useTranslation('common').t;
+  const fmt = useFormat();
+  const [tab, setTab] = useUrlParam('tab', 'overview');
+  const q = useNode(cluster, name, at);
+  const n = q.data?.object as Node | undefined;
+  const conds = useMemo(() => conditions(q.data?.detail), [q.data?.detail]);
+  return (
+    <Drawer open={!!name} onClose={onClose} title={name ?? ''} subtitle={<span className="flex items-center gap-2">{t('kind')} {n && <StatusBadge status={nodeStatus(n)} />}</span>}>
+      {q.isPending ? (
+        <Loading />
+      ) : q.error ? (
+        <ErrorState error={q.error} onRetry={() => void q.refetch()} />
+      ) : n ? (
+        <Tabs
+          tabs={[
+            { id: 'overview', label: t('tab.overview') },
+            { id: 'events', label: t('tab.events'), count: (q.data.events?.length ?? 0) + (q.data.anomalies?.length ?? 0) || undefined },
+            { id: 'timeline', label: t('tab.timeline') },
+            { id: 'object', label: t('tab.object') },
+          ]}
+          value={tab}
+          onChange={(v) => setTab(v)}
+          label={t('tabs')}
+          className="px-3"
+        >
+          {tab === 'overview' && (
+            <>
+              <Section title={t('usage')} actions={<Link className="text-xs text-accent hover:underline" to={`/c/${cluster}/metrics?node=${encodeURIComponent(n.name)}`}>{t('openMetrics')}</Link>}>
+                <div className="grid gap-4 sm:grid-cols-2">
+                  <UsageBar label={t('cpuUsage')} ratio={usage?.cpu ?? null} text={fmt.percent(usage?.cpu, 0)} />
+                  <UsageBar label={t('memUsage')} ratio={usage?.mem ?? null} text={usage?.memUsed != null ? `${fmt.bytes(usage.memUsed)} / ${fmt.bytes(usage.memTotal)}` : '—'} />
+                </div>
+                {!usage && <p className="mt-2 text-xs text-muted">{t('noMetrics')}</p>}
+              </Section>
+              <Section title={t('capacity')}>
+                <KeyValue
+                  items={[
+                    [t('cpuAlloc'), `${fmt.cpu(n.cpu_allocatable_milli)} / ${fmt.cpu(n.cpu_capacity_milli)}`],
+                    [t('memAlloc'), `${fmt.bytes(n.mem_allocatable_bytes)} / ${fmt.bytes(n.mem_capacity_bytes)}`],
+                    [t('podsAlloc'), `${fmt.number(n.pods_allocatable)} / ${fmt.number(n.pods_capacity)}`],
+                  ]}
+                />
+              </Section>
+              <Section title={t('info')}>
+                <KeyValue
+                  items={[
+                    [t('col.roles'), nodeRoles(n)],
+                    [t('internalIp'), n.internal_ip ? <span className="font-mono">{n.internal_ip}</span> : undefined],
+                    [t('col.kubelet'), n.kubelet_version],
+                    [t('os'), n.os_image],
+                    [t('kernel'), n.kernel_version],
+                    [t('runtime'), n.container_runtime],
+                    [t('arch'), n.architecture],
+                    [t('col.zone'), n.zone],
+                    [t('instanceType'), n.instance_type],
+                    [tc('field.created'), n.created_at ? `${fmt.dateTime(n.created_at)} (${fmt.age(n.created_at)})` : undefined],
+                    [t('pods'), <Link className="text-accent hover:underline" to={`/c/${cluster}/pods?node=${encodeURIComponent(n.name)}`}>{t('podsOnNode')}</Link>],
+                  ]}
+                />
+              </Section>
+              <Section title={t('conditions')}>
+                <ul className="space-y-1.5 text-[13px]" data-testid="node-conditions">
+                  {(conds.length
+                    ? conds
+                    : ([
+                        { type: 'Ready', status: n.ready ? 'True' : n.ready_status ?? 'False', reason: n.ready_reason },
+                        ...['MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'].map((type) => ({ type, status: nodePressures(n).includes(type) ? 'True' : 'False' })),
+                      ] as Condition[])
+                  ).map((c) => (
+                    <li key={c.type} className="flex flex-wrap items-center gap-2">
+                      <Chip tone={conditionOk(c) ? 'ok' : 'crit'}>{c.type}</Chip>
+                      <span>{c.status}</span>
+                      {c.reason && <span className="text-muted">{c.reason}</span>}
+                    </li>
+                  ))}
+                </ul>
+              </Section>
+              <Section title={t('taints')}>
+                {n.taints?.length ? (
+                  <LabelChips labels={n.taints.map((x) => `${x.key}${x.value ? `=${x.value}` : ''}:${x.effect}`)} max={20} />
+                ) : (
+                  <p className="text-[13px] text-muted">{t('noTaints')}</p>
+                )}
+                {n.unschedulable && <p className="mt-2 text-[13px] text-warn">{t('cordoned')}</p>}
+              </Section>
+              <Section title={tc('field.labels')}>
+                <LabelChips labels={n.labels} max={40} />
+              </Section>
+            </>
+          )}
+          {tab === 'events' && (
+            <>
+              <Section title={t('anomalies')}>
+                <AnomalyList anomalies={q.data.anomalies} />
+              </Section>
+              <Section title={t('events')}>
+                <EventList events={q.data.events} />
+              </Section>
+            </>
+          )}
+          {tab === 'timeline' && (
+            <Section title={t('tab.timeline')}>
+              <ChangeTimeline cluster={cluster} kind="nodes" name={n.name} uid={n.uid} to={at ?? undefined} />
+            </Section>
+          )}
+          {tab === 'object' && <Section title={t('tab.object')}>{q.data.detail ? <JsonView value={q.data.detail} /> : <p className="text-[13px] text-muted">—</p>}</Section>}
+        </Tabs>
+      ) : null}
+    </Drawer>
+  );
+}
+
+export default function NodesPage() {
+  const { t } = useTranslation('nodes');
+  const fmt = useFormat();
+  const cluster = useClusterId();
+  const [at] = useAt();
+  const atIso = at === null ? null : new Date(at).toISOString();
+  const q = useNodes(cluster, atIso);
+  const usage = useNodeUsage(cluster);
+  const [text, setText] = useUrlParam('q');
+  const [status, setStatus] = useUrlParam('status');
+  const [selected, setSelected] = useUrlParam('node');
+
+  const all = q.data?.items;
+  const rows = useMemo(() => {
+    const s = text.toLowerCase().trim();
+    return (all ?? []).filter((n) => {
+      if (status === 'ready' && !n.ready) return false;
+      if (status === 'notready' && n.ready) return false;
+      if (status === 'cordoned' && !n.unschedulable) return false;
+      if (status === 'pressure' && nodePressures(n).length === 0) return false;
+      if (s && !`${n.name} ${n.internal_ip ?? ''} ${n.roles?.join(' ') ?? ''} ${n.zone ?? ''} ${n.kubelet_version ?? ''}`.toLowerCase().includes(s)) return false;
+      return true;
+    });
+  }, [all, text, status]);
+
+  const columns: Column<Node>[] = [
+    { id: 'name', header: t('col.name'), width: 'minmax(14rem,2fr)', sortValue: (n) => n.name, cell: (n) => <span className="font-medium">{n.name}</span>, title: (n) => n.name },
+    {
+      id: 'status',
+      header: t('col.status'),
+      width: 'minmax(9rem,1.3fr)',
+      sortValue: (n) => nodeStatus(n).label,
+      cell: (n) => (
+        <span className="flex items-center gap-1">
+          <StatusBadge status={nodeStatus(n)} />
+          {nodePressures(n).map((p) => (
+            <Chip key={p} tone="warn" title={p}>
+              {p.replace('Pressure', '')}
+            </Chip>
+          ))}
+        </span>
+      ),
+    },
+    { id: 'roles', header: t('col.roles'), width: 'minmax(7rem,1fr)', sortValue: (n) => nodeRoles(n), cell: (n) => <span className="text-muted">{nodeRoles(n)}</span> },
+    { id: 'cpu', header: t('col.cpu'), width: '8rem', sortValue: (n) => usage.get(n.name)?.cpu, cell: (n) => <UsageBar compact label={t('col.cpu')} ratio={usage.get(n.name)?.cpu ?? null} text={fmt.percent(usage.get(n.name)?.cpu, 0)} /> },
+    { id: 'mem', header: t('col.mem'), width: '8rem', sortValue: (n) => usage.get(n.name)?.mem, cell: (n) => <UsageBar compact label={t('col.mem')} ratio={usage.get(n.name)?.mem ?? null} text={fmt.percent(usage.get(n.name)?.mem, 0)} /> },
+    { id: 'alloc', header: t('col.alloc'), width: '10rem', align: 'right', sortValue: (n) => n.cpu_allocatable_milli, cell: (n) => `${fmt.cpu(n.cpu_allocatable_milli)} · ${fmt.bytes(n.mem_allocatable_bytes, 0)}` },
+    { id: 'taints', header: t('col.taints'), width: '5rem', align: 'right', sortValue: (n) => n.taints?.length ?? 0, cell: (n) => fmt.number(n.taints?.length ?? 0) },
+    { id: 'kubelet', header: t('col.kubelet'), width: '7rem', sortValue: (n) => n.kubelet_version, cell: (n) => <span className="font-mono text-xs">{n.kubelet_version}</span> },
+    { id: 'zone', header: t('col.zone'), width: '8rem', sortValue: (n) => n.zone, cell: (n) => n.zone || '—' },
+    { id: 'age', header: t('col.age'), width: '5.5rem', align: 'right', sortValue: (n) => (n.created_at ? -Date.parse(n.created_at) : undefined), cell: (n) => fmt.age(n.created_at, at ?? undefined) },
+  ];
+
+  return (
+    <>
+      <PageHeader title={t('title')} description={t('description')} actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} paused={at !== null} />}>
+        <div className="flex flex-wrap items-center gap-2" role="search">
+          <SearchInput value={text} onChange={(v) => setText(v)} placeholder={t('search')} label={t('search')} testId="nodes-search" />
+          <Select
+            label={t('col.status')}
+            value={status}
+            onChange={(v) => setStatus(v)}
+            allLabel={t('status.all')}
+            options={[
+              ['ready', t('status.ready')],
+              ['notready', t('status.notready')],
+              ['cordoned', t('status.cordoned')],
+              ['pressure', t('status.pressure')],
+            ]}
+          />
+        </div>
+      </PageHeader>
+      <AtBanner />
+      <div className="flex min-h-0 flex-1 flex-col bg-surface">
+        <QueryView query={q}>
+          {() => (
+            <DataTable
+              label={t('title')}
+              columns={columns}
+              rows={rows}
+              rowKey={(n) => n.uid || n.name}
+              onRowClick={(n) => setSelected(n.name, { push: true })}
+              selectedKey={all?.find((n) => n.name === selected)?.uid}
+              total={all?.length}
+              empty={all?.length ? <NoMatches onClear={() => { setText(''); setStatus(''); }} /> : <Empty title={t('empty')} />}
+            />
+          )}
+        </QueryView>
+      </div>
+      <NodeDrawer cluster={cluster} name={selected || null} at={atIso} usage={selected ? usage.get(selected) : undefined} onClose={() => setSelected(null, { push: true })} />
+    </>
+  );
+}
