@@ -14,6 +14,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"time"
@@ -34,6 +35,7 @@ var (
 	pods     = flag.Int("pods", 300, "pods per cluster")
 	runs     = flag.Int("runs", 20, "timed runs per warm query")
 	dir      = flag.String("dir", "", "work directory (default: a temp dir, removed afterwards)")
+	profile  = flag.String("cpuprofile", "", "write a CPU profile of the compaction phase here")
 )
 
 func main() {
@@ -114,6 +116,14 @@ func run(ctx context.Context) error {
 	}
 	defer cp.Close()
 	t1 := time.Now()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	for i := 0; i < 2; i++ {
 		rep, err := cp.Run(ctx, names...)
 		if err != nil {

@@ -13,6 +13,7 @@
 package compact
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -57,6 +58,10 @@ type Config struct {
 	Lookback int
 	// Retention overrides a table's default retention, in days (1–365).
 	Retention map[string]int
+	// SmallMerge: merges whose inputs total at most this many bytes are
+	// done in memory in Go; larger ones by DuckDB, which sorts out of core
+	// (default 16 MiB).
+	SmallMerge int64
 	// MemoryLimit bounds DuckDB during merges (default "1GB").
 	MemoryLimit string
 	Logger      *slog.Logger
@@ -117,6 +122,9 @@ func New(cfg Config) (*Compactor, error) {
 	}
 	if cfg.Lookback <= 0 {
 		cfg.Lookback = 4
+	}
+	if cfg.SmallMerge == 0 {
+		cfg.SmallMerge = 16 << 20
 	}
 	if cfg.MemoryLimit == "" {
 		cfg.MemoryLimit = "1GB"
@@ -365,17 +373,13 @@ func (c *Compactor) merge(ctx context.Context, t lake.AnyTable, cluster string, 
 		return rep, err
 	}
 	defer os.RemoveAll(dir)
-	schema, err := t.Empty()
-	if err != nil {
-		return rep, err
-	}
-	files := []string{filepath.Join(dir, "schema.parquet")}
-	if err := os.WriteFile(files[0], schema, 0o644); err != nil {
-		return rep, err
-	}
-	var names []string
-	meta := lake.ObjectMeta{Table: t.Name(), SchemaVersion: t.Version()}
-	for i, o := range group {
+	var (
+		names  []string
+		blobs  [][]byte
+		inputs []string // temp files, for DuckDB
+		meta   = lake.ObjectMeta{Table: t.Name(), SchemaVersion: t.Version()}
+	)
+	for _, o := range group {
 		data, _, err := c.cfg.Bucket.Get(ctx, o.Info.Key, "")
 		if err != nil {
 			if store.IsNotFound(err) {
@@ -383,11 +387,7 @@ func (c *Compactor) merge(ctx context.Context, t lake.AnyTable, cluster string, 
 			}
 			return rep, err
 		}
-		p := filepath.Join(dir, fmt.Sprintf("in-%05d.parquet", i))
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			return rep, err
-		}
-		im, err := readFileMeta(p)
+		im, err := lake.ReadMeta(bytes.NewReader(data))
 		if err != nil {
 			// Never merge (or lose) a corrupt object: leave it for a
 			// human, report it; readers will name it too.
@@ -402,21 +402,49 @@ func (c *Compactor) merge(ctx context.Context, t lake.AnyTable, cluster string, 
 		if im.MaxTime.After(meta.MaxTime) {
 			meta.MaxTime = im.MaxTime
 		}
-		files = append(files, p)
 		names = append(names, o.Name())
 		rep.BytesIn += o.Info.Size
+		if rep.BytesIn <= c.cfg.SmallMerge {
+			blobs = append(blobs, data)
+			continue
+		}
+		// Too big to merge in memory: spill everything to files for DuckDB.
+		for _, b := range append(blobs, data) {
+			p, err := writeTemp(dir, len(inputs), b)
+			if err != nil {
+				return rep, err
+			}
+			inputs = append(inputs, p)
+		}
+		blobs = nil
 	}
 	if len(names) < 2 {
 		return rep, nil
 	}
-	out := filepath.Join(dir, "out.parquet")
 	meta.Inputs = names
-	if err := c.copySorted(ctx, t, files, out, meta); err != nil {
-		return rep, fmt.Errorf("merge %s %s %s: %w", t.Name(), cluster, span, err)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		return rep, err
+	var data []byte
+	if len(inputs) == 0 {
+		// Small: decode, sort and encode in Go, without DuckDB's
+		// per-statement cost (most hourly merges are a few KB).
+		if data, _, err = t.Merge(blobs, names); err != nil {
+			return rep, fmt.Errorf("merge %s %s %s: %w", t.Name(), cluster, span, err)
+		}
+	} else {
+		schema, err := t.Empty()
+		if err != nil {
+			return rep, err
+		}
+		sp, err := writeTemp(dir, len(inputs), schema)
+		if err != nil {
+			return rep, err
+		}
+		out := filepath.Join(dir, "out.parquet")
+		if err := c.copySorted(ctx, t, append([]string{sp}, inputs...), out, meta); err != nil {
+			return rep, fmt.Errorf("merge %s %s %s: %w", t.Name(), cluster, span, err)
+		}
+		if data, err = os.ReadFile(out); err != nil {
+			return rep, err
+		}
 	}
 	key := lake.ObjectKey{Table: t.Name(), Cluster: cluster, Date: day, Span: span, Writer: lake.CompactWriter, ID: lake.NewULID(c.cfg.Now())}.Key()
 	if _, err := c.cfg.Bucket.Put(ctx, key, data, store.IfAbsent); err != nil {
@@ -453,13 +481,9 @@ TO %s (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION v2, ROW_GROUP_SIZE 1048
 	return err
 }
 
-func readFileMeta(path string) (lake.ObjectMeta, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return lake.ObjectMeta{}, err
-	}
-	defer f.Close()
-	return lake.ReadMeta(f)
+func writeTemp(dir string, i int, data []byte) (string, error) {
+	p := filepath.Join(dir, fmt.Sprintf("in-%05d.parquet", i))
+	return p, os.WriteFile(p, data, 0o644)
 }
 
 // kvMetadata renders the footer metadata as a DuckDB struct literal.

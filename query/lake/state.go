@@ -6,11 +6,14 @@ import "time"
 // the API and dashboards read them, revalidating with conditional GETs.
 // They are small, rewritten in place, and versioned separately from the
 // Parquet tables: a version may only add fields, and readers must ignore
-// fields they do not know and treat missing ones as zero (docs/agent.md).
+// fields they do not know and treat missing ones as zero; counts that are
+// zero are left out (docs/agent.md).
 const (
 	// CurrentKey is ClusterKey(id, CurrentKey): everything a dashboard
-	// needs about one cluster now, rewritten when it changes (at most
-	// every ~10 s).
+	// needs about one cluster now. The agent rewrites it within ~10 s when
+	// an anomaly opens or resolves or a node changes, and at most once a
+	// minute for other changes (counts), so a busy cluster costs a few
+	// PUTs a minute, not one per change.
 	CurrentKey = "current.json"
 	// HeartbeatKey is ClusterKey(id, HeartbeatKey): the agent's liveness
 	// and health, rewritten every ≤ 30 s.
@@ -72,22 +75,22 @@ type Summary struct {
 
 // NodeCounts counts nodes.
 type NodeCounts struct {
-	Total         int `json:"total"`
-	Ready         int `json:"ready"`
-	NotReady      int `json:"not_ready"` // Ready False or Unknown
-	Unschedulable int `json:"unschedulable"`
+	Total         int `json:"total,omitempty"`
+	Ready         int `json:"ready,omitempty"`
+	NotReady      int `json:"not_ready,omitempty"` // Ready False or Unknown
+	Unschedulable int `json:"unschedulable,omitempty"`
 }
 
 // PodCounts counts pods by phase.
 type PodCounts struct {
-	Total     int   `json:"total"`
-	Running   int   `json:"running"`
-	Pending   int   `json:"pending"`
-	Succeeded int   `json:"succeeded"`
-	Failed    int   `json:"failed"`
-	Unknown   int   `json:"unknown"`
-	Ready     int   `json:"ready"`    // Ready condition True
-	Restarts  int64 `json:"restarts"` // sum of container restarts
+	Total     int   `json:"total,omitempty"`
+	Running   int   `json:"running,omitempty"`
+	Pending   int   `json:"pending,omitempty"`
+	Succeeded int   `json:"succeeded,omitempty"`
+	Failed    int   `json:"failed,omitempty"`
+	Unknown   int   `json:"unknown,omitempty"`
+	Ready     int   `json:"ready,omitempty"`    // Ready condition True
+	Restarts  int64 `json:"restarts,omitempty"` // sum of container restarts
 }
 
 // WorkloadCounts counts top-level workloads: Deployments, StatefulSets,
@@ -96,16 +99,16 @@ type PodCounts struct {
 // for Deployments, progressing), a Job has not failed, a CronJob's last
 // run did not fail.
 type WorkloadCounts struct {
-	Total   int `json:"total"`
-	Healthy int `json:"healthy"`
+	Total   int `json:"total,omitempty"`
+	Healthy int `json:"healthy,omitempty"`
 }
 
 // AnomalyCounts counts open anomalies by severity.
 type AnomalyCounts struct {
-	Open     int `json:"open"`
-	Critical int `json:"critical"`
-	Warning  int `json:"warning"`
-	Info     int `json:"info"`
+	Open     int `json:"open,omitempty"`
+	Critical int `json:"critical,omitempty"`
+	Warning  int `json:"warning,omitempty"`
+	Info     int `json:"info,omitempty"`
 }
 
 // ResourceTotals are cluster-wide resource sums.

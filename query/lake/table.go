@@ -40,6 +40,11 @@ type AnyTable interface {
 	Schema() *arrow.Schema
 	SortKey() []string
 	DefaultRetentionDays() int
+	// Merge decodes objects of this table, sorts all their rows and encodes
+	// them as one object whose footer records meta.Inputs. It holds every
+	// row in memory: for small merges (compaction uses DuckDB, which sorts
+	// out of core, for large ones).
+	Merge(inputs [][]byte, inputNames []string) ([]byte, ObjectMeta, error)
 	// Empty is a zero-row object with the current schema: readers union
 	// it with the data so that every column exists even when all data
 	// objects predate it.
@@ -239,6 +244,31 @@ func (t *Table[R]) Decode(data []byte) (rows []R, meta ObjectMeta, err error) {
 		return nil, meta, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	return rows, meta, nil
+}
+
+// Merge implements AnyTable.
+func (t *Table[R]) Merge(inputs [][]byte, inputNames []string) ([]byte, ObjectMeta, error) {
+	var all []R
+	for i, data := range inputs {
+		rows, _, err := t.Decode(data)
+		if err != nil {
+			return nil, ObjectMeta{}, fmt.Errorf("input %s: %w", inputNames[i], err)
+		}
+		all = append(all, rows...)
+	}
+	t.Sort(all)
+	meta := ObjectMeta{Table: t.name, SchemaVersion: t.version, Rows: int64(len(all)), Inputs: inputNames}
+	for i := range all {
+		ts := t.timeOf(&all[i])
+		if meta.MinTime.IsZero() || ts.Before(meta.MinTime) {
+			meta.MinTime = ts
+		}
+		if ts.After(meta.MaxTime) {
+			meta.MaxTime = ts
+		}
+	}
+	data, err := t.encodeSorted(all, meta)
+	return data, meta, err
 }
 
 // Empty implements AnyTable.

@@ -11,7 +11,7 @@ import (
 type Metered struct {
 	Bucket
 	puts, gets, lists, deletes, heads, errors atomic.Int64
-	bytesIn, bytesOut                          atomic.Int64
+	bytesIn, bytesOut                         atomic.Int64
 }
 
 var _ Bucket = (*Metered)(nil)
