@@ -196,6 +196,10 @@ func openDuckDB(ctx context.Context, dir string, cfg Config) (*sql.DB, error) {
 		fmt.Sprintf("SET temp_directory = %s", quote(tmp)),
 		"SET max_temp_directory_size = '4GB'",
 		"SET TimeZone = 'UTC'",
+		// Cached files never change (their names carry the ETag), so their
+		// Parquet footers can be kept between queries: views are created
+		// per query and would otherwise re-read every footer each time.
+		"SET parquet_metadata_cache = true",
 		"SET allow_community_extensions = false",
 		"SET allow_persistent_secrets = false",
 		// The sandbox: only the cache directory is readable, nothing is
