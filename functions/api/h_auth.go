@@ -1,0 +1,338 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/atlhyper/atlhyper/functions/auth"
+)
+
+type tokenResponse struct {
+	AccessToken      string   `json:"access_token"`
+	TokenType        string   `json:"token_type"`
+	ExpiresIn        int      `json:"expires_in"`
+	RefreshToken     string   `json:"refresh_token"`
+	RefreshExpiresIn int      `json:"refresh_expires_in"`
+	User             userView `json:"user"`
+}
+
+type userView struct {
+	Username          string     `json:"username"`
+	Role              auth.Role  `json:"role"`
+	Disabled          bool       `json:"disabled"`
+	CreatedAt         time.Time  `json:"created_at"`
+	UpdatedAt         time.Time  `json:"updated_at"`
+	PasswordChangedAt *time.Time `json:"password_changed_at,omitempty"`
+	CreatedBy         string     `json:"created_by,omitempty"`
+}
+
+func viewUser(u auth.User) userView {
+	v := userView{Username: u.Username, Role: u.Role, Disabled: u.Disabled, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, CreatedBy: u.CreatedBy}
+	if !u.PasswordChangedAt.IsZero() {
+		t := u.PasswordChangedAt
+		v.PasswordChangedAt = &t
+	}
+	return v
+}
+
+func tokens(t auth.Tokens) tokenResponse {
+	return tokenResponse{AccessToken: t.Access, TokenType: "Bearer", ExpiresIn: int(t.AccessTTL.Seconds()),
+		RefreshToken: t.Refresh, RefreshExpiresIn: int(t.RefreshTTL.Seconds()), User: viewUser(t.User)}
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if err := decode(r, &body); err != nil {
+		writeError(w, requestID(r.Context()), err)
+		return
+	}
+	if body.Username == "" || body.Password == "" || len(body.Username) > 64 || len(body.Password) > 1024 {
+		writeError(w, requestID(r.Context()), badRequest("username and password are required (username ≤ 64, password ≤ 1024 bytes)"))
+		return
+	}
+	name := auth.NormalizeUsername(body.Username)
+	t, res, err := s.cfg.Auth.Login(r.Context(), name, body.Password, s.sourceIP(r), r.UserAgent())
+	status := http.StatusOK
+	if err != nil {
+		status = classify(err, false).Status
+	}
+	var lim *auth.LimitError
+	// Local-limiter refusals are not audited: they cost nothing and an
+	// attacker could otherwise make us write a record per request.
+	if !(errors.As(err, &lim) && lim.Scope == "local") {
+		if aerr := s.recordAs(r, name, t.User.Role, "login", "user/"+name, map[string]any{"reason": res.Reason}, outcomeOf(status), status); aerr != nil {
+			writeError(w, requestID(r.Context()), errAudit) // no token without its audit record
+			return
+		}
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tokens(t))
+}
+
+func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err := decode(r, &body); err != nil {
+		writeError(w, requestID(r.Context()), err)
+		return
+	}
+	if body.RefreshToken == "" {
+		writeError(w, requestID(r.Context()), badParam("refresh_token", "refresh_token is required"))
+		return
+	}
+	t, err := s.cfg.Auth.Refresh(r.Context(), body.RefreshToken, s.sourceIP(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tokens(t))
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		All bool `json:"all"`
+	}
+	if r.ContentLength != 0 && r.Header.Get("Content-Type") != "" {
+		if err := decode(r, &body); err != nil {
+			writeError(w, requestID(r.Context()), err)
+			return
+		}
+	}
+	p, _ := principal(r.Context())
+	err := s.cfg.Auth.Logout(r.Context(), p, body.All)
+	status := http.StatusNoContent
+	if err != nil {
+		status = classify(err, false).Status
+	}
+	if aerr := s.record(r, "logout", "user/"+p.Username, map[string]any{"all": body.All}, outcomeOf(status), status); aerr != nil && err == nil {
+		writeError(w, requestID(r.Context()), errAudit)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	p, _ := principal(r.Context())
+	u, err := s.cfg.Auth.Users.Get(r.Context(), p.Username)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewUser(u))
+}
+
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Current string `json:"current_password"`
+		New     string `json:"new_password"`
+	}
+	if err := decode(r, &body); err != nil {
+		writeError(w, requestID(r.Context()), err)
+		return
+	}
+	p, _ := principal(r.Context())
+	err := s.cfg.Auth.ChangePassword(r.Context(), p, body.Current, body.New)
+	status := http.StatusNoContent
+	if err != nil {
+		status = classify(err, false).Status
+		if errors.Is(err, auth.ErrBadCredentials) {
+			status = http.StatusForbidden
+			err = &apiError{Status: http.StatusForbidden, Code: "forbidden", Field: "current_password", Message: "the current password is wrong"}
+		}
+	}
+	if aerr := s.record(r, "user.password", "user/"+p.Username, nil, outcomeOf(status), status); aerr != nil {
+		writeError(w, requestID(r.Context()), errAudit)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// --- users (admin)
+
+func (s *Server) usernameParam(r *http.Request) (string, *apiError) {
+	name := chi.URLParam(r, "username")
+	if auth.ValidUsername(name) != nil {
+		return "", badParam("username", "invalid username")
+	}
+	return name, nil
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+	users, err := s.cfg.Auth.Users.List(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]userView, len(users))
+	for i, u := range users {
+		out[i] = viewUser(u)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+	name, perr := s.usernameParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	u, err := s.cfg.Auth.Users.Get(r.Context(), name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewUser(u))
+}
+
+// audited runs a state change, records it, and answers. A change whose
+// record cannot be written answers 503 (the change itself stands; it is
+// logged as an error).
+func (s *Server) audited(w http.ResponseWriter, r *http.Request, action, target string, params map[string]any, do func() (int, any, error)) {
+	status, body, err := do()
+	if err != nil {
+		status = classify(err, false).Status
+	}
+	if aerr := s.record(r, action, target, params, outcomeOf(status), status); aerr != nil {
+		writeError(w, requestID(r.Context()), errAudit)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if body == nil {
+		w.WriteHeader(status)
+		return
+	}
+	writeJSON(w, status, body)
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+		Role     string `json:"role"`
+	}
+	if err := decode(r, &body); err != nil {
+		writeError(w, requestID(r.Context()), err)
+		return
+	}
+	name := auth.NormalizeUsername(body.Username)
+	params := map[string]any{"username": name, "role": body.Role, "password": body.Password}
+	p, _ := principal(r.Context())
+	s.audited(w, r, "user.create", "user/"+name, params, func() (int, any, error) {
+		if err := auth.ValidUsername(name); err != nil {
+			return 0, nil, badParam("username", "%s", err.Error())
+		}
+		role, err := auth.ParseRole(body.Role)
+		if err != nil {
+			return 0, nil, badParam("role", "%s", err.Error())
+		}
+		u, err := s.cfg.Auth.CreateUser(r.Context(), name, body.Password, role, p.Username)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusCreated, viewUser(u), nil
+	})
+}
+
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
+	name, perr := s.usernameParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	var body struct {
+		Role     *string `json:"role"`
+		Disabled *bool   `json:"disabled"`
+		Password *string `json:"password"`
+	}
+	if err := decode(r, &body); err != nil {
+		writeError(w, requestID(r.Context()), err)
+		return
+	}
+	params := map[string]any{}
+	if body.Role != nil {
+		params["role"] = *body.Role
+	}
+	if body.Disabled != nil {
+		params["disabled"] = *body.Disabled
+	}
+	if body.Password != nil {
+		params["password"] = "set"
+	}
+	s.audited(w, r, "user.update", "user/"+name, params, func() (int, any, error) {
+		if body.Role == nil && body.Disabled == nil && body.Password == nil {
+			return 0, nil, badRequest("nothing to change: give role, disabled or password")
+		}
+		var role auth.Role
+		if body.Role != nil {
+			var err error
+			if role, err = auth.ParseRole(*body.Role); err != nil {
+				return 0, nil, badParam("role", "%s", err.Error())
+			}
+		}
+		var hash string
+		if body.Password != nil {
+			if err := auth.CheckPassword(name, *body.Password); err != nil {
+				return 0, nil, err
+			}
+			var err error
+			if hash, err = auth.HashPassword(*body.Password, s.cfg.Auth.BcryptCost()); err != nil {
+				return 0, nil, err
+			}
+		}
+		u, err := s.cfg.Auth.Users.Update(r.Context(), name, func(u *auth.User) error {
+			if body.Role != nil {
+				u.Role = role
+			}
+			if body.Disabled != nil {
+				if *body.Disabled && !u.Disabled {
+					u.Generation++ // end every session now, not at token expiry
+				}
+				u.Disabled = *body.Disabled
+			}
+			if hash != "" {
+				u.PasswordHash, u.PasswordChangedAt = hash, s.cfg.Now().UTC()
+				u.Generation++
+			}
+			return nil
+		})
+		s.cfg.Auth.Forget(name)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, viewUser(u), nil
+	})
+}
+
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
+	name, perr := s.usernameParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	s.audited(w, r, "user.delete", "user/"+name, nil, func() (int, any, error) {
+		err := s.cfg.Auth.Users.Delete(r.Context(), name)
+		s.cfg.Auth.Forget(name)
+		return http.StatusNoContent, nil, err
+	})
+}

@@ -1,0 +1,407 @@
+package api
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/atlhyper/atlhyper/functions/adhoc"
+	"github.com/atlhyper/atlhyper/functions/auth"
+	"github.com/atlhyper/atlhyper/functions/lakeview"
+	"github.com/atlhyper/atlhyper/query/lake"
+)
+
+// --- node metrics
+
+func (s *Server) nodesMetrics(w http.ResponseWriter, r *http.Request) {
+	c, perr := clusterParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	items, err := s.cfg.View.NodesMetricsCurrent(r.Context(), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"as_of": s.cfg.Now().UTC(), "items": items})
+}
+
+func nodeParam(r *http.Request) (string, *apiError) {
+	n := chi.URLParam(r, "name")
+	if !validName(n) {
+		return "", badParam("name", "invalid node name")
+	}
+	return n, nil
+}
+
+func (s *Server) nodeMetrics(w http.ResponseWriter, r *http.Request) {
+	c, perr := clusterParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	n, perr := nodeParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	cur, err := s.cfg.View.NodeMetricsCurrent(r.Context(), c, n)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, cur)
+}
+
+var ranges = map[string]time.Duration{"1h": time.Hour, "6h": 6 * time.Hour, "12h": 12 * time.Hour, "24h": 24 * time.Hour,
+	"2d": 48 * time.Hour, "7d": 7 * 24 * time.Hour, "14d": 14 * 24 * time.Hour, "30d": 30 * 24 * time.Hour}
+
+func (s *Server) nodeMetricsHistory(w http.ResponseWriter, r *http.Request) {
+	c, perr := clusterParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	n, perr := nodeParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	q := r.URL.Query()
+	metrics, perr := parseList(q, "metric", 20, metricRE.MatchString)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	if len(metrics) == 0 {
+		writeError(w, requestID(r.Context()), badParam("metric", "give at least one metric"))
+		return
+	}
+	device, perr := parseOne(q, "device", deviceRE)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	def := time.Hour
+	if rg := q.Get("range"); rg != "" {
+		d, ok := ranges[rg]
+		if !ok {
+			writeError(w, requestID(r.Context()), badParam("range", "range must be one of 1h, 6h, 12h, 24h, 2d, 7d, 14d, 30d"))
+			return
+		}
+		def = d
+	}
+	from, to, perr := timeRange(q, s.cfg.Now(), def, 31*24*time.Hour)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	step := lakeview.ChooseStep(from, to)
+	if st := q.Get("step"); st != "" {
+		if step, perr = parseStep(st, step); perr != nil {
+			writeError(w, requestID(r.Context()), perr)
+			return
+		}
+	}
+	h, err := s.cfg.View.NodeMetricsHistory(r.Context(), c, n, metrics, device, from, to, step)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
+}
+
+// --- time travel
+
+func kindsParam(q map[string][]string, field string) ([]lakeview.Kind, *apiError) {
+	names, perr := parseList(q, field, len(lakeview.Kinds), func(s string) bool { _, ok := lakeview.KindByPath(s); return ok })
+	if perr != nil {
+		return nil, perr
+	}
+	var out []lakeview.Kind
+	for _, n := range names {
+		k, _ := lakeview.KindByPath(n)
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+func (s *Server) diff(w http.ResponseWriter, r *http.Request) {
+	c, perr := clusterParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	q := r.URL.Query()
+	now := s.cfg.Now()
+	if q.Get("from") == "" {
+		writeError(w, requestID(r.Context()), badParam("from", "from is required"))
+		return
+	}
+	from, perr := parseTime("from", q.Get("from"), now)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	var to time.Time // zero: now
+	if v := q.Get("to"); v != "" && v != "now" {
+		if to, perr = parseTime("to", v, now); perr != nil {
+			writeError(w, requestID(r.Context()), perr)
+			return
+		}
+		if !to.Before(now) {
+			to = time.Time{}
+		}
+	}
+	end := to
+	if end.IsZero() {
+		end = now
+	}
+	if !from.Before(end) {
+		writeError(w, requestID(r.Context()), badParam("from", "from must be before to"))
+		return
+	}
+	dq := lakeview.DiffQuery{From: from, To: to}
+	if dq.Kinds, perr = kindsParam(q, "kind"); perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	if dq.Namespaces, perr = parseList(q, "namespace", 50, validNamespace); perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	if dq.Changes, perr = parseList(q, "change", 3, func(s string) bool { return s == "added" || s == "removed" || s == "changed" }); perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	if dq.Limit, perr = parseLimit(q, 100, 1000); perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	dq.Cursor = q.Get("cursor")
+	if len(dq.Cursor) > 2048 {
+		writeError(w, requestID(r.Context()), badParam("cursor", "cursor too long"))
+		return
+	}
+	d, err := s.cfg.View.Diff(r.Context(), c, dq)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
+	c, perr := clusterParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	q := r.URL.Query()
+	k, ok := lakeview.KindByPath(q.Get("kind"))
+	if !ok {
+		writeError(w, requestID(r.Context()), badParam("kind", "kind must be a resource path name like pods or deployments"))
+		return
+	}
+	name, perr := parseOne(q, "name", nameRE)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	uid, perr := parseOne(q, "uid", uidRE)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	ns, perr := parseOne(q, "namespace", dnsLabelRE)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	switch {
+	case name == "" && uid == "":
+		writeError(w, requestID(r.Context()), badParam("name", "give name (and namespace) or uid"))
+		return
+	case name != "" && k.Namespaced && ns == "":
+		writeError(w, requestID(r.Context()), badParam("namespace", "%s are namespaced: give namespace", k.Path))
+		return
+	case !k.Namespaced && ns != "":
+		writeError(w, requestID(r.Context()), badParam("namespace", "%s are not namespaced", k.Path))
+		return
+	}
+	from, to, perr := timeRange(q, s.cfg.Now(), 24*time.Hour, 31*24*time.Hour)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	limit, perr := parseLimit(q, 500, 1000)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	tl, err := s.cfg.View.Timeline(r.Context(), c, k, ns, name, uid, from, to, limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tl)
+}
+
+// --- SQL
+
+type sqlRequest struct {
+	SQL      string   `json:"sql"`
+	Format   string   `json:"format"`
+	Clusters []string `json:"clusters"`
+	From     *string  `json:"from"`
+	To       *string  `json:"to"`
+	MaxRows  *int     `json:"max_rows"`
+}
+
+func (s *Server) runSQL(w http.ResponseWriter, r *http.Request) {
+	var body sqlRequest
+	if err := decode(r, &body); err != nil {
+		writeError(w, requestID(r.Context()), err)
+		return
+	}
+	p, _ := principal(r.Context())
+	params := map[string]any{"sql": body.SQL, "format": body.Format, "clusters": body.Clusters}
+	req, perr := s.sqlRequest(r, body, p)
+	if perr != nil {
+		if aerr := s.record(r, "sql.query", "sql", params, outcomeOf(perr.Status), perr.Status); aerr != nil {
+			writeError(w, requestID(r.Context()), errAudit)
+			return
+		}
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	params["from"], params["to"], params["max_rows"] = req.From, req.To, req.MaxRows
+	res, err := s.cfg.SQL.Run(r.Context(), req)
+	status := http.StatusOK
+	var ae *apiError
+	if err != nil {
+		ae = classify(err, true)
+		status = ae.Status
+	} else {
+		params["rows"], params["truncated"], params["elapsed_ms"] = len(res.Rows), res.Truncated, res.Elapsed.Milliseconds()
+	}
+	// No result leaves without its audit record.
+	if aerr := s.record(r, "sql.query", "sql", params, outcomeOf(status), status); aerr != nil {
+		writeError(w, requestID(r.Context()), errAudit)
+		return
+	}
+	if err != nil {
+		s.failSQL(w, r, err, true)
+		return
+	}
+	w.Header().Set("X-AtlHyper-Row-Count", strconv.Itoa(len(res.Rows)))
+	w.Header().Set("X-AtlHyper-Truncated", strconv.FormatBool(res.Truncated))
+	switch body.Format {
+	case "csv":
+		var buf bytes.Buffer
+		if err := res.CSV(&buf); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="atlhyper-query.csv"`)
+		w.Write(buf.Bytes())
+	case "parquet":
+		var buf bytes.Buffer
+		if err := res.Parquet(&buf); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/vnd.apache.parquet")
+		w.Header().Set("Content-Disposition", `attachment; filename="atlhyper-query.parquet"`)
+		w.Write(buf.Bytes())
+	default:
+		writeJSON(w, http.StatusOK, res.JSON())
+	}
+}
+
+func (s *Server) sqlRequest(r *http.Request, body sqlRequest, p auth.Principal) (adhoc.Request, *apiError) {
+	req := adhoc.Request{SQL: body.SQL, Admin: p.Role.Allows(auth.Admin), MaxRows: adhoc.DefaultMaxRows}
+	switch body.Format {
+	case "", "json", "csv", "parquet":
+	default:
+		return req, badParam("format", "format must be json, csv or parquet")
+	}
+	if strings.TrimSpace(body.SQL) == "" {
+		return req, badParam("sql", "sql is required")
+	}
+	if len(body.SQL) > adhoc.MaxSQLBytes {
+		return req, badParam("sql", "sql longer than %d bytes", adhoc.MaxSQLBytes)
+	}
+	if body.MaxRows != nil {
+		if *body.MaxRows < 1 || *body.MaxRows > adhoc.MaxRows {
+			return req, badParam("max_rows", "max_rows must be from 1 to %d", adhoc.MaxRows)
+		}
+		req.MaxRows = *body.MaxRows
+	}
+	now := s.cfg.Now()
+	req.To = now
+	var perr *apiError
+	if body.To != nil {
+		if req.To, perr = parseTime("to", *body.To, now); perr != nil {
+			return req, perr
+		}
+	}
+	req.From = req.To.Add(-24 * time.Hour)
+	if body.From != nil {
+		if req.From, perr = parseTime("from", *body.From, now); perr != nil {
+			return req, perr
+		}
+	}
+	if !req.From.Before(req.To) {
+		return req, badParam("from", "from must be before to")
+	}
+	if req.To.Sub(req.From) > adhoc.MaxRange {
+		return req, badParam("from", "the range may span at most %s", human(adhoc.MaxRange))
+	}
+	if len(body.Clusters) > 500 {
+		return req, badParam("clusters", "at most 500 clusters")
+	}
+	for _, c := range body.Clusters {
+		if lake.ValidCluster(c) != nil || c == lake.GlobalCluster {
+			return req, badParam("clusters", "invalid cluster id %q", clipStr(c))
+		}
+		if err := s.cfg.View.CheckCluster(r.Context(), c); err != nil {
+			return req, notFound("cluster %q not found", c)
+		}
+	}
+	req.Clusters = body.Clusters
+	if len(req.Clusters) == 0 {
+		all, err := s.cfg.View.Clusters(r.Context())
+		if err != nil {
+			return req, classify(err, false)
+		}
+		req.Clusters = all
+	}
+	return req, nil
+}
+
+func (s *Server) sqlSchema(w http.ResponseWriter, r *http.Request) {
+	p, _ := principal(r.Context())
+	clusters, err := s.cfg.View.Clusters(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"tables":    adhoc.Catalog(p.Role.Allows(auth.Admin)),
+		"clusters":  clusters,
+		"functions": adhoc.TableFunctions,
+		"limits": map[string]any{"max_rows": adhoc.MaxRows, "timeout_seconds": s.cfg.SQL.Timeout().Seconds(),
+			"max_range_days": int(adhoc.MaxRange / (24 * time.Hour)), "max_sql_bytes": adhoc.MaxSQLBytes},
+	})
+}
+
+func (s *Server) sqlExamples(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"items": adhoc.Examples})
+}

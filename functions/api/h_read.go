@@ -1,0 +1,608 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/atlhyper/atlhyper/functions/lakeview"
+	"github.com/atlhyper/atlhyper/query/lake"
+)
+
+// clusterParam validates {cluster}; existence is checked by the view.
+func clusterParam(r *http.Request) (string, *apiError) {
+	c := chi.URLParam(r, "cluster")
+	if lake.ValidCluster(c) != nil {
+		return "", badParam("cluster", "invalid cluster id %q", clipStr(c))
+	}
+	if c == lake.GlobalCluster {
+		return "", notFound("cluster %q not found", c)
+	}
+	return c, nil
+}
+
+func (s *Server) listClusters(w http.ResponseWriter, r *http.Request) {
+	list, err := s.cfg.View.ClusterList(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+}
+
+func (s *Server) fleetOverview(w http.ResponseWriter, r *http.Request) {
+	f, err := s.cfg.View.Fleet(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, f)
+}
+
+func (s *Server) getCluster(w http.ResponseWriter, r *http.Request) {
+	c, perr := clusterParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	info, err := s.cfg.View.Cluster(r.Context(), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+func (s *Server) clusterOverview(w http.ResponseWriter, r *http.Request) {
+	c, perr := clusterParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	o, err := s.cfg.View.Overview(r.Context(), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, o)
+}
+
+func (s *Server) namespaceSummaries(w http.ResponseWriter, r *http.Request) {
+	c, perr := clusterParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	items, asOf, err := s.cfg.View.NamespaceSummaries(r.Context(), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"as_of": asOf, "items": items})
+}
+
+// writePage writes {"items": [raw…], "next_cursor", "total", "as_of"}.
+func writePage(w http.ResponseWriter, items [][]byte, next string, total int, asOf time.Time, extra map[string]any) {
+	var b bytes.Buffer
+	b.Grow(64 + len(items)*512)
+	b.WriteString(`{"items":[`)
+	for i, it := range items {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(it)
+	}
+	b.WriteString(`],"total":`)
+	tb, _ := json.Marshal(total)
+	b.Write(tb)
+	if next != "" {
+		b.WriteString(`,"next_cursor":`)
+		nb, _ := json.Marshal(next)
+		b.Write(nb)
+	}
+	if !asOf.IsZero() {
+		b.WriteString(`,"as_of":`)
+		ab, _ := json.Marshal(asOf.UTC())
+		b.Write(ab)
+	}
+	for k, v := range extra {
+		kb, _ := json.Marshal(k)
+		vb, _ := json.Marshal(v)
+		b.WriteByte(',')
+		b.Write(kb)
+		b.WriteByte(':')
+		b.Write(vb)
+	}
+	b.WriteString("}\n")
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write(b.Bytes())
+}
+
+func validNamespace(s string) bool { return dnsLabelRE.MatchString(s) }
+func validName(s string) bool      { return nameRE.MatchString(s) }
+func validToken(s string) bool     { return tokenRE.MatchString(s) }
+
+// parseAt reads the time-travel moment (zero: now).
+func (s *Server) parseAt(r *http.Request) (time.Time, *apiError) {
+	a := r.URL.Query().Get("at")
+	if a == "" {
+		return time.Time{}, nil
+	}
+	now := s.cfg.Now()
+	t, err := parseTime("at", a, now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if !t.Before(now) {
+		return time.Time{}, nil
+	}
+	return t, nil
+}
+
+func (s *Server) listObjects(k lakeview.Kind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, perr := clusterParam(r)
+		if perr != nil {
+			writeError(w, requestID(r.Context()), perr)
+			return
+		}
+		lq, perr := s.listQuery(r, k)
+		if perr != nil {
+			writeError(w, requestID(r.Context()), perr)
+			return
+		}
+		page, err := s.cfg.View.List(r.Context(), c, lq)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		extra := map[string]any{}
+		if !page.Checkpoint.IsZero() {
+			extra["checkpoint"] = page.Checkpoint
+		}
+		writePage(w, page.Items, page.NextCursor, page.Total, page.AsOf, extra)
+	}
+}
+
+func (s *Server) listQuery(r *http.Request, k lakeview.Kind) (lakeview.ListQuery, *apiError) {
+	q := r.URL.Query()
+	lq := lakeview.ListQuery{Kind: k}
+	var perr *apiError
+	if lq.At, perr = s.parseAt(r); perr != nil {
+		return lq, perr
+	}
+	if k.Namespaced {
+		if lq.Namespaces, perr = parseList(q, "namespace", 50, validNamespace); perr != nil {
+			return lq, perr
+		}
+	} else if q.Get("namespace") != "" {
+		return lq, badParam("namespace", "%s are not namespaced", k.Path)
+	}
+	sel := q.Get("label")
+	selector, err := lakeview.ParseSelector(sel)
+	if err != nil {
+		return lq, badParam("label", "%s", err.Error())
+	}
+	lq.Selector = selector
+	if lq.Q, perr = parseText(q, "q"); perr != nil {
+		return lq, perr
+	}
+	if lq.Sort, lq.Desc, perr = parseSort(q.Get("sort")); perr != nil {
+		return lq, perr
+	}
+	if lq.Limit, perr = parseLimit(q, 100, 1000); perr != nil {
+		return lq, perr
+	}
+	lq.Cursor = q.Get("cursor")
+	if len(lq.Cursor) > 2048 {
+		return lq, badParam("cursor", "cursor too long")
+	}
+	unsupported := func(name string) *apiError {
+		return badParam(name, "%s cannot be filtered by %s", k.Path, name)
+	}
+	if v := q.Get("node"); v != "" {
+		if !k.Node {
+			return lq, unsupported("node")
+		}
+		if !validName(v) {
+			return lq, badParam("node", "invalid node name")
+		}
+		lq.Node = v
+	}
+	if q.Has("phase") {
+		if !k.Phase {
+			return lq, unsupported("phase")
+		}
+		if lq.Phases, perr = parseList(q, "phase", 10, validToken); perr != nil {
+			return lq, perr
+		}
+	}
+	if q.Has("ready") {
+		if !k.Ready {
+			return lq, unsupported("ready")
+		}
+		if lq.Ready, perr = parseBool(q, "ready"); perr != nil {
+			return lq, perr
+		}
+	}
+	if v := q.Get("owner"); v != "" {
+		if !k.Owner {
+			return lq, unsupported("owner")
+		}
+		if lq.OwnerKind, lq.OwnerName, perr = parseOwner(v); perr != nil {
+			return lq, perr
+		}
+	}
+	return lq, nil
+}
+
+func (s *Server) getObject(k lakeview.Kind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, perr := clusterParam(r)
+		if perr != nil {
+			writeError(w, requestID(r.Context()), perr)
+			return
+		}
+		ns := ""
+		if k.Namespaced {
+			ns = chi.URLParam(r, "namespace")
+			if !validNamespace(ns) {
+				writeError(w, requestID(r.Context()), badParam("namespace", "invalid namespace"))
+				return
+			}
+		}
+		name := chi.URLParam(r, "name")
+		if !validName(name) {
+			writeError(w, requestID(r.Context()), badParam("name", "invalid name"))
+			return
+		}
+		at, perr := s.parseAt(r)
+		if perr != nil {
+			writeError(w, requestID(r.Context()), perr)
+			return
+		}
+		uid, perr := parseOne(r.URL.Query(), "uid", uidRE)
+		if perr != nil {
+			writeError(w, requestID(r.Context()), perr)
+			return
+		}
+		d, err := s.cfg.View.Detail(r.Context(), c, k, ns, name, uid, at)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, d)
+	}
+}
+
+// --- events
+
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
+	c, perr := clusterParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	if err := s.cfg.View.CheckCluster(r.Context(), c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	rq := lakeview.RecordQuery{Table: "events", Clusters: []string{c}, Latest: true, Key: "uid", TieBreak: "count DESC"}
+	if rq.From, rq.To, perr = timeRange(q, s.cfg.Now(), 24*time.Hour, 31*24*time.Hour); perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	if perr = s.commonRecords(q, &rq); perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	ns, perr := parseList(q, "namespace", 50, validNamespace)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	if len(ns) > 0 {
+		rq.Where = append(rq.Where, lakeview.In("namespace", ns))
+	}
+	if t := q.Get("type"); t != "" {
+		if t != "Normal" && t != "Warning" {
+			writeError(w, requestID(r.Context()), badParam("type", "type must be Normal or Warning"))
+			return
+		}
+		rq.Where = append(rq.Where, lakeview.Eq("type", t))
+	}
+	reasons, perr := parseList(q, "reason", 20, validToken)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	if len(reasons) > 0 {
+		rq.Where = append(rq.Where, lakeview.In("reason", reasons))
+	}
+	if v, perr := parseOne(q, "involved_kind", tokenRE); perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	} else if v != "" {
+		rq.Where = append(rq.Where, lakeview.Eq("involved_kind", v))
+	}
+	if v, perr := parseOne(q, "involved_name", nameRE); perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	} else if v != "" {
+		rq.Where = append(rq.Where, lakeview.Eq("involved_name", v))
+	}
+	text, perr := parseText(q, "q")
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	if text != "" {
+		rq.Where = append(rq.Where, lakeview.Contains(text, "message", "reason", "involved_name", "name"))
+	}
+	s.writeRecords(w, r, rq)
+}
+
+func (s *Server) commonRecords(q map[string][]string, rq *lakeview.RecordQuery) *apiError {
+	var perr *apiError
+	if rq.Limit, perr = parseLimit(q, 100, 1000); perr != nil {
+		return perr
+	}
+	rq.Cursor = strings.TrimSpace(first(q["cursor"]))
+	if len(rq.Cursor) > 2048 {
+		return badParam("cursor", "cursor too long")
+	}
+	return nil
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+func (s *Server) writeRecords(w http.ResponseWriter, r *http.Request, rq lakeview.RecordQuery) {
+	page, err := s.cfg.View.Records(r.Context(), rq)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writePage(w, page.Items, page.NextCursor, page.Total, page.To, nil)
+}
+
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
+	c, perr := clusterParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	ns, name := chi.URLParam(r, "namespace"), chi.URLParam(r, "name")
+	if !validNamespace(ns) {
+		writeError(w, requestID(r.Context()), badParam("namespace", "invalid namespace"))
+		return
+	}
+	if !validName(name) {
+		writeError(w, requestID(r.Context()), badParam("name", "invalid name"))
+		return
+	}
+	from, to, perr := timeRange(r.URL.Query(), s.cfg.Now(), 7*24*time.Hour, 31*24*time.Hour)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	items, err := s.cfg.View.EventHistory(r.Context(), c, ns, name, from, to)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writePage(w, items, "", len(items), to, nil)
+}
+
+// --- anomalies
+
+func (s *Server) clustersFor(r *http.Request, scoped bool) ([]string, *apiError, error) {
+	if scoped {
+		c, perr := clusterParam(r)
+		if perr != nil {
+			return nil, perr, nil
+		}
+		if err := s.cfg.View.CheckCluster(r.Context(), c); err != nil {
+			return nil, nil, err
+		}
+		return []string{c}, nil, nil
+	}
+	q := r.URL.Query()
+	ids, perr := parseList(q, "cluster", 500, func(s string) bool { return lake.ValidCluster(s) == nil && s != lake.GlobalCluster })
+	if perr != nil {
+		return nil, perr, nil
+	}
+	if len(ids) == 0 {
+		all, err := s.cfg.View.Clusters(r.Context())
+		return all, nil, err
+	}
+	for _, id := range ids {
+		if err := s.cfg.View.CheckCluster(r.Context(), id); err != nil {
+			return nil, nil, err
+		}
+	}
+	return ids, nil, nil
+}
+
+var severities = map[string]bool{"critical": true, "warning": true, "info": true}
+
+func (s *Server) listAnomalies(scoped bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		clusters, perr, err := s.clustersFor(r, scoped)
+		if perr != nil {
+			writeError(w, requestID(r.Context()), perr)
+			return
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		q := r.URL.Query()
+		rq := lakeview.RecordQuery{Table: "anomalies", Clusters: clusters, Latest: true, Key: "fingerprint", TieBreak: "count DESC", Exclude: []string{"log_tail"}}
+		if rq.From, rq.To, perr = timeRange(q, s.cfg.Now(), 24*time.Hour, 90*24*time.Hour); perr != nil {
+			writeError(w, requestID(r.Context()), perr)
+			return
+		}
+		if perr = s.commonRecords(q, &rq); perr != nil {
+			writeError(w, requestID(r.Context()), perr)
+			return
+		}
+		switch q.Get("state") {
+		case "", "any":
+		case "open":
+			rq.Where = append(rq.Where, lakeview.Filter{SQL: "state <> 'resolved'"})
+		case "resolved":
+			rq.Where = append(rq.Where, lakeview.Eq("state", "resolved"))
+		default:
+			writeError(w, requestID(r.Context()), badParam("state", "state must be open, resolved or any"))
+			return
+		}
+		add := func(field, col string, max int, valid func(string) bool) bool {
+			vals, perr := parseList(q, field, max, valid)
+			if perr != nil {
+				writeError(w, requestID(r.Context()), perr)
+				return false
+			}
+			if len(vals) > 0 {
+				rq.Where = append(rq.Where, lakeview.In(col, vals))
+			}
+			return true
+		}
+		if !add("severity", "severity", 3, func(s string) bool { return severities[s] }) ||
+			!add("rule", "rule", 20, validToken) || !add("kind", "kind", 10, validToken) ||
+			!add("namespace", "namespace", 50, validNamespace) || !add("name", "name", 20, validName) ||
+			!add("node", "node", 20, validName) {
+			return
+		}
+		text, perr := parseText(q, "q")
+		if perr != nil {
+			writeError(w, requestID(r.Context()), perr)
+			return
+		}
+		if text != "" {
+			rq.Where = append(rq.Where, lakeview.Contains(text, "name", "namespace", "reason", "message", "rule", "node"))
+		}
+		if len(clusters) == 0 {
+			writePage(w, nil, "", 0, rq.To, nil)
+			return
+		}
+		s.writeRecords(w, r, rq)
+	}
+}
+
+func (s *Server) anomalyTrend(scoped bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		clusters, perr, err := s.clustersFor(r, scoped)
+		if perr != nil {
+			writeError(w, requestID(r.Context()), perr)
+			return
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		q := r.URL.Query()
+		from, to, perr := timeRange(q, s.cfg.Now(), 24*time.Hour, 90*24*time.Hour)
+		if perr != nil {
+			writeError(w, requestID(r.Context()), perr)
+			return
+		}
+		sev, perr := parseList(q, "severity", 3, func(s string) bool { return severities[s] })
+		if perr != nil {
+			writeError(w, requestID(r.Context()), perr)
+			return
+		}
+		tr, err := s.cfg.View.AnomalyTrend(r.Context(), clusters, from, to, sev)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, tr)
+	}
+}
+
+func (s *Server) getAnomaly(w http.ResponseWriter, r *http.Request) {
+	c, perr := clusterParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	fp := chi.URLParam(r, "fingerprint")
+	if !fingerprintRE.MatchString(fp) {
+		writeError(w, requestID(r.Context()), badParam("fingerprint", "invalid fingerprint"))
+		return
+	}
+	from, to, perr := timeRange(r.URL.Query(), s.cfg.Now(), 7*24*time.Hour, 90*24*time.Hour)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	h, err := s.cfg.View.Anomaly(r.Context(), c, fp, from, to)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"anomaly":`)
+	b.Write(h.Anomaly)
+	b.WriteString(`,"transitions":[`)
+	for i, t := range h.Transitions {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(t)
+	}
+	b.WriteString("]}\n")
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Write(b.Bytes())
+}
+
+// --- audit
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	rq := lakeview.RecordQuery{Table: "audit", Clusters: lakeview.AuditClusters, Key: "request_id"}
+	var perr *apiError
+	if rq.From, rq.To, perr = timeRange(q, s.cfg.Now(), 7*24*time.Hour, 366*24*time.Hour); perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	if perr = s.commonRecords(q, &rq); perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	if v := q.Get("actor"); v != "" {
+		if len(v) > 64 {
+			writeError(w, requestID(r.Context()), badParam("actor", "actor too long"))
+			return
+		}
+		rq.Where = append(rq.Where, lakeview.Eq("actor", v))
+	}
+	actions, perr := parseList(q, "action", 20, validToken)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	if len(actions) > 0 {
+		rq.Where = append(rq.Where, lakeview.In("action", actions))
+	}
+	switch o := q.Get("outcome"); o {
+	case "":
+	case "ok", "denied", "error":
+		rq.Where = append(rq.Where, lakeview.Eq("outcome", o))
+	default:
+		writeError(w, requestID(r.Context()), badParam("outcome", "outcome must be ok, denied or error"))
+		return
+	}
+	s.writeRecords(w, r, rq)
+}

@@ -1,0 +1,48 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/atlhyper/atlhyper/query/lake"
+	"github.com/atlhyper/atlhyper/query/store"
+)
+
+// healthCache remembers the store check for a few seconds so that health
+// probes cost the store almost nothing.
+type healthCache struct {
+	mu  sync.Mutex
+	at  time.Time
+	err error
+}
+
+func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) {
+	now := s.cfg.Now()
+	s.health.mu.Lock()
+	if now.Sub(s.health.at) > 5*time.Second {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		_, err := s.cfg.Bucket.Stat(ctx, lake.SysPrefix+"health")
+		cancel()
+		if store.IsNotFound(err) {
+			err = nil
+		}
+		s.health.at, s.health.err = now, err
+	}
+	err := s.health.err
+	s.health.mu.Unlock()
+	body := map[string]any{"status": "ok", "version": s.cfg.Version, "time": now.UTC()}
+	if err != nil {
+		body["status"] = "unavailable"
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, body)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) getOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
+	w.Write(openAPI)
+}

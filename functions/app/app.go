@@ -1,0 +1,165 @@
+// Package app wires the API's parts together from one configuration: the
+// store, the query engine, the read view, auth, audit and the router. The
+// local server, the Lambda, the tests and the benchmark all start the API
+// through it, so they run the same thing.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/atlhyper/atlhyper/functions/adhoc"
+	"github.com/atlhyper/atlhyper/functions/api"
+	"github.com/atlhyper/atlhyper/functions/audit"
+	"github.com/atlhyper/atlhyper/functions/auth"
+	"github.com/atlhyper/atlhyper/functions/lakeview"
+	"github.com/atlhyper/atlhyper/query"
+	"github.com/atlhyper/atlhyper/query/store"
+)
+
+// Config is everything the API needs.
+type Config struct {
+	StoreURL string
+	Bucket   store.Bucket // instead of StoreURL (tests)
+
+	CacheDir    string
+	CacheBytes  int64
+	MemoryLimit string // DuckDB syntax, e.g. "1GB"
+	Threads     int
+	SQLTimeout  time.Duration
+
+	JWTSecret, JWTPreviousSecret string
+	AdminUser, AdminPassword     string
+	BcryptCost                   int
+	// LoginRate and LoginBurst are the per-instance, per-IP token bucket
+	// in front of the store-backed login limits (default 2/s, burst 10).
+	LoginRate  float64
+	LoginBurst int
+
+	CORSOrigins []string
+	TrustProxy  bool
+	Version     string
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// FromEnv fills a Config from ATLHYPER_* environment variables.
+func FromEnv() Config {
+	c := Config{
+		StoreURL:          os.Getenv("ATLHYPER_STORE"),
+		CacheDir:          os.Getenv("ATLHYPER_CACHE_DIR"),
+		MemoryLimit:       os.Getenv("ATLHYPER_QUERY_MEMORY"),
+		JWTSecret:         os.Getenv("ATLHYPER_JWT_SECRET"),
+		JWTPreviousSecret: os.Getenv("ATLHYPER_JWT_SECRET_PREVIOUS"),
+		AdminUser:         os.Getenv("ATLHYPER_ADMIN_USER"),
+		AdminPassword:     os.Getenv("ATLHYPER_ADMIN_PASSWORD"),
+		Version:           os.Getenv("ATLHYPER_VERSION"),
+	}
+	if v := os.Getenv("ATLHYPER_CORS_ORIGINS"); v != "" {
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.CORSOrigins = append(c.CORSOrigins, o)
+			}
+		}
+	}
+	c.TrustProxy, _ = strconv.ParseBool(os.Getenv("ATLHYPER_TRUST_PROXY"))
+	c.BcryptCost, _ = strconv.Atoi(os.Getenv("ATLHYPER_BCRYPT_COST"))
+	if n, err := strconv.ParseInt(os.Getenv("ATLHYPER_CACHE_BYTES"), 10, 64); err == nil {
+		c.CacheBytes = n
+	}
+	return c
+}
+
+// App is a running API.
+type App struct {
+	Server *api.Server
+	Engine *query.Engine
+	View   *lakeview.View
+	Auth   *auth.Service
+	Bucket store.Bucket
+}
+
+// Handler is the HTTP handler.
+func (a *App) Handler() http.Handler { return a.Server }
+
+// Close releases the engine.
+func (a *App) Close() error { return a.Engine.Close() }
+
+// Open checks the configuration, makes sure an admin exists, and builds
+// the API. It refuses weak secrets and passwords.
+func Open(ctx context.Context, c Config) (*App, error) {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if err := auth.CheckSecret(c.JWTSecret); err != nil {
+		return nil, err
+	}
+	if (c.AdminUser == "") != (c.AdminPassword == "") {
+		return nil, errors.New("set both ATLHYPER_ADMIN_USER and ATLHYPER_ADMIN_PASSWORD, or neither")
+	}
+	if c.AdminPassword != "" {
+		if err := auth.CheckPassword(auth.NormalizeUsername(c.AdminUser), c.AdminPassword); err != nil {
+			return nil, fmt.Errorf("ATLHYPER_ADMIN_PASSWORD: %w", err)
+		}
+		if c.AdminPassword == c.JWTSecret {
+			return nil, errors.New("ATLHYPER_ADMIN_PASSWORD must differ from ATLHYPER_JWT_SECRET")
+		}
+	}
+	b := c.Bucket
+	if b == nil {
+		if c.StoreURL == "" {
+			return nil, errors.New("no store: set --store or ATLHYPER_STORE (file:///path or s3://bucket/prefix?endpoint=…)")
+		}
+		var err error
+		if b, err = store.Open(ctx, c.StoreURL); err != nil {
+			return nil, err
+		}
+	}
+	if c.CacheDir == "" {
+		c.CacheDir = filepath.Join(os.TempDir(), "atlhyper-cache")
+	}
+	if c.SQLTimeout <= 0 {
+		c.SQLTimeout = adhoc.DefaultTimeout
+	}
+	authSvc, err := auth.New(auth.Config{Bucket: b, Secret: c.JWTSecret, PreviousSecret: c.JWTPreviousSecret, BcryptCost: c.BcryptCost,
+		LocalRate: c.LoginRate, LocalBurst: c.LoginBurst, Logger: c.Logger, Now: c.Now})
+	if err != nil {
+		return nil, err
+	}
+	if err := authSvc.Bootstrap(ctx, c.AdminUser, c.AdminPassword); err != nil {
+		return nil, fmt.Errorf("bootstrap admin: %w", err)
+	}
+	e, err := query.Open(ctx, query.Config{Bucket: b, CacheDir: c.CacheDir, CacheBytes: c.CacheBytes, MemoryLimit: c.MemoryLimit,
+		Threads: c.Threads, Timeout: 30 * time.Second, Logger: c.Logger, Now: c.Now})
+	if err != nil {
+		return nil, err
+	}
+	view, err := lakeview.New(lakeview.Config{Bucket: b, Engine: e, Logger: c.Logger, Now: c.Now})
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	rec, err := audit.New(b, c.Logger, c.Now)
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	srv, err := api.New(api.Config{Auth: authSvc, View: view, SQL: adhoc.NewRunner(e, c.SQLTimeout), Audit: rec, Bucket: b,
+		CORSOrigins: c.CORSOrigins, TrustProxy: c.TrustProxy, Version: c.Version, Logger: c.Logger, Now: c.Now})
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	return &App{Server: srv, Engine: e, View: view, Auth: authSvc, Bucket: b}, nil
+}

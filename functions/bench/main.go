@@ -1,0 +1,287 @@
+// Command bench measures the API on a generated fleet in a real MinIO:
+// 10 clusters × 100 nodes × 3,000 pods × 7 days of history by default
+// (hourly checkpoints, pod churn, anomalies, events, node metrics). It
+// prints one figure per line: `name value unit`.
+//
+//	go run ./functions/bench [--clusters 10 --nodes 100 --pods 3000 --days 7]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"encoding/json"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/atlhyper/atlhyper/functions/app"
+	"github.com/atlhyper/atlhyper/functions/fleetgen"
+	"github.com/atlhyper/atlhyper/query/store"
+	"github.com/atlhyper/atlhyper/query/store/miniotest"
+)
+
+const (
+	secret   = "bench-secret-3f9a7c1e5b2d8f4a6c0e9b7d5f3a1c8e"
+	admin    = "admin"
+	password = "Bench-root-pass-2026!"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	clusters := flag.Int("clusters", 10, "clusters")
+	nodes := flag.Int("nodes", 100, "nodes per cluster")
+	pods := flag.Int("pods", 3000, "pods per cluster")
+	days := flag.Int("days", 7, "days of history")
+	samples := flag.Int("samples", 200, "requests per warm measurement")
+	coldSamples := flag.Int("cold-samples", 10, "fresh instances for the cold measurement")
+	verbose := flag.Bool("v", false, "progress on stderr")
+	flag.Parse()
+	logf := func(format string, args ...any) {
+		if *verbose {
+			fmt.Fprintf(os.Stderr, format+"\n", args...)
+		}
+	}
+	ctx := context.Background()
+	tmp, err := os.MkdirTemp("", "atlhyper-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	endpoint, stop, err := startMinIO(tmp)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	b, err := store.NewS3(store.S3Options{Bucket: "bench", Prefix: "lake", Endpoint: endpoint, Insecure: true, Region: "us-east-1",
+		Creds: credentials.NewStaticV4(miniotest.AccessKey, miniotest.SecretKey, "")})
+	if err != nil {
+		return err
+	}
+	end := time.Now().UTC().Truncate(time.Second)
+	spec := fleetgen.Spec{Clusters: *clusters, Nodes: *nodes, Pods: *pods, Namespaces: 20, End: end, Hours: *days * 24,
+		ChurnPerHour: *pods / 10, AnomaliesPerHour: 6, MetricHours: 1, MetricEvery: 15 * time.Second, DetailHours: 2, Seed: 1, Parallel: 8}
+	start := time.Now()
+	if err := fleetgen.Generate(ctx, b, spec); err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	genSecs := time.Since(start).Seconds()
+	logf("generated %d clusters × %d pods × %d days in %.1fs", *clusters, *pods, *days, genSecs)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	open := func() (*app.App, *httptest.Server, string, error) {
+		a, err := app.Open(ctx, app.Config{Bucket: b, CacheDir: filepath.Join(tmp, fmt.Sprintf("cache-%d", time.Now().UnixNano())), Threads: 2,
+			MemoryLimit: "2GB", JWTSecret: secret, AdminUser: admin, AdminPassword: password, BcryptCost: 4, LoginRate: 1000, LoginBurst: 1000, Logger: quiet})
+		if err != nil {
+			return nil, nil, "", err
+		}
+		srv := httptest.NewServer(a.Handler())
+		tok, err := login(srv.URL)
+		if err != nil {
+			srv.Close()
+			a.Close()
+			return nil, nil, "", err
+		}
+		return a, srv, tok, nil
+	}
+
+	// Cold: a fresh instance (empty caches) answering its first request.
+	var cold []time.Duration
+	for i := 0; i < *coldSamples; i++ {
+		a, srv, tok, err := open()
+		if err != nil {
+			return err
+		}
+		d, err := timed(srv.URL+"/api/v1/fleet/overview", tok)
+		srv.Close()
+		a.Close()
+		if err != nil {
+			return err
+		}
+		cold = append(cold, d)
+	}
+
+	a, srv, tok, err := open()
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	defer srv.Close()
+	first := map[string]time.Duration{}
+	warm := func(name string, urls []string) (time.Duration, error) {
+		var firsts []time.Duration
+		for _, u := range urls { // warm every distinct request once
+			d, err := timed(u, tok)
+			if err != nil {
+				return 0, fmt.Errorf("%s: %w", name, err)
+			}
+			firsts = append(firsts, d)
+		}
+		first[name] = pct(firsts, 95)
+		var ds []time.Duration
+		for i := 0; i < *samples; i++ {
+			d, err := timed(urls[i%len(urls)], tok)
+			if err != nil {
+				return 0, fmt.Errorf("%s: %w", name, err)
+			}
+			ds = append(ds, d)
+		}
+		logf("%s: p50 %.2f ms p95 %.2f ms", name, ms(pct(ds, 50)), ms(pct(ds, 95)))
+		return pct(ds, 95), nil
+	}
+	base := srv.URL + "/api/v1"
+	fleetWarm, err := warm("fleet", []string{base + "/fleet/overview"})
+	if err != nil {
+		return err
+	}
+	var podURLs []string
+	for i := 0; i < *clusters; i++ {
+		c := fleetgen.ClusterID(i)
+		podURLs = append(podURLs,
+			base+"/clusters/"+c+"/pods?limit=100",
+			base+"/clusters/"+c+"/pods?limit=100&namespace=team-03&sort=-restarts",
+			base+"/clusters/"+c+"/pods?limit=100&q=app-01&label=tier%3Dfrontend")
+	}
+	podsWarm, err := warm("pods", podURLs)
+	if err != nil {
+		return err
+	}
+	var trendURLs []string
+	for i := 0; i < *clusters; i++ {
+		trendURLs = append(trendURLs, base+"/clusters/"+fleetgen.ClusterID(i)+"/anomalies/trend?from=-7d")
+	}
+	trendWarm, err := warm("trend", trendURLs)
+	if err != nil {
+		return err
+	}
+	t1 := end.Add(-time.Hour).Format(time.RFC3339)
+	var diffURLs []string
+	for i := 0; i < *clusters; i++ {
+		diffURLs = append(diffURLs, base+"/clusters/"+fleetgen.ClusterID(i)+"/timetravel/diff?kind=pods&from="+t1)
+	}
+	diffWarm, err := warm("diff", diffURLs)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("api.fleet_overview.p95_ms.warm %.2f ms\n", ms(fleetWarm))
+	fmt.Printf("api.fleet_overview.p95_ms.cold %.2f ms\n", ms(pct(cold, 95)))
+	fmt.Printf("api.pods_list_5k.p95_ms.warm %.2f ms\n", ms(podsWarm))
+	fmt.Printf("api.anomaly_trend_7d.p95_ms.warm %.2f ms\n", ms(trendWarm))
+	fmt.Printf("api.time_travel_diff.p95_ms.warm %.2f ms\n", ms(diffWarm))
+	// First requests on this instance (objects fetched from MinIO into an
+	// empty cache, results computed): what the first visitor waits.
+	fmt.Printf("api.pods_list.p95_ms.first %.2f ms\n", ms(first["pods"]))
+	fmt.Printf("api.anomaly_trend_7d.p95_ms.first %.2f ms\n", ms(first["trend"]))
+	fmt.Printf("api.time_travel_diff.p95_ms.first %.2f ms\n", ms(first["diff"]))
+	fmt.Printf("api.bench.generate_s %.1f s\n", genSecs)
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func pct(ds []time.Duration, p int) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := (len(s)*p + 99) / 100
+	return s[max(0, min(len(s)-1, i-1))]
+}
+
+func login(base string) (string, error) {
+	resp, err := http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(fmt.Sprintf(`{"username":%q,"password":%q}`, admin, password)))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var t struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&t); err != nil || resp.StatusCode != 200 {
+		return "", fmt.Errorf("login: %d %v", resp.StatusCode, err)
+	}
+	return t.AccessToken, nil
+}
+
+func timed(url, tok string) (time.Duration, error) {
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	d := time.Since(start)
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != 200 {
+		return 0, fmt.Errorf("GET %s: %d", url, resp.StatusCode)
+	}
+	return d, nil
+}
+
+// startMinIO runs the pinned MinIO build on a free port.
+func startMinIO(dir string) (string, func(), error) {
+	bin := miniotest.Binary()
+	if _, err := os.Stat(bin); err != nil {
+		return "", nil, fmt.Errorf("MinIO binary %s missing: run scripts/tools/install minio", bin)
+	}
+	port := func() string {
+		l, _ := net.Listen("tcp", "127.0.0.1:0")
+		defer l.Close()
+		return l.Addr().String()
+	}
+	endpoint, console := port(), port()
+	cmd := exec.Command(bin, "server", "--quiet", "--address", endpoint, "--console-address", console, filepath.Join(dir, "minio"))
+	cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+miniotest.AccessKey, "MINIO_ROOT_PASSWORD="+miniotest.SecretKey, "MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=on")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() }
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + endpoint + "/minio/health/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return "", nil, errors.New("minio not ready after 60 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c, err := minio.New(endpoint, &minio.Options{Creds: credentials.NewStaticV4(miniotest.AccessKey, miniotest.SecretKey, "")})
+	if err != nil {
+		stop()
+		return "", nil, err
+	}
+	if err := c.MakeBucket(context.Background(), "bench", minio.MakeBucketOptions{Region: "us-east-1"}); err != nil {
+		stop()
+		return "", nil, err
+	}
+	return endpoint, stop, nil
+}
