@@ -58,10 +58,11 @@ type Config struct {
 	Lookback int
 	// Retention overrides a table's default retention, in days (1–365).
 	Retention map[string]int
-	// SmallMerge: merges whose inputs total at most this many bytes are
-	// done in memory in Go; larger ones by DuckDB, which sorts out of core
-	// (default 16 MiB).
-	SmallMerge int64
+	// SmallMerge, SmallMergeRows: merges whose inputs total at most this
+	// many bytes and rows are done in memory in Go; larger ones by DuckDB,
+	// which sorts faster and out of core (defaults 16 MiB, 200,000 rows).
+	SmallMerge     int64
+	SmallMergeRows int64
 	// MemoryLimit bounds DuckDB during merges (default "1GB").
 	MemoryLimit string
 	Logger      *slog.Logger
@@ -125,6 +126,9 @@ func New(cfg Config) (*Compactor, error) {
 	}
 	if cfg.SmallMerge == 0 {
 		cfg.SmallMerge = 16 << 20
+	}
+	if cfg.SmallMergeRows == 0 {
+		cfg.SmallMergeRows = 200_000
 	}
 	if cfg.MemoryLimit == "" {
 		cfg.MemoryLimit = "1GB"
@@ -404,7 +408,7 @@ func (c *Compactor) merge(ctx context.Context, t lake.AnyTable, cluster string, 
 		}
 		names = append(names, o.Name())
 		rep.BytesIn += o.Info.Size
-		if rep.BytesIn <= c.cfg.SmallMerge {
+		if rep.BytesIn <= c.cfg.SmallMerge && meta.Rows <= c.cfg.SmallMergeRows {
 			blobs = append(blobs, data)
 			continue
 		}

@@ -2,12 +2,14 @@ package lake
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -51,12 +53,42 @@ type AnyTable interface {
 	Empty() ([]byte, error)
 }
 
-func newTable[R any](name string, version, retention int, doc string, sortKey []string, timeOf func(*R) time.Time, cmpFn func(a, b *R) int) *Table[R] {
+func newTable[R any](name string, version, retention int, doc string, timeOf func(*R) time.Time, keys ...sortKey[R]) *Table[R] {
 	c, err := newCodec(reflect.TypeFor[R]())
 	if err != nil {
 		panic(err) // a programming error in the row type; caught by every test
 	}
-	return &Table[R]{name: name, version: version, doc: doc, retention: retention, codec: c, cmp: cmpFn, timeOf: timeOf, sortKey: sortKey}
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.name
+	}
+	cmpFn := func(a, b *R) int {
+		for _, k := range keys { // stop at the first difference
+			if c := k.cmp(a, b); c != 0 {
+				return c
+			}
+		}
+		return 0
+	}
+	return &Table[R]{name: name, version: version, doc: doc, retention: retention, codec: c, cmp: cmpFn, timeOf: timeOf, sortKey: names}
+}
+
+// sortKey is one column of a table's sort order.
+type sortKey[R any] struct {
+	name string
+	cmp  func(a, b *R) int
+}
+
+func strKey[R any](name string, f func(*R) string) sortKey[R] {
+	return sortKey[R]{name, func(a, b *R) int { return strings.Compare(f(a), f(b)) }}
+}
+
+func timeKey[R any](name string, f func(*R) time.Time) sortKey[R] {
+	return sortKey[R]{name, func(a, b *R) int { return f(a).Compare(f(b)) }}
+}
+
+func intKey[R any, I cmp.Ordered](name string, f func(*R) I) sortKey[R] {
+	return sortKey[R]{name, func(a, b *R) int { return cmp.Compare(f(a), f(b)) }}
 }
 
 func (t *Table[R]) Name() string              { return t.name }
@@ -72,9 +104,23 @@ func (t *Table[R]) Time(r *R) time.Time { return t.timeOf(r) }
 // Sort orders rows by the table's sort key, the order in which they are
 // stored so that dictionary, RLE and delta encodings find long runs.
 func (t *Table[R]) Sort(rows []R) {
-	// Index-based: comparing &rows[i] copies nothing (a func(a, b R) would
-	// copy and heap-allocate every row on every comparison).
-	sort.SliceStable(rows, func(i, j int) bool { return t.cmp(&rows[i], &rows[j]) < 0 })
+	// Sort indices, then permute once: rows are wide structs, and moving
+	// them at every step of the sort costs more than comparing them.
+	idx := make([]int32, len(rows))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int {
+		if c := t.cmp(&rows[a], &rows[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b) // ties keep their input order
+	})
+	sorted := make([]R, len(rows))
+	for i, j := range idx {
+		sorted[i] = rows[j]
+	}
+	copy(rows, sorted)
 }
 
 // ObjectMeta is the key-value metadata every lake object carries in its
@@ -324,5 +370,3 @@ func recoverCorrupt(err *error) {
 		*err = fmt.Errorf("%w: parquet reader: %v", ErrCorrupt, p)
 	}
 }
-
-func cmpTime(a, b time.Time) int { return a.Compare(b) }

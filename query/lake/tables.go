@@ -1,9 +1,6 @@
 package lake
 
-import (
-	"cmp"
-	"time"
-)
+import "time"
 
 // Schema versions. Rule (docs/lake.md): a version may only ADD nullable
 // columns; renaming, removing or retyping a column makes a new table.
@@ -37,11 +34,6 @@ type Meta struct {
 	Labels          map[string]string `lake:"labels"`
 	OwnerKind       string            `lake:"owner_kind"`
 	OwnerName       string            `lake:"owner_name"`
-}
-
-func cmpMeta(a, b *Meta) int {
-	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name),
-		cmp.Compare(a.UID, b.UID), cmpTime(a.TS, b.TS), cmp.Compare(a.ResourceVersion, b.ResourceVersion))
 }
 
 // Container is one container of a pod as the pods table stores it.
@@ -313,51 +305,54 @@ type Audit struct {
 	RequestID string    `lake:"request_id"`
 }
 
-// The tables. Names are the public contract (docs/lake.md).
+// The tables. Names are the public contract (docs/lake.md). The sort key
+// orders rows in every object (the Go writer and compaction's DuckDB both
+// use it), so that runs of equal values compress to almost nothing.
 var (
 	Pods = newTable("pods", ObjectsVersion, 30, "Pod state: one row per change, plus hourly checkpoint rows.",
-		[]string{"namespace", "name", "uid", "ts"}, func(r *Pod) time.Time { return r.TS },
-		func(a, b *Pod) int { return cmpMeta(&a.Meta, &b.Meta) })
+		func(r *Pod) time.Time { return r.TS }, metaKeys(func(r *Pod) *Meta { return &r.Meta })...)
 	Nodes = newTable("nodes", ObjectsVersion, 30, "Node state: one row per change, plus hourly checkpoint rows.",
-		[]string{"name", "uid", "ts"}, func(r *Node) time.Time { return r.TS },
-		func(a, b *Node) int { return cmpMeta(&a.Meta, &b.Meta) })
+		func(r *Node) time.Time { return r.TS }, metaKeys(func(r *Node) *Meta { return &r.Meta })...)
 	Workloads = newTable("workloads", ObjectsVersion, 30, "Deployment, StatefulSet, DaemonSet, ReplicaSet, Job and CronJob state.",
-		[]string{"kind", "namespace", "name", "uid", "ts"}, func(r *Workload) time.Time { return r.TS },
-		func(a, b *Workload) int { return cmpMeta(&a.Meta, &b.Meta) })
+		func(r *Workload) time.Time { return r.TS }, metaKeys(func(r *Workload) *Meta { return &r.Meta })...)
 	Objects = newTable("objects", ObjectsVersion, 30, "State of every other watched kind (services, ingresses, volumes, quotas, …).",
-		[]string{"kind", "namespace", "name", "uid", "ts"}, func(r *Object) time.Time { return r.TS },
-		func(a, b *Object) int { return cmpMeta(&a.Meta, &b.Meta) })
+		func(r *Object) time.Time { return r.TS }, metaKeys(func(r *Object) *Meta { return &r.Meta })...)
 	Details = newTable("object_details", ObjectsVersion, 30, "Stripped object JSON per change (and daily), for detail views.",
-		[]string{"kind", "namespace", "name", "uid", "ts"}, func(r *Detail) time.Time { return r.TS },
-		func(a, b *Detail) int {
-			return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name),
-				cmp.Compare(a.UID, b.UID), cmpTime(a.TS, b.TS))
-		})
+		func(r *Detail) time.Time { return r.TS },
+		strKey("kind", func(r *Detail) string { return r.Kind }), strKey("namespace", func(r *Detail) string { return r.Namespace }),
+		strKey("name", func(r *Detail) string { return r.Name }), strKey("uid", func(r *Detail) string { return r.UID }),
+		timeKey("ts", func(r *Detail) time.Time { return r.TS }))
 	Events = newTable("events", EventsVersion, 30, "Kubernetes Events (context for anomalies; they expire in the cluster after 1 h).",
-		[]string{"namespace", "involved_kind", "involved_name", "ts"}, func(r *Event) time.Time { return r.TS },
-		func(a, b *Event) int {
-			return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.InvolvedKind, b.InvolvedKind),
-				cmp.Compare(a.InvolvedName, b.InvolvedName), cmpTime(a.TS, b.TS), cmp.Compare(a.UID, b.UID))
-		})
+		func(r *Event) time.Time { return r.TS },
+		strKey("namespace", func(r *Event) string { return r.Namespace }), strKey("involved_kind", func(r *Event) string { return r.InvolvedKind }),
+		strKey("involved_name", func(r *Event) string { return r.InvolvedName }), timeKey("ts", func(r *Event) time.Time { return r.TS }),
+		strKey("uid", func(r *Event) string { return r.UID }))
 	Anomalies = newTable("anomalies", AnomaliesVersion, 90, "Anomaly transitions: open, update (seen again), resolved.",
-		[]string{"fingerprint", "ts"}, func(r *Anomaly) time.Time { return r.TS },
-		func(a, b *Anomaly) int {
-			return cmp.Or(cmp.Compare(a.Fingerprint, b.Fingerprint), cmpTime(a.TS, b.TS), cmp.Compare(a.Count, b.Count))
-		})
+		func(r *Anomaly) time.Time { return r.TS },
+		strKey("fingerprint", func(r *Anomaly) string { return r.Fingerprint }), timeKey("ts", func(r *Anomaly) time.Time { return r.TS }),
+		intKey("count", func(r *Anomaly) int32 { return r.Count }))
 	NodeMetrics = newTable("node_metrics", MetricsVersion, 30, "Node metrics from the collector, long layout.",
-		[]string{"node", "metric", "device", "ts"}, func(r *NodeMetric) time.Time { return r.TS },
-		func(a, b *NodeMetric) int {
-			return cmp.Or(cmp.Compare(a.Node, b.Node), cmp.Compare(a.Metric, b.Metric), cmp.Compare(a.Device, b.Device), cmpTime(a.TS, b.TS))
-		})
+		func(r *NodeMetric) time.Time { return r.TS },
+		strKey("node", func(r *NodeMetric) string { return r.Node }), strKey("metric", func(r *NodeMetric) string { return r.Metric }),
+		strKey("device", func(r *NodeMetric) string { return r.Device }), timeKey("ts", func(r *NodeMetric) time.Time { return r.TS }))
 	Heartbeats = newTable("heartbeats", HeartbeatsVersion, 30, "Agent heartbeats.",
-		[]string{"agent", "ts"}, func(r *Heartbeat) time.Time { return r.TS },
-		func(a, b *Heartbeat) int { return cmp.Or(cmp.Compare(a.Agent, b.Agent), cmpTime(a.TS, b.TS)) })
+		func(r *Heartbeat) time.Time { return r.TS },
+		strKey("agent", func(r *Heartbeat) string { return r.Agent }), timeKey("ts", func(r *Heartbeat) time.Time { return r.TS }))
 	AuditLog = newTable("audit", AuditVersion, 365, "Audit records of logins, changes and SQL queries.",
-		[]string{"ts", "actor"}, func(r *Audit) time.Time { return r.TS },
-		func(a, b *Audit) int {
-			return cmp.Or(cmpTime(a.TS, b.TS), cmp.Compare(a.Actor, b.Actor), cmp.Compare(a.RequestID, b.RequestID))
-		})
+		func(r *Audit) time.Time { return r.TS },
+		timeKey("ts", func(r *Audit) time.Time { return r.TS }), strKey("actor", func(r *Audit) string { return r.Actor }),
+		strKey("request_id", func(r *Audit) string { return r.RequestID }))
 )
+
+// metaKeys is the sort key of the state tables: one object's rows together,
+// in time order.
+func metaKeys[R any](m func(*R) *Meta) []sortKey[R] {
+	return []sortKey[R]{
+		strKey("kind", func(r *R) string { return m(r).Kind }), strKey("namespace", func(r *R) string { return m(r).Namespace }),
+		strKey("name", func(r *R) string { return m(r).Name }), strKey("uid", func(r *R) string { return m(r).UID }),
+		timeKey("ts", func(r *R) time.Time { return m(r).TS }), strKey("resource_version", func(r *R) string { return m(r).ResourceVersion }),
+	}
+}
 
 // All lists every table, in documentation order.
 func All() []AnyTable {
