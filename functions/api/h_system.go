@@ -46,3 +46,14 @@ func (s *Server) getOpenAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
 	w.Write(openAPI)
 }
+
+// systemUsage is self-monitoring: what AtlHyper keeps and does in the
+// store and what that costs (functions/usage).
+func (s *Server) systemUsage(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.cfg.Usage.Report(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}

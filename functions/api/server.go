@@ -19,6 +19,7 @@ import (
 	"github.com/atlhyper/atlhyper/functions/audit"
 	"github.com/atlhyper/atlhyper/functions/auth"
 	"github.com/atlhyper/atlhyper/functions/lakeview"
+	"github.com/atlhyper/atlhyper/functions/usage"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
 )
@@ -41,6 +42,8 @@ type Config struct {
 	View  *lakeview.View
 	SQL   *adhoc.Runner
 	Audit *audit.Recorder
+	// Usage answers /system/usage (self-monitoring).
+	Usage *usage.Reporter
 	// Bucket is checked by /health.
 	Bucket store.Bucket
 	// CORSOrigins may call the API from a browser (exact origins).
@@ -69,8 +72,8 @@ type Server struct {
 
 // New builds the API.
 func New(cfg Config) (*Server, error) {
-	if cfg.Auth == nil || cfg.View == nil || cfg.SQL == nil || cfg.Audit == nil || cfg.Bucket == nil {
-		return nil, errors.New("api: auth, view, sql, audit and bucket are required")
+	if cfg.Auth == nil || cfg.View == nil || cfg.SQL == nil || cfg.Audit == nil || cfg.Usage == nil || cfg.Bucket == nil {
+		return nil, errors.New("api: auth, view, sql, audit, usage and bucket are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -171,6 +174,10 @@ func (s *Server) register() {
 	s.handle("GET", v+"/sql/examples", auth.Viewer, s.sqlExamples)
 
 	s.handle("GET", v+"/audit", auth.Admin, s.listAudit)
+
+	// Admin: it reveals the bucket's layout and size, per-cluster volumes,
+	// agents' errors and the cost of running AtlHyper.
+	s.handle("GET", v+"/system/usage", auth.Admin, s.systemUsage)
 }
 
 // decode reads a JSON body strictly: the right content type, known fields

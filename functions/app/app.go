@@ -21,6 +21,7 @@ import (
 	"github.com/atlhyper/atlhyper/functions/audit"
 	"github.com/atlhyper/atlhyper/functions/auth"
 	"github.com/atlhyper/atlhyper/functions/lakeview"
+	"github.com/atlhyper/atlhyper/functions/usage"
 	"github.com/atlhyper/atlhyper/query"
 	"github.com/atlhyper/atlhyper/query/store"
 )
@@ -84,7 +85,11 @@ type App struct {
 	Engine *query.Engine
 	View   *lakeview.View
 	Auth   *auth.Service
+	// Bucket is the store every part uses, wrapped in Meter so that the
+	// instance's own requests show in self-monitoring.
 	Bucket store.Bucket
+	Meter  *store.Metered
+	Usage  *usage.Reporter
 }
 
 // Handler is the HTTP handler.
@@ -126,6 +131,10 @@ func Open(ctx context.Context, c Config) (*App, error) {
 			return nil, err
 		}
 	}
+	// Everything below reaches the store through the meter.
+	metered := store.NewMetered(b)
+	b = metered
+	meter := usage.NewMeter(metered, c.Now())
 	if c.CacheDir == "" {
 		c.CacheDir = filepath.Join(os.TempDir(), "atlhyper-cache")
 	}
@@ -155,11 +164,16 @@ func Open(ctx context.Context, c Config) (*App, error) {
 		e.Close()
 		return nil, err
 	}
-	srv, err := api.New(api.Config{Auth: authSvc, View: view, SQL: adhoc.NewRunner(e, c.SQLTimeout), Audit: rec, Bucket: b,
+	rep, err := usage.New(usage.Config{Bucket: b, Meter: meter, Fleet: view, Logger: c.Logger, Now: c.Now})
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	srv, err := api.New(api.Config{Auth: authSvc, View: view, SQL: adhoc.NewRunner(e, c.SQLTimeout), Audit: rec, Usage: rep, Bucket: b,
 		CORSOrigins: c.CORSOrigins, TrustProxy: c.TrustProxy, Version: c.Version, Logger: c.Logger, Now: c.Now})
 	if err != nil {
 		e.Close()
 		return nil, err
 	}
-	return &App{Server: srv, Engine: e, View: view, Auth: authSvc, Bucket: b}, nil
+	return &App{Server: srv, Engine: e, View: view, Auth: authSvc, Bucket: b, Meter: metered, Usage: rep}, nil
 }

@@ -224,8 +224,15 @@ var rules = []struct{ rule, sev, reason string }{
 
 func (c *clusterGen) hour(t0 time.Time) {
 	pods := c.sortedPods()
+	// The hour's change times, in order: a pod's history must not show an
+	// update after its delete (which would bring it back to life).
+	times := make([]time.Time, c.s.ChurnPerHour)
+	for i := range times {
+		times[i] = t0.Add(time.Duration(c.rnd.Int64N(int64(time.Hour-time.Second))) + time.Second)
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
 	for i := 0; i < c.s.ChurnPerHour && len(pods) > 0; i++ {
-		ts := t0.Add(time.Duration(c.rnd.Int64N(int64(time.Hour-time.Second))) + time.Second)
+		ts := times[i]
 		p := pods[c.rnd.IntN(len(pods))]
 		if _, alive := c.pods[p.UID]; !alive {
 			continue

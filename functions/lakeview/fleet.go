@@ -169,9 +169,10 @@ type Summary struct {
 }
 
 type clusterState struct {
-	info    ClusterInfo
-	current *lake.CurrentState
-	health  Health
+	info      ClusterInfo
+	current   *lake.CurrentState
+	heartbeat *lake.HeartbeatState
+	health    Health
 }
 
 func (v *View) clusterState(ctx context.Context, id string) (clusterState, error) {
@@ -216,7 +217,7 @@ func (v *View) clusterState(ctx context.Context, id string) (clusterState, error
 			info.KubernetesVersion = cur.Agent.KubernetesVersion
 		}
 	}
-	return clusterState{info: info, current: cur, health: health(info, cur, now)}, nil
+	return clusterState{info: info, current: cur, heartbeat: hb, health: health(info, cur, now)}, nil
 }
 
 func health(info ClusterInfo, cur *lake.CurrentState, now time.Time) Health {
@@ -331,6 +332,27 @@ func (v *View) allStates(ctx context.Context) ([]clusterState, error) {
 		})
 	}
 	return states, g.Wait()
+}
+
+// AgentHeartbeat is one cluster's liveness, as the cluster list reports
+// it, with the agent's whole heartbeat object (nil when it wrote none).
+type AgentHeartbeat struct {
+	Info      ClusterInfo
+	Heartbeat *lake.HeartbeatState
+}
+
+// Heartbeats returns every registered cluster's agent heartbeat, from the
+// same cached, conditionally revalidated objects as the fleet views.
+func (v *View) Heartbeats(ctx context.Context) ([]AgentHeartbeat, error) {
+	states, err := v.allStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AgentHeartbeat, len(states))
+	for i, s := range states {
+		out[i] = AgentHeartbeat{Info: s.info, Heartbeat: s.heartbeat}
+	}
+	return out, nil
 }
 
 // FleetCluster is one cluster in the fleet overview.

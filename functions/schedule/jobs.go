@@ -13,9 +13,12 @@ import (
 )
 
 // Compaction merges small objects and applies retention for every
-// registered cluster (and the _global partition).
+// registered cluster (and the _global partition). cfg.Bucket is not used:
+// each run works through the bucket RunOnce gives it.
 func Compaction(cfg compact.Config, every time.Duration) Job {
-	return Job{Name: "compact", Every: every, Run: func(ctx context.Context) (any, error) {
+	return Job{Name: JobCompact, Every: every, Run: func(ctx context.Context, b store.Bucket) (any, error) {
+		cfg := cfg
+		cfg.Bucket = b
 		c, err := compact.New(cfg)
 		if err != nil {
 			return nil, err
@@ -44,6 +47,9 @@ type TableInventory struct {
 	Bytes     int64            `json:"bytes"`
 	Clusters  map[string]int64 `json:"bytes_by_cluster"`
 	Compacted int64            `json:"compacted_objects"`
+	// ClusterObjects counts objects per cluster (absent from inventories
+	// taken before it was added).
+	ClusterObjects map[string]int64 `json:"objects_by_cluster,omitempty"`
 }
 
 // InventoryKey is where the last inventory is stored.
@@ -54,7 +60,7 @@ const InventoryKey = lake.SysPrefix + "inventory.json"
 func TakeInventory(ctx context.Context, b store.Bucket, now time.Time) (*Inventory, error) {
 	inv := &Inventory{At: now.UTC(), Tables: map[string]*TableInventory{}}
 	for _, t := range lake.All() {
-		ti := &TableInventory{Clusters: map[string]int64{}}
+		ti := &TableInventory{Clusters: map[string]int64{}, ClusterObjects: map[string]int64{}}
 		inv.Tables[t.Name()] = ti
 		infos, err := store.ListAll(ctx, b, t.Name()+"/")
 		if err != nil {
@@ -72,6 +78,7 @@ func TakeInventory(ctx context.Context, b store.Bucket, now time.Time) (*Invento
 			ti.Objects++
 			ti.Bytes += info.Size
 			ti.Clusters[k.Cluster] += info.Size
+			ti.ClusterObjects[k.Cluster]++
 			if k.Compacted() {
 				ti.Compacted++
 				merged[k.Partition()+k.Span] = true
@@ -90,8 +97,8 @@ func TakeInventory(ctx context.Context, b store.Bucket, now time.Time) (*Invento
 }
 
 // InventoryJob takes the inventory and stores it for the API to serve.
-func InventoryJob(b store.Bucket, every time.Duration) Job {
-	return Job{Name: "inventory", Every: every, Run: func(ctx context.Context) (any, error) {
+func InventoryJob(every time.Duration) Job {
+	return Job{Name: JobInventory, Every: every, Run: func(ctx context.Context, b store.Bucket) (any, error) {
 		inv, err := TakeInventory(ctx, b, time.Now())
 		if err != nil {
 			return nil, err

@@ -23,8 +23,21 @@ import (
 type Job struct {
 	Name  string
 	Every time.Duration
-	Run   func(ctx context.Context) (report any, err error)
+	// Run does the work through b, which counts the run's store requests
+	// (RunOnce records them in the job's status): a job must not reach
+	// the store any other way.
+	Run func(ctx context.Context, b store.Bucket) (report any, err error)
 }
+
+// Names of the scheduled jobs (also their status objects' names).
+const (
+	JobCompact   = "compact"
+	JobInventory = "inventory"
+)
+
+// JobNames lists every scheduled job, for readers that report on all of
+// them (including those that never ran).
+func JobNames() []string { return []string{JobCompact, JobInventory} }
 
 // Status is the last run of a job, as stored in _sys/jobs/<name>.json.
 type Status struct {
@@ -34,6 +47,11 @@ type Status struct {
 	OK       bool            `json:"ok"`
 	Error    string          `json:"error,omitempty"`
 	Report   json.RawMessage `json:"report,omitempty"`
+	// Requests counts the store requests the run made, including the
+	// write of this status; with EverySeconds (the interval the job was
+	// scheduled with) it is what the job costs per month.
+	Requests     *store.Requests `json:"requests,omitempty"`
+	EverySeconds int64           `json:"every_seconds,omitempty"`
 }
 
 // StatusKey is where a job's last status lives.
@@ -41,9 +59,13 @@ func StatusKey(job string) string { return lake.SysPrefix + "jobs/" + job + ".js
 
 // RunOnce runs job and records its status in the store.
 func RunOnce(ctx context.Context, b store.Bucket, job Job, log *slog.Logger) Status {
-	st := Status{Job: job.Name, Started: time.Now().UTC()}
-	report, err := job.Run(ctx)
+	st := Status{Job: job.Name, Started: time.Now().UTC(), EverySeconds: int64(job.Every / time.Second)}
+	m := store.NewMetered(b)
+	report, err := job.Run(ctx, m)
 	st.Finished = time.Now().UTC()
+	reqs := m.Requests()
+	reqs.Put++ // the status write below
+	st.Requests = &reqs
 	st.OK = err == nil
 	if err != nil {
 		st.Error = err.Error()

@@ -44,8 +44,17 @@ func TestJobsRecordStatusAndInventory(t *testing.T) {
 	if err != nil || got == nil || !got.OK || len(got.Report) == 0 {
 		t.Fatalf("status %+v %v", got, err)
 	}
-	if st := schedule.RunOnce(ctx, b, schedule.InventoryJob(b, time.Hour), quiet); !st.OK {
+	// The run's own store requests: it listed, read its 4 inputs, wrote
+	// 2 merged objects and the status.
+	if r := got.Requests; r == nil || r.List == 0 || r.Get < 4 || r.Put < 3 || got.EverySeconds != 3600 {
+		t.Fatalf("compaction requests %+v every %d", got.Requests, got.EverySeconds)
+	}
+	if st := schedule.RunOnce(ctx, b, schedule.InventoryJob(time.Hour), quiet); !st.OK {
 		t.Fatal(st.Error)
+	} else if r := st.Requests; r.List != int64(len(lake.All())) || r.Put != 2 || r.Get != 0 {
+		// One LIST per table (each holds fewer than 1,000 objects), the
+		// inventory and the status written.
+		t.Fatalf("inventory requests %+v", r)
 	}
 	var stored schedule.Inventory
 	if found, err := schedule.GetJSON(ctx, b, schedule.InventoryKey, &stored); !found || err != nil {
@@ -56,7 +65,10 @@ func TestJobsRecordStatusAndInventory(t *testing.T) {
 	if c := stored.Tables["node_metrics"].Compacted; c != 2 || stored.Backlog != 0 {
 		t.Fatalf("compacted objects %d (want 2), backlog %d (want 0)", c, stored.Backlog)
 	}
-	failing := schedule.Job{Name: "broken", Run: func(context.Context) (any, error) { return nil, errors.New("boom") }}
+	if nm := stored.Tables["node_metrics"]; nm.ClusterObjects["c1"] != nm.Objects || nm.Objects != 6 {
+		t.Fatalf("objects per cluster %v of %d (want 4 inputs + 2 merged)", nm.ClusterObjects, nm.Objects)
+	}
+	failing := schedule.Job{Name: "broken", Run: func(context.Context, store.Bucket) (any, error) { return nil, errors.New("boom") }}
 	if st := schedule.RunOnce(ctx, b, failing, quiet); st.OK || st.Error != "boom" {
 		t.Fatalf("failing job status %+v", st)
 	}

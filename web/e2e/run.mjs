@@ -48,6 +48,7 @@ try {
   await r.step("open a pod's detail (containers, events, change timeline)", () => s.podDetail(page, stack.baseUrl, cluster));
   await r.step('time travel: state at a moment and diff of two moments', () => s.timeTravelDiff(page, stack.baseUrl, cluster));
   await r.step('run a SQL query and download CSV', () => s.sqlAndCsv(page, stack.baseUrl));
+  await r.step('system page: storage, scheduled jobs, agents, requests, cost', () => s.systemPage(page, stack.baseUrl));
   await r.step('switch to Japanese and Chinese', () => s.languages(page, stack.baseUrl, cluster));
   await r.step('a viewer sees no admin pages', () => s.viewerSeesNoAdmin(browser, stack.baseUrl, stack.viewer, cluster));
   await r.step('log out', () => s.logout(page, stack.baseUrl));
@@ -63,7 +64,7 @@ try {
   await stopAll();
   // Keep the logs; drop the lake, cache and binaries (E2E_KEEP=1 keeps everything).
   if (stack?.work && process.env.E2E_KEEP !== '1') {
-    for (const d of ['lake', 'cache', 'api', 'sim']) rmSync(`${stack.work}/${d}`, { recursive: true, force: true });
+    for (const d of ['lake', 'cache', 'api', 'sim', 'scheduler']) rmSync(`${stack.work}/${d}`, { recursive: true, force: true });
   }
 }
 process.exit(failed ? 1 : 0);

@@ -46,9 +46,9 @@ async function noErrors(page, where) {
   assert(alerts.length === 0, `${where}: error state shown: ${alerts.join(' | ')}`);
 }
 
-export async function shot(page, name) {
+export async function shot(page, name, opts = {}) {
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), ...opts });
 }
 
 export async function uiLogin(page, base, user, password) {
@@ -82,6 +82,7 @@ export function pages(c) {
     { name: 'sql', path: '/sql', expect: '[data-testid=sql-editor]' },
     { name: 'admin-users', path: '/admin/users', expect: '[data-testid=data-table] [role=row][aria-rowindex="2"]' },
     { name: 'admin-audit', path: '/admin/audit', expect: '[data-testid=data-table] [role=row][aria-rowindex="2"]' },
+    { name: 'admin-system', path: '/admin/system', expect: '[data-testid=storage-chart] svg' },
     { name: 'planned-operations', path: '/operations', expect: '[data-testid=planned-operations]' },
     { name: 'planned-slos', path: '/slos', expect: '[data-testid=planned-slos]' },
     { name: 'planned-alerts', path: '/alerts', expect: '[data-testid=planned-alerts]' },
@@ -240,6 +241,41 @@ export async function sqlAndCsv(page, base) {
   await noErrors(page, 'sql');
 }
 
+export async function systemPage(page, base) {
+  await page.goto(`${base}/#/admin/system`);
+  await page.waitForSelector('[data-testid=storage-chart] svg');
+  await settle(page);
+  const storage = (await page.innerText('[data-testid=stat-storage]')).trim();
+  assert(/\d/.test(storage) && /B/.test(storage), `lake storage shown: ${storage}`);
+  // Every lake table is listed, and the bytes add up to the total row.
+  const tables = await page.locator('[data-testid=storage-row]').count();
+  assert(tables >= 10, `every lake table listed (${tables})`);
+  for (const job of ['compact', 'inventory']) {
+    const text = await page.innerText(`[data-testid=job-${job}]`);
+    assert(text.includes('OK'), `${job} ran OK: ${text.slice(0, 200)}`);
+  }
+  const compact = await page.innerText('[data-testid=job-compact]');
+  for (const what of ['Merged', 'Corrupt objects', 'Runs every', 'Store requests']) assert(compact.includes(what), `compaction run shows ${what}`);
+  assert((await page.locator('[data-testid=cost-jobs] td').first().innerText()).includes('Scheduled jobs'), 'scheduled jobs are priced');
+  const agents = await page.locator('[data-testid=agents] [role=row][aria-rowindex]:not([aria-rowindex="1"])').count();
+  assert(agents >= 1, `agents listed (${agents})`);
+  assert((await page.locator('[data-testid=agents-gap]').count()) === 1, 'the gap in agent request counts is stated');
+  const get = (await page.innerText('[data-testid=requests-get]')).trim();
+  assert(/GET\s+[1-9]/.test(get), `this instance's GET requests counted: ${get}`);
+  const total = (await page.innerText('[data-testid=cost-total]')).trim();
+  assert(total.startsWith('$') || total.startsWith('<$'), `cost total in USD: ${total}`);
+  assert((await page.locator('[data-testid=cost-storage] td').first().innerText()).includes('Lake storage'), 'storage is priced');
+  assert((await page.innerText('[data-testid=cost]')).includes('Estimate'), 'the cost is labelled as an estimate');
+  // The page body scrolls inside the layout: a tall viewport shows all of it at once.
+  await page.setViewportSize({ width: VIEWPORT.width, height: 2600 });
+  await settle(page);
+  await shot(page, 'admin-system-full-light');
+  await page.setViewportSize(VIEWPORT);
+  await page.locator('[data-testid=cost]').scrollIntoViewIfNeeded();
+  await shot(page, 'admin-system-cost-light');
+  await noErrors(page, 'system page');
+}
+
 export async function languages(page, base, cluster) {
   const cases = [
     { lang: 'ja', nav: 'ノード', pods: 'Pod', title: 'フリート概要' },
@@ -262,6 +298,10 @@ export async function languages(page, base, cluster) {
     await page.waitForSelector('[data-testid=data-table] [role=row][aria-rowindex="2"]');
     await settle(page);
     await shot(page, `pods-${c.lang}-light`);
+    await page.goto(`${base}/#/admin/system`);
+    await page.waitForSelector('[data-testid=storage-chart] svg');
+    await settle(page);
+    await shot(page, `admin-system-${c.lang}-light`);
     // Survives a reload (persisted).
     await page.reload();
     await settle(page);
@@ -279,6 +319,7 @@ export async function viewerSeesNoAdmin(browser, base, viewer, cluster) {
     await uiLogin(page, base, viewer.user, viewer.password);
     assert((await page.locator('[data-testid=nav-users]').count()) === 0, 'no Users link for a viewer');
     assert((await page.locator('[data-testid=nav-audit]').count()) === 0, 'no Audit link for a viewer');
+    assert((await page.locator('[data-testid=nav-system]').count()) === 0, 'no System link for a viewer');
     await page.click('[data-testid=user-menu]');
     assert((await page.innerText('[data-testid=user-role]')).trim() === 'Viewer', 'menu shows the Viewer role');
     await page.keyboard.press('Escape');
@@ -287,6 +328,10 @@ export async function viewerSeesNoAdmin(browser, base, viewer, cluster) {
     await shot(page, 'viewer-forbidden-light');
     await page.goto(`${base}/#/admin/audit`);
     await page.waitForSelector('[data-testid=forbidden]');
+    await page.goto(`${base}/#/admin/system`);
+    await page.waitForSelector('[data-testid=forbidden]');
+    assert((await page.locator('[data-testid=system-stats]').count()) === 0, 'a viewer sees no system figures');
+    await shot(page, 'viewer-system-forbidden-light');
     // Viewers still see the cluster and may run SQL.
     await page.goto(`${base}/#/c/${cluster}`);
     await page.waitForSelector('[data-testid=health-card]');

@@ -57,8 +57,8 @@ func run() error {
 		return err
 	}
 	jobs := map[string]schedule.Job{
-		"compact":   schedule.Compaction(compact.Config{Bucket: b, WorkDir: *workDir, Retention: ret, Logger: log}, *compactEvery),
-		"inventory": schedule.InventoryJob(b, *inventoryEvery),
+		schedule.JobCompact:   schedule.Compaction(compact.Config{WorkDir: *workDir, Retention: ret, Logger: log}, *compactEvery),
+		schedule.JobInventory: schedule.InventoryJob(*inventoryEvery),
 	}
 	switch {
 	case os.Getenv("AWS_LAMBDA_RUNTIME_API") != "":
@@ -86,7 +86,7 @@ func run() error {
 		return nil
 	}
 	log.Info("scheduler running", "store", b.String(), "compact_every", *compactEvery, "inventory_every", *inventoryEvery)
-	schedule.Loop(ctx, b, []schedule.Job{jobs["compact"], jobs["inventory"]}, log)
+	schedule.Loop(ctx, b, []schedule.Job{jobs[schedule.JobCompact], jobs[schedule.JobInventory]}, log)
 	return nil
 }
 

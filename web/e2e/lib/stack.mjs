@@ -1,7 +1,9 @@
 // The real local stack for end-to-end tests: the API server (built from
 // functions/cmd/api) on a file:// store filled by the fleet simulator
 // (agent/cmd/sim; the functions/fleetgen generator when the simulator is
-// absent), serving the built dashboard from web/dist on the same origin.
+// absent) and then compacted and inventoried once by the scheduler
+// (functions/cmd/scheduler), serving the built dashboard from web/dist on
+// the same origin.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,13 +29,28 @@ async function fillStore(dir, work, logFile) {
     log('filling the store with the fleet simulator (agent/cmd/sim)');
     const bin = join(work, 'sim');
     await run('go', ['build', '-o', bin, './agent/cmd/sim'], { cwd: ROOT, log: logFile });
-    const args = (process.env.E2E_SIM_ARGS ?? '--store {store} --clusters 3 --nodes 6 --pods 240 --for 40s').replaceAll('{store}', url).split(/\s+/).filter(Boolean);
+    const args = (process.env.E2E_SIM_ARGS ?? '--store {store} --clusters 3 --nodes 6 --pods 240 --start -6h15m --speed 600 --duration 6h --log-level warn').replaceAll('{store}', url).split(/\s+/).filter(Boolean);
     await run(bin, args, { cwd: ROOT, log: logFile, timeoutMs: 10 * 60_000 });
     return 'simulator';
   }
   log('agent/cmd/sim not available: filling the store with functions/fleetgen (web/e2e/fleetfill.go)');
   await run('go', ['run', './web/e2e/fleetfill.go', '--store', url], { cwd: ROOT, log: logFile });
   return 'fleetgen';
+}
+
+/**
+ * Runs the scheduled jobs once, as the scheduler would (compaction, then
+ * the lake inventory), so the System page has job runs and an inventory.
+ */
+async function runJobs(url, work, logFile) {
+  log('running the scheduled jobs once (functions/cmd/scheduler --once compact, inventory)');
+  const bin = join(work, 'scheduler');
+  await run('go', ['build', '-o', bin, './functions/cmd/scheduler'], { cwd: ROOT, log: logFile });
+  const scratch = join(work, 'cache');
+  mkdirSync(scratch, { recursive: true });
+  for (const job of ['compact', 'inventory']) {
+    await run(bin, ['--store', url, '--once', job, '--work-dir', scratch], { cwd: ROOT, log: logFile, timeoutMs: 5 * 60_000 });
+  }
 }
 
 /**
@@ -62,6 +79,7 @@ export async function startStack({ build = true } = {}) {
   const lake = join(work, 'lake');
   mkdirSync(lake);
   const source = await fillStore(lake, work, join(logs, 'data.log'));
+  await runJobs(`file://${lake}`, work, join(logs, 'scheduler.log'));
 
   const port = await freePort();
   const admin = { user: 'admin', password: password() };

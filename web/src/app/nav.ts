@@ -7,6 +7,7 @@ import {
   Database,
   Gauge,
   Globe,
+  HardDrive,
   History,
   LayoutDashboard,
   Layers,
@@ -83,6 +84,7 @@ export const NAV: NavSection[] = [
     items: [
       { id: 'users', label: 'nav.users', icon: Users, to: '/admin/users', role: 'admin' },
       { id: 'audit', label: 'nav.audit', icon: ScrollText, to: '/admin/audit', role: 'admin' },
+      { id: 'system', label: 'nav.system', icon: HardDrive, to: '/admin/system', role: 'admin' },
       { id: 'settings', label: 'nav.settings', icon: Settings, to: '/settings', planned: true },
     ],
   },

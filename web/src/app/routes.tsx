@@ -20,6 +20,7 @@ const TimeTravelPage = lazy(() => import('../pages/timetravel/TimeTravelPage'));
 const SqlPage = lazy(() => import('../pages/sql/SqlPage'));
 const UsersPage = lazy(() => import('../pages/admin/UsersPage'));
 const AuditPage = lazy(() => import('../pages/admin/AuditPage'));
+const SystemPage = lazy(() => import('../pages/system/SystemPage'));
 const PlannedPage = lazy(() => import('../pages/planned/PlannedPage'));
 const NotFoundPage = lazy(() => import('../pages/planned/NotFoundPage'));
 
@@ -65,6 +66,14 @@ export const router = createHashRouter([
         element: (
           <RequireRole role="admin">
             <AuditPage />
+          </RequireRole>
+        ),
+      },
+      {
+        path: 'admin/system',
+        element: (
+          <RequireRole role="admin">
+            <SystemPage />
           </RequireRole>
         ),
       },

@@ -1,11 +1,15 @@
 import { usageTone } from '../lib/k8s/nodes';
+import type { Tone } from '../lib/k8s/types';
 import { TONE_BG } from './tone';
 
-/** A labelled meter (not a chart): share of a capacity, coloured at 75 % / 90 %. */
-export function UsageBar({ label, ratio, text, compact, goodHigh }: { label: string; ratio: number | null; text: string; compact?: boolean; goodHigh?: boolean }) {
+/**
+ * A labelled meter (not a chart): share of a capacity, coloured at 75 % / 90 %.
+ * `tone` fixes the colour for shares that are neither good nor bad (a cluster's part of the lake).
+ */
+export function UsageBar({ label, ratio, text, compact, goodHigh, tone: fixed }: { label: string; ratio: number | null; text: string; compact?: boolean; goodHigh?: boolean; tone?: Tone }) {
   const pct = ratio === null ? 0 : Math.min(100, ratio * 100);
   // goodHigh: a share of healthy things, where full is good (green) and low is bad.
-  const tone = goodHigh ? (ratio === null ? 'neutral' : ratio >= 0.999 ? 'ok' : ratio >= 0.9 ? 'warn' : 'crit') : usageTone(ratio);
+  const tone = fixed ?? (goodHigh ? (ratio === null ? 'neutral' : ratio >= 0.999 ? 'ok' : ratio >= 0.9 ? 'warn' : 'crit') : usageTone(ratio));
   return (
     <div className="min-w-0">
       {!compact && (

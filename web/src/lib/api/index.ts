@@ -134,6 +134,8 @@ export const api = {
   sqlExamples: (signal?: AbortSignal) => call('getSQLExamples', { signal }),
 
   audit: (query: Q<'listAudit'>, signal?: AbortSignal) => call('listAudit', { query, signal }),
+
+  systemUsage: (signal?: AbortSignal) => call('getSystemUsage', { signal }),
 };
 
 export type Api = typeof api;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  byteTicks,
   formatAge,
   formatBytes,
   formatBytesRate,
@@ -11,6 +12,7 @@ import {
   formatPercent,
   formatRelative,
   formatTime,
+  formatUSD,
   NONE,
   parseQuantity,
 } from './index';
@@ -137,5 +139,32 @@ describe('parseQuantity', () => {
     expect(parseQuantity('abc')).toBeNull();
     expect(parseQuantity('1Xi')).toBeNull();
     expect(parseQuantity(null)).toBeNull();
+  });
+});
+
+describe('formatUSD', () => {
+  it.each([
+    [0, '$0.00'],
+    [1234.5, '$1,234.50'],
+    [0.23, '$0.23'],
+    [0.2345, '$0.235'],
+    [0.0042, '$0.0042'],
+    [0.00001, '<$0.0001'],
+    [null, NONE],
+  ])('%s → %s', (v, want) => expect(formatUSD('en', v)).toBe(want));
+  it('localizes', () => expect(formatUSD('ja-JP', 12.5)).toBe('$12.50'));
+});
+
+describe('byteTicks', () => {
+  it('round binary steps past the maximum', () => {
+    expect(byteTicks(3.9 * 2 ** 20)).toEqual([0, 2 ** 20, 2 * 2 ** 20, 3 * 2 ** 20, 4 * 2 ** 20]);
+    expect(byteTicks(900)).toEqual([0, 200, 400, 600, 800, 1000]);
+    expect(byteTicks(11 * 2 ** 30)).toEqual([0, 5 * 2 ** 30, 10 * 2 ** 30, 15 * 2 ** 30]);
+    expect(byteTicks(0)).toEqual([0, 1024]);
+  });
+  it('label as round numbers', () => {
+    expect(byteTicks(1.5 * 2 ** 20).map((v) => formatBytes('en', v))).toEqual(['0 B', '512 KiB', '1 MiB', '1.5 MiB']);
+    expect(byteTicks(2.6 * 2 ** 20).map((v) => formatBytes('en', v))).toEqual(['0 B', '1 MiB', '2 MiB', '3 MiB']);
+    expect(byteTicks(700).map((v) => formatBytes('en', v))).toEqual(['0 B', '200 B', '400 B', '600 B', '800 B']);
   });
 });

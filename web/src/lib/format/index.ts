@@ -69,6 +69,44 @@ export function formatBytes(locale: string, bytes: number | null | undefined, ma
   return `${neg ? '-' : ''}${nf(locale, { maximumFractionDigits: digits }).format(v)} ${BYTE_SHORT[i]}`;
 }
 
+/**
+ * US dollars for cost estimates: cents from a dollar up, more digits below
+ * so that fractions of a cent still show ("$0.0042"); amounts too small
+ * for four decimals say so ("<$0.0001") rather than round to zero.
+ */
+export function formatUSD(locale: string, v: number | null | undefined): string {
+  if (!isNum(v)) return NONE;
+  const abs = Math.abs(v);
+  if (abs > 0 && abs < 0.0001) return `<${nf(locale, { style: 'currency', currency: 'USD', maximumFractionDigits: 4 }).format(0.0001)}`;
+  const digits = abs >= 1 || abs === 0 ? 2 : abs >= 0.01 ? 3 : 4;
+  return nf(locale, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: digits }).format(v);
+}
+
+/**
+ * Axis ticks for a byte scale from 0 past `max`, in steps of 1, 2 or 5
+ * times a power of 1024 (and of 10 within it), so that formatBytes labels
+ * them as round numbers: 0, 1 MiB, 2 MiB… rather than 0, 977 KiB, 1.9 MiB.
+ */
+export function byteTicks(max: number, target = 5): number[] {
+  if (!(max > 0)) return [0, 1024];
+  // The unit max is shown in (max / unit in [1, 1024)); below one unit,
+  // only binary fractions (256 KiB, 512 KiB) keep labels round.
+  let unit = 1;
+  while (unit * 1024 <= max && unit < 1024 ** 5) unit *= 1024;
+  const raw = max / unit / target;
+  let step: number;
+  if (raw <= 0.25 && unit > 1) step = 0.25;
+  else if (raw <= 0.5 && unit > 1) step = 0.5;
+  else {
+    const pow = 10 ** Math.max(0, Math.floor(Math.log10(raw)));
+    step = [1, 2, 5, 10].map((m) => m * pow).find((x) => x >= raw) ?? 10 * pow;
+  }
+  step *= unit;
+  const out: number[] = [];
+  for (let v = 0; out.length === 0 || out[out.length - 1] < max; v += step) out.push(v);
+  return out;
+}
+
 /** Byte rate, e.g. "1.2 MiB/s". */
 export function formatBytesRate(locale: string, bytesPerSecond: number | null | undefined): string {
   if (!isNum(bytesPerSecond)) return NONE;

@@ -16,6 +16,7 @@ export function useFormat() {
       percent: (v: number | null | undefined, digits?: number) => f.formatPercent(locale, v, digits),
       bytes: (v: number | null | undefined, digits?: number) => f.formatBytes(locale, v, digits),
       bytesRate: (v: number | null | undefined) => f.formatBytesRate(locale, v),
+      usd: (v: number | null | undefined) => f.formatUSD(locale, v),
       cpu: (v: number | null | undefined) => f.formatCpuMilli(locale, v),
       duration: (v: number | null | undefined) => f.formatDuration(locale, v),
       age: (v: string | Date | null | undefined, now?: number) => f.formatAge(locale, v, now),

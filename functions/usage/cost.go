@@ -1,0 +1,125 @@
+package usage
+
+import (
+	"fmt"
+	"math"
+)
+
+// Prices are object-store list prices in US dollars.
+type Prices struct {
+	// PutListPer1000 prices PUT, COPY, POST and LIST requests.
+	PutListPer1000 float64 `json:"put_list_per_1000"`
+	// GetPer1000 prices GET, HEAD and other reads. DELETE is free.
+	GetPer1000        float64 `json:"get_per_1000"`
+	StoragePerGBMonth float64 `json:"storage_per_gb_month"`
+}
+
+// S3Standard are Amazon S3 Standard list prices (us-east-1, first 50 TB),
+// the figures AtlHyper's design works from (DESIGN.md).
+var S3Standard = Prices{PutListPer1000: 0.005, GetPer1000: 0.0004, StoragePerGBMonth: 0.023}
+
+// HoursPerMonth is the month AWS bills by (8,760 h / 12).
+const HoursPerMonth = 730
+
+// gb is the gigabyte of storage prices (AWS bills GB-months of 2^30 bytes).
+const gb = 1 << 30
+
+// Cost is an estimate of the monthly object-store bill: list prices times
+// the measured or derived inputs of each item. It is not a bill: see
+// Excludes, and the basis of each item.
+type Cost struct {
+	Estimate      bool       `json:"estimate"` // always true
+	Currency      string     `json:"currency"`
+	PriceBasis    string     `json:"price_basis"`
+	Prices        Prices     `json:"prices"`
+	HoursPerMonth float64    `json:"hours_per_month"`
+	Items         []CostItem `json:"items"`
+	TotalUSD      float64    `json:"total_usd"`
+	// Excludes names what the estimate leaves out (codes: data_transfer,
+	// other_api_instances, agent_reads_and_state_writes, sys_objects,
+	// request_errors).
+	Excludes []string `json:"excludes"`
+}
+
+// CostItem is one line of the estimate.
+type CostItem struct {
+	// Item is storage, agents, api or jobs.
+	Item            string  `json:"item"`
+	StorageGB       float64 `json:"storage_gb"`
+	PutListPerMonth float64 `json:"put_list_requests_per_month"`
+	GetPerMonth     float64 `json:"get_requests_per_month"`
+	USD             float64 `json:"usd_per_month"`
+	// Basis says where the quantities come from.
+	Basis string `json:"basis"`
+}
+
+func (p Prices) price(it *CostItem) {
+	it.USD = round(it.StorageGB*p.StoragePerGBMonth+it.PutListPerMonth/1000*p.PutListPer1000+it.GetPerMonth/1000*p.GetPer1000, 4)
+	it.StorageGB = round(it.StorageGB, 6)
+	it.PutListPerMonth = math.Round(it.PutListPerMonth)
+	it.GetPerMonth = math.Round(it.GetPerMonth)
+}
+
+// estimate prices what the report measured. Items whose inputs are
+// missing are left out (the report's Missing says why).
+func estimate(p Prices, r *Report) Cost {
+	c := Cost{Estimate: true, Currency: "USD", Prices: p, HoursPerMonth: HoursPerMonth, Items: []CostItem{},
+		PriceBasis: "Amazon S3 Standard list prices, us-east-1: PUT/COPY/POST/LIST $0.005 per 1,000, GET/HEAD $0.0004 per 1,000, DELETE free, storage $0.023 per GB-month",
+		Excludes:   []string{"data_transfer", "other_api_instances", "agent_reads_and_state_writes", "sys_objects", "request_errors"}}
+	if p != S3Standard {
+		c.PriceBasis = "configured prices"
+	}
+	if inv := r.Inventory; inv != nil {
+		c.Items = append(c.Items, CostItem{Item: "storage", StorageGB: float64(inv.Bytes) / gb,
+			Basis: fmt.Sprintf("%d bytes in %d lake objects at the inventory of %s (GB = 2^30 bytes)", inv.Bytes, inv.Objects, inv.TakenAt.Format("2006-01-02 15:04 MST"))})
+	}
+	var agentPuts float64
+	agents := 0
+	for _, a := range r.Agents {
+		if a.State == "online" && a.EstimatedPutsPerHour != nil {
+			agentPuts += *a.EstimatedPutsPerHour
+			agents++
+		}
+	}
+	if agents > 0 {
+		c.Items = append(c.Items, CostItem{Item: "agents", PutListPerMonth: agentPuts * HoursPerMonth,
+			Basis: fmt.Sprintf("%d online agents: lake objects written per hour of uptime plus heartbeat rewrites, %.1f PUT/h in all; agents do not report their other requests", agents, agentPuts)})
+	}
+	if ph := r.API.PerHour; ph != nil {
+		c.Items = append(c.Items, CostItem{Item: "api", PutListPerMonth: (ph.Put + ph.List) * HoursPerMonth, GetPerMonth: (ph.Get + ph.Head) * HoursPerMonth,
+			Basis: fmt.Sprintf("this API instance's requests over the last %s: %.1f PUT+LIST/h, %.1f GET+HEAD/h; multiply by the number of instances", fmtWindow(r.API.WindowSeconds), ph.Put+ph.List, ph.Get+ph.Head)})
+	}
+	var jobs CostItem
+	n := 0
+	for _, j := range r.Jobs {
+		if j.Requests == nil || j.EverySeconds <= 0 {
+			continue
+		}
+		runs := HoursPerMonth * 3600 / float64(j.EverySeconds)
+		jobs.PutListPerMonth += float64(j.Requests.Put+j.Requests.List) * runs
+		jobs.GetPerMonth += float64(j.Requests.Get+j.Requests.Head) * runs
+		n++
+	}
+	if n > 0 {
+		jobs.Item, jobs.Basis = "jobs", fmt.Sprintf("the last run of %d scheduled jobs, repeated at each job's interval (a run that caught up after a pause overstates it)", n)
+		c.Items = append(c.Items, jobs)
+	}
+	for i := range c.Items {
+		p.price(&c.Items[i])
+		c.TotalUSD += c.Items[i].USD
+	}
+	c.TotalUSD = round(c.TotalUSD, 4)
+	return c
+}
+
+func fmtWindow(seconds float64) string {
+	if seconds >= 3600 {
+		return fmt.Sprintf("%.1f h", seconds/3600)
+	}
+	return fmt.Sprintf("%.0f min", seconds/60)
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}
