@@ -82,6 +82,7 @@ type Report struct {
 	ObjectsMerged  int      // inputs merged
 	ObjectsWritten int      // merged objects written
 	ObjectsDeleted int      // inputs and losers deleted after grace
+	ObjectsPending int      // hidden objects still within grace (deleted by a later run)
 	ObjectsExpired int      // deleted by retention
 	BytesIn        int64    // size of merged inputs
 	BytesOut       int64    // size of merged outputs
@@ -94,6 +95,7 @@ func (r *Report) add(o Report) {
 	r.ObjectsMerged += o.ObjectsMerged
 	r.ObjectsWritten += o.ObjectsWritten
 	r.ObjectsDeleted += o.ObjectsDeleted
+	r.ObjectsPending += o.ObjectsPending
 	r.ObjectsExpired += o.ObjectsExpired
 	r.BytesIn += o.BytesIn
 	r.BytesOut += o.BytesOut
@@ -206,6 +208,11 @@ func (c *Compactor) Run(ctx context.Context, clusters ...string) (Report, error)
 }
 
 // RunCluster compacts and retains one cluster's partitions under its lease.
+//
+// A small cursor object per cluster (_sys/compaction/<cluster>.json)
+// remembers which days are final and up to which hour merging is done, so
+// a run lists only partitions that can have new work: usually today's, one
+// LIST per table. Retention runs once a day.
 func (c *Compactor) RunCluster(ctx context.Context, cluster string) (Report, error) {
 	var rep Report
 	lease, err := acquire(ctx, c.cfg.Bucket, "compact-"+cluster, c.owner, 10*time.Minute, c.cfg.Now)
@@ -213,21 +220,40 @@ func (c *Compactor) RunCluster(ctx context.Context, cluster string) (Report, err
 		return rep, err
 	}
 	defer lease.release(context.WithoutCancel(ctx))
-	today := lake.Day(c.cfg.Now())
+	cur, err := loadCursor(ctx, c.cfg.Bucket, cluster)
+	if err != nil {
+		return rep, err
+	}
+	now := c.cfg.Now()
+	today := lake.Day(now)
+	closed := now.Add(-c.cfg.Settle).Truncate(time.Hour) // hours ending by here are closed
+	retain := cur.Retained != today.Format(time.DateOnly)
 	for _, t := range lake.All() {
-		// Retention first: no point merging what is about to expire.
-		n, err := c.retain(ctx, t, cluster)
-		rep.ObjectsExpired += n
-		if err != nil {
-			rep.Errors = append(rep.Errors, fmt.Sprintf("retention %s %s: %v", t.Name(), cluster, err))
+		if retain { // first, so that nothing about to expire is merged
+			n, err := c.retain(ctx, t, cluster)
+			rep.ObjectsExpired += n
+			if err != nil {
+				rep.Errors = append(rep.Errors, fmt.Sprintf("retention %s %s: %v", t.Name(), cluster, err))
+			}
 		}
-		for back := c.cfg.Lookback - 1; back >= 0; back-- {
+		first := today.AddDate(0, 0, 1-c.cfg.Lookback)
+		if final, ok := cur.final(t.Name()); ok && !final.Before(first) {
+			first = final.AddDate(0, 0, 1)
+		}
+		if cutoff := c.cutoff(t); first.Before(cutoff) {
+			first = cutoff
+		}
+		ok, settled := true, true // settled: every day so far is final
+		for day := first; !day.After(today); day = day.AddDate(0, 0, 1) {
+			daily := c.dailyDue(day, now)
+			// An hourly day has new work only if an hour closed since the
+			// last run; a day ready for its daily merge always has.
+			if !daily && !closed.After(maxTime(day, cur.Hourly[t.Name()])) {
+				settled = false
+				continue
+			}
 			if err := lease.renew(ctx); err != nil {
 				return rep, err
-			}
-			day := today.AddDate(0, 0, -back)
-			if day.Before(c.cutoff(t)) {
-				continue
 			}
 			r, err := c.CompactPartition(ctx, t, cluster, day)
 			rep.add(r)
@@ -236,10 +262,86 @@ func (c *Compactor) RunCluster(ctx context.Context, cluster string) (Report, err
 					return rep, err
 				}
 				rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s: %v", t.Name(), cluster, err))
+				ok = false
+				break
+			}
+			// A day is final once merged whole with nothing left to
+			// collect; the cursor moves only over a run of final days.
+			settled = settled && daily && r.ObjectsMerged == 0 && r.ObjectsPending == 0
+			if settled {
+				cur.Final[t.Name()] = day.Format(time.DateOnly)
 			}
 		}
+		if ok {
+			cur.Hourly[t.Name()] = closed
+		}
 	}
-	return rep, nil
+	if retain && len(rep.Errors) == 0 {
+		cur.Retained = today.Format(time.DateOnly)
+	}
+	return rep, cur.save(ctx, c.cfg.Bucket, cluster)
+}
+
+// dailyDue reports whether day ended DailyAfter ago and is merged whole.
+func (c *Compactor) dailyDue(day, now time.Time) bool {
+	return !day.AddDate(0, 0, 1).Add(c.cfg.DailyAfter).After(now)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// cursor is a cluster's compaction progress. Losing it costs only some
+// extra listing on the next run.
+type cursor struct {
+	// Final maps a table to the last day merged whole; later runs skip it.
+	Final map[string]string `json:"final"`
+	// Hourly maps a table to the end of the last closed hour merged.
+	Hourly   map[string]time.Time `json:"hourly"`
+	Retained string               `json:"retained"` // day retention last ran
+}
+
+func cursorKey(cluster string) string { return lake.SysPrefix + "compaction/" + cluster + ".json" }
+
+func loadCursor(ctx context.Context, b store.Bucket, cluster string) (*cursor, error) {
+	cur := &cursor{Final: map[string]string{}, Hourly: map[string]time.Time{}}
+	data, _, err := b.Get(ctx, cursorKey(cluster), "")
+	switch {
+	case store.IsNotFound(err):
+		return cur, nil
+	case err != nil:
+		return nil, fmt.Errorf("compaction cursor: %w", err)
+	}
+	if json.Unmarshal(data, cur) != nil { // unreadable: start over
+		cur = &cursor{}
+	}
+	if cur.Final == nil {
+		cur.Final = map[string]string{}
+	}
+	if cur.Hourly == nil {
+		cur.Hourly = map[string]time.Time{}
+	}
+	return cur, nil
+}
+
+func (cur *cursor) final(table string) (time.Time, bool) {
+	d, err := time.Parse(time.DateOnly, cur.Final[table])
+	return d, err == nil
+}
+
+// save writes the cursor; the cluster's lease makes this run its only writer.
+func (cur *cursor) save(ctx context.Context, b store.Bucket, cluster string) error {
+	data, err := json.Marshal(cur)
+	if err != nil {
+		return err
+	}
+	if _, err := b.Put(context.WithoutCancel(ctx), cursorKey(cluster), data, store.Condition{}); err != nil {
+		return fmt.Errorf("compaction cursor: %w", err)
+	}
+	return nil
 }
 
 // CompactPartition merges one partition's small visible objects (per hour,
@@ -264,7 +366,7 @@ func (c *Compactor) CompactPartition(ctx context.Context, t lake.AnyTable, clust
 		return rep, err
 	}
 	now := c.cfg.Now()
-	rep.ObjectsDeleted, err = c.collect(ctx, objs, visible, inputs, now)
+	rep.ObjectsDeleted, rep.ObjectsPending, err = c.collect(ctx, objs, visible, inputs, now)
 	if err != nil {
 		return rep, err
 	}
@@ -272,7 +374,7 @@ func (c *Compactor) CompactPartition(ctx context.Context, t lake.AnyTable, clust
 	// Group what is worth merging.
 	var groups [][]lake.Stored
 	var spans []string
-	if !day.AddDate(0, 0, 1).Add(c.cfg.DailyAfter).After(now) {
+	if c.dailyDue(day, now) {
 		groups, spans = append(groups, small(visible, c.cfg.LargeObject)), append(spans, lake.DaySpan)
 	} else {
 		byHour := map[string][]lake.Stored{}
@@ -311,7 +413,8 @@ func small(objs []lake.Stored, large int64) []lake.Stored {
 
 // collect deletes objects hidden by a merged object written more than
 // Grace ago, and merged objects that lost a race, once as old.
-func (c *Compactor) collect(ctx context.Context, all, visible []lake.Stored, inputs map[string][]string, now time.Time) (int, error) {
+// It returns how many it deleted and how many wait for their grace to end.
+func (c *Compactor) collect(ctx context.Context, all, visible []lake.Stored, inputs map[string][]string, now time.Time) (deleted, pending int, err error) {
 	isVisible := map[string]bool{}
 	for _, o := range visible {
 		isVisible[o.Name()] = true
@@ -336,7 +439,6 @@ func (c *Compactor) collect(ctx context.Context, all, visible []lake.Stored, inp
 			}
 		}
 	}
-	deleted := 0
 	for name, o := range byName {
 		if isVisible[name] {
 			continue
@@ -346,14 +448,15 @@ func (c *Compactor) collect(ctx context.Context, all, visible []lake.Stored, inp
 			at = ulidTime(o) // a losing merged object
 		}
 		if now.Sub(at) < c.cfg.Grace {
+			pending++
 			continue
 		}
 		if err := c.cfg.Bucket.Delete(ctx, o.Info.Key); err != nil {
-			return deleted, fmt.Errorf("delete %s: %w", o.Info.Key, err)
+			return deleted, pending, fmt.Errorf("delete %s: %w", o.Info.Key, err)
 		}
 		deleted++
 	}
-	return deleted, nil
+	return deleted, pending, nil
 }
 
 func ulidTime(o lake.Stored) time.Time { return time.UnixMilli(int64(o.ID.Time())) }

@@ -144,6 +144,12 @@ func TestCompactionKeepsEveryRowOnce(t *testing.T) {
 	if got, d := v.rows("c1", 4); got != want || d != want {
 		t.Fatalf("after collect: %d rows (%d distinct), want %d", got, d, want)
 	}
+	// Days 0 and 1 are now final and no hour closed since: the next run
+	// lists nothing (the cursor keeps idle runs cheap).
+	c.Add(10 * time.Minute)
+	if rep, err = cp.Run(context.Background(), "c1"); err != nil || rep.Partitions != 0 {
+		t.Fatalf("idle run visited %d partitions (%v)", rep.Partitions, err)
+	}
 	for d, wantObjs := range []int{1, 1, 24, 24} {
 		if n := objectsPerDay(t, b, "c1", day0.AddDate(0, 0, d)); n != wantObjs {
 			t.Errorf("day %d: %d objects, want %d", d, n, wantObjs)
