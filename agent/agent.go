@@ -1,0 +1,409 @@
+// Package agent is AtlHyper's in-cluster agent: it watches one cluster
+// through informers and is the only writer of that cluster's data in the
+// lake — state history (a change row per add/update/delete plus hourly
+// checkpoints), object details, events, anomalies, heartbeats — and of its
+// small state objects under _sys/clusters/<id>/ (current.json,
+// heartbeat.json, leader.json, agent-state.json).
+//
+// Data flow:
+//
+//	informers (agent/watch, stripped by transforms)
+//	  → Handle: change detection, rows (agent/rows), anomaly rules (agent/anomaly)
+//	  → lake.Writer (batches per table) → spool (agent/spool) → store
+//	publisher: current.json, heartbeat.json, agent-state.json every few seconds
+//	checkpoints: hourly snapshot rows of every watched object
+//
+// Only the holder of the cluster's leader lease (agent/lease) runs the
+// pipeline; a second replica stands by. The agent never writes to the
+// Kubernetes API and never reads a Secret's or ConfigMap's data.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/utils/clock"
+
+	"github.com/atlhyper/atlhyper/agent/anomaly"
+	"github.com/atlhyper/atlhyper/agent/lease"
+	"github.com/atlhyper/atlhyper/agent/spool"
+	"github.com/atlhyper/atlhyper/query/lake"
+	"github.com/atlhyper/atlhyper/query/store"
+)
+
+// Version is the agent's version, set at build time with
+// -ldflags "-X github.com/atlhyper/atlhyper/agent.Version=v1.2.3".
+var Version = "dev"
+
+// WriterName names the agent in lake object keys.
+const WriterName = "agent"
+
+// Keys of the agent's state objects under _sys/clusters/<id>/.
+const (
+	LeaderKey = "leader.json"
+	// StateKey holds what a restarted agent needs to neither duplicate
+	// nor lose: open anomalies with their counters, and the events
+	// high-water mark. Private to the agent.
+	StateKey = "agent-state.json"
+)
+
+// Config configures an Agent. Zero values take the documented defaults
+// (docs/agent.md).
+type Config struct {
+	Cluster  string // lake cluster id (required)
+	Instance string // this process, e.g. the pod name (required, unique)
+
+	Kube     kubernetes.Interface // required
+	Metadata metadata.Interface   // ConfigMap and Secret metadata; nil skips them
+	// Namespace limits namespaced kinds to one namespace ("" for all).
+	Namespace string
+	// Kinds limits the watched kinds (names as in agent/watch); empty: all.
+	Kinds []string
+	// SkipAccessCheck skips the SelfSubjectAccessReviews per kind.
+	SkipAccessCheck bool
+
+	Store store.Bucket // required
+	// SpoolDir holds objects the store could not take. Empty: no spool
+	// (objects wait in memory; only for tests and the simulator).
+	SpoolDir      string
+	SpoolMaxBytes int64 // default 256 MiB
+
+	// FlushAge is the longest a row waits in a table's buffer (default
+	// 5 min); FlushRows flushes a table earlier (default 50,000).
+	FlushAge  time.Duration
+	FlushRows int
+	// CheckpointInterval spaces full checkpoints (default 1 h, aligned to
+	// the clock: 10:00, 11:00, …). One is written right after start too.
+	CheckpointInterval time.Duration
+	// StateInterval is how often anomaly timers run and how soon
+	// current.json is rewritten after an anomaly opens or resolves or a
+	// node changes (default 10 s). Other changes (counts) reach it at most
+	// every CurrentInterval (default 60 s).
+	StateInterval   time.Duration
+	CurrentInterval time.Duration
+	// HeartbeatInterval spaces heartbeats (default 30 s).
+	HeartbeatInterval time.Duration
+	// LeaderElection turns on the leader lease (default in the binary:
+	// on). LeaseDuration defaults to 2 min, renewed every third of it.
+	LeaderElection bool
+	LeaseDuration  time.Duration
+	// MaxDetailBytes bounds one object's detail JSON (default 256 KiB);
+	// larger objects keep their row and get a truncated detail.
+	MaxDetailBytes int
+
+	// Anomaly rules (default anomaly.Defaults) and the least interval
+	// between update rows of one anomaly (default 5 min).
+	AnomalyRules          []anomaly.Rule
+	AnomalyUpdateInterval time.Duration
+	// LogTail configures capturing the previous container's log.
+	LogTail LogTailConfig
+
+	// Collectors, if set, reports the node metrics collectors heard from
+	// and which went quiet, for the heartbeat.
+	Collectors func(now time.Time) (nodes int, stale []string)
+
+	Clock      clock.WithTicker      // default real time
+	Logger     *slog.Logger          // default slog.Default()
+	Registerer prometheus.Registerer // nil: no metrics registered
+}
+
+// LogTailConfig bounds log capture at crash detection.
+type LogTailConfig struct {
+	Lines    int64         // default 50
+	MaxBytes int64         // default 16 KiB
+	Timeout  time.Duration // default 5 s
+	Workers  int           // default 2; 0 after defaults means disabled
+	Disabled bool
+}
+
+func (c *Config) defaults() error {
+	if err := lake.ValidCluster(c.Cluster); err != nil {
+		return err
+	}
+	if c.Instance == "" {
+		return errors.New("agent: instance is required")
+	}
+	if c.Kube == nil || c.Store == nil {
+		return errors.New("agent: Kubernetes client and store are required")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.FlushAge, 5*time.Minute)
+	def(&c.CheckpointInterval, time.Hour)
+	def(&c.StateInterval, 10*time.Second)
+	def(&c.CurrentInterval, time.Minute)
+	def(&c.HeartbeatInterval, 30*time.Second)
+	def(&c.LeaseDuration, 2*time.Minute)
+	def(&c.AnomalyUpdateInterval, 5*time.Minute)
+	def(&c.LogTail.Timeout, 5*time.Second)
+	if c.FlushRows <= 0 {
+		c.FlushRows = 50_000
+	}
+	if c.MaxDetailBytes <= 0 {
+		c.MaxDetailBytes = 256 << 10
+	}
+	if c.LogTail.Lines <= 0 {
+		c.LogTail.Lines = 50
+	}
+	if c.LogTail.MaxBytes <= 0 {
+		c.LogTail.MaxBytes = 16 << 10
+	}
+	if c.LogTail.Workers <= 0 {
+		c.LogTail.Workers = 2
+	}
+	if c.Clock == nil {
+		c.Clock = clock.RealClock{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}
+
+// Agent watches one cluster and writes its lake data.
+type Agent struct {
+	cfg     Config
+	log     *slog.Logger
+	m       *metrics
+	bucket  store.Bucket
+	sink    lake.Sink
+	spool   *spool.Spool
+	started time.Time
+
+	leader  atomic.Bool
+	mu      sync.Mutex
+	run     *run   // the current term as leader, nil while standing by
+	kubeVer string // API server version, once known
+	// apiDownSince is when the API server stopped answering probes.
+	apiDownSince time.Time
+
+	errMu     sync.Mutex
+	errCount  int64
+	lastErr   string
+	lastErrAt time.Time
+}
+
+// New builds an agent.
+func New(cfg Config) (*Agent, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	a := &Agent{cfg: cfg, log: cfg.Logger.With("cluster", cfg.Cluster), m: newMetrics(), started: cfg.Clock.Now()}
+	a.bucket = countingBucket{Bucket: cfg.Store, m: a.m}
+	if cfg.SpoolDir != "" {
+		sp, err := spool.Open(spool.Config{Dir: cfg.SpoolDir, Bucket: a.bucket, MaxBytes: cfg.SpoolMaxBytes,
+			Logger: a.log.With("component", "spool")})
+		if err != nil {
+			return nil, err
+		}
+		a.spool, a.sink = sp, sp
+	} else {
+		a.sink = lake.StoreSink{Bucket: a.bucket}
+	}
+	if cfg.Registerer != nil {
+		if err := a.m.register(cfg.Registerer, a); err != nil {
+			return nil, fmt.Errorf("agent: register metrics: %w", err)
+		}
+	}
+	return a, nil
+}
+
+// Run runs the agent until ctx ends: as leader if it holds (or needs no)
+// lease, otherwise standing by. On return everything buffered has been
+// handed to the store or the spool. It returns lease.ErrLost if another
+// agent took over (the process should exit and restart as a standby).
+func (a *Agent) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	spoolCtx, stopSpool := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSpool()
+	if a.spool != nil {
+		// Uploads leftovers even while standing by: they are rows this
+		// agent wrote as leader.
+		wg.Add(1)
+		go func() { defer wg.Done(); a.spool.Run(spoolCtx) }()
+	}
+	var err error
+	if !a.cfg.LeaderElection {
+		a.setLeader(true)
+		err = a.lead(ctx)
+		a.setLeader(false)
+	} else {
+		var leadErr error
+		err = lease.Run(ctx, lease.Config{
+			Bucket: a.bucket, Key: lake.ClusterKey(a.cfg.Cluster, LeaderKey), Identity: a.cfg.Instance,
+			Duration: a.cfg.LeaseDuration, Clock: a.cfg.Clock, Logger: a.log.With("component", "lease"),
+			OnChange: a.setLeader,
+		}, func(ctx context.Context) { leadErr = a.lead(ctx) })
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			err = nil // stopped while standing by
+		}
+		err = errors.Join(err, leadErr)
+	}
+	if a.spool != nil {
+		// A last attempt to empty the spool; what remains stays on disk
+		// for the next start.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		if n, derr := a.spool.Drain(dctx); derr != nil {
+			a.log.Warn("objects left in spool for the next start", "objects", n, "error", derr)
+		}
+		cancel()
+	}
+	return err
+}
+
+func (a *Agent) setLeader(v bool) {
+	a.leader.Store(v)
+	a.m.leader.Set(b2f(v))
+}
+
+// Leader reports whether this agent currently holds the lease.
+func (a *Agent) Leader() bool { return a.leader.Load() }
+
+// Ready reports whether the agent leads and every informer has synced.
+func (a *Agent) Ready() bool {
+	r := a.current()
+	return r != nil && r.synced.Load()
+}
+
+func (a *Agent) current() *run {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.run
+}
+
+// NodeMetrics is the sink for the collectors' node metrics (see
+// collector/ingest): rows join the node_metrics buffer of the lake writer.
+// A standby refuses them, so collectors retry against the leader.
+func (a *Agent) NodeMetrics(_ context.Context, rows []lake.NodeMetric) error {
+	r := a.current()
+	if r == nil {
+		return errors.New("agent is not the leader")
+	}
+	lake.Add(r.w, lake.NodeMetrics, rows...)
+	return nil
+}
+
+// Flush writes every buffered row now (tests, benchmarks, admin).
+func (a *Agent) Flush(ctx context.Context) error {
+	r := a.current()
+	if r == nil {
+		return errors.New("agent is not the leader")
+	}
+	return r.w.Flush(ctx)
+}
+
+// Checkpoint writes a checkpoint now (tests).
+func (a *Agent) Checkpoint(ctx context.Context, details bool) (time.Time, error) {
+	r := a.current()
+	if r == nil {
+		return time.Time{}, errors.New("agent is not the leader")
+	}
+	return r.checkpoint(ctx, details)
+}
+
+// PublishState rewrites current.json and agent-state.json now if they
+// changed (tests).
+func (a *Agent) PublishState(ctx context.Context) error {
+	r := a.current()
+	if r == nil {
+		return errors.New("agent is not the leader")
+	}
+	r.tick(ctx, true)
+	return nil
+}
+
+func (a *Agent) recordError(component string, err error) {
+	a.m.errors.WithLabelValues(component).Inc()
+	a.errMu.Lock()
+	defer a.errMu.Unlock()
+	a.errCount++
+	a.lastErr = component + ": " + err.Error()
+	a.lastErrAt = a.cfg.Clock.Now().UTC()
+}
+
+func (a *Agent) errorState() (int64, string, time.Time) {
+	a.errMu.Lock()
+	defer a.errMu.Unlock()
+	return a.errCount, a.lastErr, a.lastErrAt
+}
+
+type spoolStats = spool.Stats
+
+func (a *Agent) spoolStats() spool.Stats {
+	if a.spool == nil {
+		return spool.Stats{}
+	}
+	return a.spool.Stats()
+}
+
+func (a *Agent) writerStats() lake.WriterStats {
+	if r := a.current(); r != nil {
+		return r.w.Stats()
+	}
+	return lake.WriterStats{}
+}
+
+func (a *Agent) buffered() map[string]int {
+	if r := a.current(); r != nil {
+		return r.w.Buffered()
+	}
+	return nil
+}
+
+func (a *Agent) counts() map[string]int {
+	if r := a.current(); r != nil && r.set != nil {
+		return r.set.Counts()
+	}
+	return nil
+}
+
+func (a *Agent) openAnomalies() int {
+	if r := a.current(); r != nil {
+		return len(r.engine.Open())
+	}
+	return 0
+}
+
+// DefaultInstance names this process: the pod name (POD_NAME, else the
+// host name).
+func DefaultInstance() string {
+	if n := os.Getenv("POD_NAME"); n != "" {
+		return n
+	}
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "agent"
+	}
+	return h
+}
+
+// Stats is a snapshot of what the agent is doing.
+type Stats struct {
+	Leader, Ready bool
+	Writer        lake.WriterStats // the current term's writer
+	Buffered      map[string]int   // rows per table not yet written
+	Spool         spool.Stats
+	Objects       map[string]int // watched objects per kind
+	Errors        int64
+	LastError     string
+}
+
+// Stats returns a snapshot of the agent's counters.
+func (a *Agent) Stats() Stats {
+	n, last, _ := a.errorState()
+	return Stats{Leader: a.Leader(), Ready: a.Ready(), Writer: a.writerStats(), Buffered: a.buffered(),
+		Spool: a.spoolStats(), Objects: a.counts(), Errors: n, LastError: last}
+}

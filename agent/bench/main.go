@@ -1,0 +1,700 @@
+// Command bench measures the agent (scripts/bench agent → go run ./agent/bench):
+// the real agent binary against a real kube-apiserver + etcd (envtest)
+// holding ≥ 5,000 pods on ≥ 100 nodes created through the API, writing to a
+// local store, under a realistic low churn. It prints, on stdout:
+//
+//	agent.rss_mib                median RSS over the window
+//	agent.cpu_millicores         CPU over the window
+//	agent.apiserver_lists_per_min LIST requests the API server served during the window
+//	                              (apiserver_request_total{verb="LIST"}; the churn client sends none)
+//	agent.kb_shipped_per_min     bytes PUT to the store, steady state
+//	agent.puts_per_hour          PUTs, steady state
+//
+// Steady state: the window holds one flush cycle (--flush-age, the
+// default 5 min) of the churn's rows and the agent's JSON state objects;
+// the hourly checkpoint and the daily re-emission of details happen outside
+// it and are added amortized, with their sizes measured from the startup
+// checkpoint the agent wrote. Details go to stderr.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/klog/v2"
+
+	"github.com/atlhyper/atlhyper/agent/internal/kubetest"
+	"github.com/atlhyper/atlhyper/agent/sim"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench agent:", err)
+		os.Exit(1)
+	}
+}
+
+var logf = func(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+func run() error {
+	pods := flag.Int("pods", 5000, "pods to create")
+	nodes := flag.Int("nodes", 100, "nodes to create")
+	window := flag.Duration("window", 5*time.Minute+5*time.Second, "measurement window (one flush cycle)")
+	flushAge := flag.Duration("flush-age", 5*time.Minute, "the agent's --flush-age (its default)")
+	warmup := flag.Duration("warmup", 30*time.Second, "churn before the window (less than the flush age)")
+	keep := flag.Bool("keep", false, "keep the work directory")
+	agentArgs := flag.String("agent-args", "", "extra agent flags (space-separated), e.g. --pprof")
+	flag.Parse()
+	klog.SetSlogLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+
+	work, err := os.MkdirTemp("", "atlhyper-bench-agent-")
+	if err != nil {
+		return err
+	}
+	if !*keep {
+		defer os.RemoveAll(work)
+	} else {
+		logf("work directory %s", work)
+	}
+	bin := filepath.Join(work, "agent")
+	logf("building the agent binary")
+	build := exec.Command("go", "build", "-o", bin, "./agent/cmd/agent")
+	build.Dir = moduleRoot()
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("go build: %w", err)
+	}
+
+	logf("starting kube-apiserver + etcd")
+	env, err := kubetest.New(kubetest.Options{Args: map[string]string{"service-cluster-ip-range": "10.0.0.0/16", "max-requests-inflight": "2000",
+		"max-mutating-requests-inflight": "1000"}})
+	if err != nil {
+		return err
+	}
+	defer env.Stop()
+	ctx := context.Background()
+	loadCfg := *env.Config
+	loadCfg.QPS, loadCfg.Burst = 2000, 4000
+	kube, err := kubernetes.NewForConfig(&loadCfg)
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	if err := populate(ctx, kube, *nodes, *pods); err != nil {
+		return err
+	}
+	logf("created %d nodes and %d pods through the API in %v", *nodes, *pods, time.Since(began).Round(time.Second))
+
+	kubeconfig := filepath.Join(work, "kubeconfig")
+	if err := writeKubeconfig(env, kubeconfig); err != nil {
+		return err
+	}
+	lakeDir := filepath.Join(work, "lake")
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	logFile, err := os.Create(filepath.Join(work, "agent.log"))
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	cmd := exec.Command(bin, "--kubeconfig", kubeconfig, "--store", "file://"+lakeDir, "--cluster", "bench",
+		"--spool-dir", filepath.Join(work, "spool"), "--listen", addr, "--flush-age", flushAge.String(),
+		// The hourly checkpoint is measured at start and added amortized:
+		// keep it out of the window.
+		"--checkpoint-interval", "24h")
+	if *agentArgs != "" {
+		cmd.Args = append(cmd.Args, strings.Fields(*agentArgs)...)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.Env = os.Environ()
+	agentStart := time.Now()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+		}
+	}()
+	listsBefore, err := apiserverLists(ctx, kube)
+	if err != nil {
+		return err
+	}
+	logf("agent listening on %s (pid %d)", addr, cmd.Process.Pid)
+	if err := waitReady(addr, exited, 3*time.Minute); err != nil {
+		return err
+	}
+	syncTook := time.Since(agentStart)
+	logf("agent ready (informers synced, startup checkpoint written) in %v", syncTook.Round(100*time.Millisecond))
+	// The churn starts now, the window after the warm-up: every table's
+	// first buffered row then reaches its flush age inside the window, so
+	// the window holds exactly one flush cycle of the churn. The churn
+	// client lists its pods first: it sends no LIST later.
+	shop, err := kube.CoreV1().Pods("shop").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	churnCtx, stopChurn := context.WithCancel(ctx)
+	defer stopChurn()
+	churnDone := make(chan churnStats, 1)
+	go func() { churnDone <- churn(churnCtx, kube, *nodes, shop.Items) }()
+	var peakRSS float64
+	warmEnd := time.Now().Add(*warmup)
+	for time.Now().Before(warmEnd) {
+		peakRSS = math.Max(peakRSS, rss(cmd.Process.Pid))
+		time.Sleep(time.Second)
+	}
+	listsAfterSync, _ := apiserverLists(ctx, kube)
+	cp, err := checkpointSizes(lakeDir)
+	if err != nil {
+		return err
+	}
+
+	m0, err := scrape(addr)
+	if err != nil {
+		return err
+	}
+	l0, _ := apiserverLists(ctx, kube)
+	am0, _ := apiserverMetrics(ctx, kube)
+	cpu0 := cpuSeconds(cmd.Process.Pid)
+	t0 := time.Now()
+	var samples []float64
+	for time.Since(t0) < *window {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("agent exited during the window: %v (log: %s)", err, logFile.Name())
+		case <-time.After(2 * time.Second):
+		}
+		r := rss(cmd.Process.Pid)
+		samples = append(samples, r)
+		peakRSS = math.Max(peakRSS, r)
+	}
+	elapsed := time.Since(t0)
+	cpu1 := cpuSeconds(cmd.Process.Pid)
+	l1, _ := apiserverLists(ctx, kube)
+	am1, _ := apiserverMetrics(ctx, kube)
+	m1, err := scrape(addr)
+	if err != nil {
+		return err
+	}
+	stopChurn()
+	cs := <-churnDone
+
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		return errors.New("agent did not stop within 2 min of SIGTERM")
+	}
+
+	minutes := elapsed.Minutes()
+	putBytes := m1.sum("atlhyper_agent_store_put_bytes_total", "") - m0.sum("atlhyper_agent_store_put_bytes_total", "")
+	dataBytes := m1.sum("atlhyper_agent_store_put_bytes_total", `class="data"`) - m0.sum("atlhyper_agent_store_put_bytes_total", `class="data"`)
+	puts := m1.sum("atlhyper_agent_store_requests_total", `op="put"`) - m0.sum("atlhyper_agent_store_requests_total", `op="put"`)
+	dataPuts := m1.sum("atlhyper_agent_store_requests_total", `op="put",class="data"`) - m0.sum("atlhyper_agent_store_requests_total", `op="put",class="data"`)
+	agentLists := m1.sum("atlhyper_agent_kube_requests_total", `verb="list"`) - m0.sum("atlhyper_agent_kube_requests_total", `verb="list"`)
+	unchanged := m1.sum("atlhyper_agent_unchanged_updates_total", "") - m0.sum("atlhyper_agent_unchanged_updates_total", "")
+	changes := m1.sum("atlhyper_agent_changes_total", "") - m0.sum("atlhyper_agent_changes_total", "")
+
+	kbPerMin := (putBytes/minutes + float64(cp.stateBytes)/60 + float64(cp.detailBytes)/1440) / 1024
+	putsPerHour := puts*60/minutes + float64(cp.stateObjects) + float64(cp.detailObjects)/24
+	sort.Float64s(samples)
+	median := samples[len(samples)/2]
+	millicores := (cpu1 - cpu0) / elapsed.Seconds() * 1000
+	listsPerMin := (l1 - l0) / minutes
+
+	logf("window %v: churn %+v", elapsed.Round(time.Second), cs)
+	logf("agent: %v change rows, %v unchanged updates skipped (node heartbeats, no-op writes)", changes, unchanged)
+	logf("window PUTs: %v (%v data objects, %v state JSON), %.1f KB (%.1f KB data)", puts, dataPuts, puts-dataPuts, putBytes/1024, dataBytes/1024)
+	logf("startup checkpoint: state tables %d objects %.1f KB (hourly), details %d objects %.1f KB (daily)",
+		cp.stateObjects, float64(cp.stateBytes)/1024, cp.detailObjects, float64(cp.detailBytes)/1024)
+	logf("API server LISTs: %.0f while the agent synced, %.0f during the window; the agent counted %.0f of its own in the window",
+		listsAfterSync-listsBefore, l1-l0, agentLists)
+	if l1 > l0 {
+		logf("LISTs in the window:\n  %s", listDeltas(am0, am1))
+	}
+	logf("agent RSS: median %.1f MiB, peak %.1f MiB (including start-up); sync took %v", median, peakRSS, syncTook.Round(100*time.Millisecond))
+
+	fmt.Printf("agent.rss_mib %.1f MiB\n", median)
+	fmt.Printf("agent.cpu_millicores %.1f millicores\n", millicores)
+	fmt.Printf("agent.apiserver_lists_per_min %.2f lists/min\n", listsPerMin)
+	fmt.Printf("agent.kb_shipped_per_min %.1f KB/min\n", kbPerMin)
+	fmt.Printf("agent.puts_per_hour %.0f puts/h\n", putsPerHour)
+	return nil
+}
+
+func moduleRoot() string {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "."
+	}
+	return filepath.Dir(strings.TrimSpace(string(out)))
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func writeKubeconfig(env *kubetest.Env, path string) error {
+	c := env.Config
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["bench"] = &clientcmdapi.Cluster{Server: c.Host, CertificateAuthorityData: c.CAData}
+	cfg.AuthInfos["bench"] = &clientcmdapi.AuthInfo{ClientCertificateData: c.CertData, ClientKeyData: c.KeyData, Token: c.BearerToken}
+	cfg.Contexts["bench"] = &clientcmdapi.Context{Cluster: "bench", AuthInfo: "bench"}
+	cfg.CurrentContext = "bench"
+	return clientcmd.WriteToFile(*cfg, path)
+}
+
+func waitReady(addr string, exited <-chan error, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("agent exited: %v", err)
+		default:
+		}
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("agent not ready after %v", timeout)
+}
+
+// metrics is a parsed Prometheus text exposition: series → value.
+type metrics map[string]float64
+
+func scrape(addr string) (metrics, error) {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return parseMetrics(resp.Body)
+}
+
+func parseMetrics(r io.Reader) (metrics, error) {
+	m := metrics{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			continue
+		}
+		m[line[:i]] = v
+	}
+	return m, sc.Err()
+}
+
+// sum adds the series of a metric whose labels contain every comma-separated
+// label matcher in match.
+func (m metrics) sum(name, match string) float64 {
+	var total float64
+	for series, v := range m {
+		if series != name && !strings.HasPrefix(series, name+"{") {
+			continue
+		}
+		ok := true
+		for _, l := range strings.Split(match, ",") {
+			if l != "" && !strings.Contains(series, l) {
+				ok = false
+			}
+		}
+		if ok {
+			total += v
+		}
+	}
+	return total
+}
+
+func apiserverLists(ctx context.Context, kube kubernetes.Interface) (float64, error) {
+	m, err := apiserverMetrics(ctx, kube)
+	if err != nil {
+		return 0, err
+	}
+	return m.sum("apiserver_request_total", `verb="LIST"`), nil
+}
+
+func apiserverMetrics(ctx context.Context, kube kubernetes.Interface) (metrics, error) {
+	data, err := kube.Discovery().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("API server /metrics: %w", err)
+	}
+	return parseMetrics(bytes.NewReader(data))
+}
+
+// listDeltas describes which LIST series grew between two scrapes.
+func listDeltas(a, b metrics) string {
+	var out []string
+	for series, v := range b {
+		if strings.HasPrefix(series, "apiserver_request_total{") && strings.Contains(series, `verb="LIST"`) && v > a[series] {
+			out = append(out, fmt.Sprintf("%s +%.0f", series, v-a[series]))
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, "\n  ")
+}
+
+func rss(pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func cpuSeconds(pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // USER_HZ
+}
+
+type cpSizes struct {
+	stateObjects, detailObjects int
+	stateBytes, detailBytes     int64
+}
+
+// checkpointSizes measures the startup checkpoint: every data object in the
+// lake right after start-up belongs to it.
+func checkpointSizes(lakeDir string) (cpSizes, error) {
+	var s cpSizes
+	err := filepath.Walk(lakeDir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() || !strings.HasSuffix(path, ".parquet") {
+			return err
+		}
+		rel, _ := filepath.Rel(lakeDir, path)
+		table, _, _ := strings.Cut(rel, string(filepath.Separator))
+		switch table {
+		case "object_details":
+			s.detailObjects++
+			s.detailBytes += info.Size()
+		case "pods", "nodes", "workloads", "objects":
+			s.stateObjects++
+			s.stateBytes += info.Size()
+		}
+		return nil
+	})
+	return s, err
+}
+
+// populate loads a simulated cluster's topology through the API: objects,
+// then their status through the status subresource.
+func populate(ctx context.Context, kube kubernetes.Interface, nodes, pods int) error {
+	objs, metas := sim.Topology(nodes, pods, 42, time.Now())
+	for _, m := range metas {
+		pm := m.(*metav1.PartialObjectMetadata)
+		meta := *pm.ObjectMeta.DeepCopy()
+		if pm.Kind == "Secret" {
+			objs = append(objs, &corev1.Secret{ObjectMeta: meta, StringData: map[string]string{"password": "s3cr3t"}})
+		} else {
+			objs = append(objs, &corev1.ConfigMap{ObjectMeta: meta, Data: map[string]string{"app.yaml": strings.Repeat("key: value\n", 20)}})
+		}
+	}
+	// A LimitRange per namespace, as many clusters have: without one the
+	// API server's LimitRanger admission LISTs limitranges on every pod
+	// creation, and those LISTs would be counted against the agent.
+	for _, o := range objs {
+		if ns, ok := o.(*corev1.Namespace); ok {
+			objs = append(objs, &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "defaults"},
+				Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer,
+					DefaultRequest: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m")}}}}})
+		}
+	}
+	rank := func(o runtime.Object) int {
+		switch o.(type) {
+		case *corev1.Namespace:
+			return 0
+		case *corev1.Node:
+			return 1
+		case *corev1.Pod:
+			return 3
+		}
+		return 2
+	}
+	sort.SliceStable(objs, func(i, j int) bool { return rank(objs[i]) < rank(objs[j]) })
+	for r := 0; r <= 3; r++ {
+		var batch []runtime.Object
+		for _, o := range objs {
+			if rank(o) == r {
+				batch = append(batch, o)
+			}
+		}
+		if err := parallel(batch, 16, func(o runtime.Object) error { return createWithStatus(ctx, kube, o) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func parallel(objs []runtime.Object, workers int, fn func(runtime.Object) error) error {
+	ch := make(chan runtime.Object)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for o := range ch {
+				if err := fn(o); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, o := range objs {
+		ch <- o
+	}
+	close(ch)
+	wg.Wait()
+	return first
+}
+
+func clean(m metav1.Object) {
+	m.SetUID("")
+	m.SetResourceVersion("")
+	m.SetCreationTimestamp(metav1.Time{})
+}
+
+func createWithStatus(ctx context.Context, k kubernetes.Interface, obj runtime.Object) error {
+	m := obj.(metav1.Object)
+	clean(m)
+	var err error
+	switch o := obj.(type) {
+	case *corev1.Namespace:
+		if o.Name == "default" || o.Name == "kube-system" {
+			return nil
+		}
+		_, err = k.CoreV1().Namespaces().Create(ctx, o, metav1.CreateOptions{})
+	case *corev1.Node:
+		st := o.Status
+		var n *corev1.Node
+		if n, err = k.CoreV1().Nodes().Create(ctx, o, metav1.CreateOptions{}); err == nil {
+			n.Status = st
+			_, err = k.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{})
+		}
+	case *corev1.Pod:
+		st := o.Status
+		var p *corev1.Pod
+		if p, err = k.CoreV1().Pods(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err == nil {
+			p.Status = st
+			_, err = k.CoreV1().Pods(o.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{})
+		}
+	case *corev1.ServiceAccount:
+		_, err = k.CoreV1().ServiceAccounts(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+	case *corev1.Service:
+		o.Spec.ClusterIP, o.Spec.ClusterIPs = "", nil
+		_, err = k.CoreV1().Services(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+	case *corev1.ConfigMap:
+		_, err = k.CoreV1().ConfigMaps(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+	case *corev1.LimitRange:
+		_, err = k.CoreV1().LimitRanges(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+	case *corev1.Secret:
+		_, err = k.CoreV1().Secrets(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+	case *corev1.PersistentVolumeClaim:
+		st := o.Status
+		var p *corev1.PersistentVolumeClaim
+		if p, err = k.CoreV1().PersistentVolumeClaims(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err == nil {
+			p.Status = st
+			_, err = k.CoreV1().PersistentVolumeClaims(o.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{})
+		}
+	case *discoveryv1.EndpointSlice:
+		_, err = k.DiscoveryV1().EndpointSlices(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+	case *appsv1.Deployment:
+		st := o.Status
+		var d *appsv1.Deployment
+		if d, err = k.AppsV1().Deployments(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err == nil {
+			st.ObservedGeneration = d.Generation
+			d.Status = st
+			_, err = k.AppsV1().Deployments(o.Namespace).UpdateStatus(ctx, d, metav1.UpdateOptions{})
+		}
+	case *appsv1.ReplicaSet:
+		st := o.Status
+		var r *appsv1.ReplicaSet
+		if r, err = k.AppsV1().ReplicaSets(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err == nil {
+			r.Status = st
+			_, err = k.AppsV1().ReplicaSets(o.Namespace).UpdateStatus(ctx, r, metav1.UpdateOptions{})
+		}
+	case *appsv1.StatefulSet:
+		st := o.Status
+		var s *appsv1.StatefulSet
+		if s, err = k.AppsV1().StatefulSets(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err == nil {
+			s.Status = st
+			_, err = k.AppsV1().StatefulSets(o.Namespace).UpdateStatus(ctx, s, metav1.UpdateOptions{})
+		}
+	case *appsv1.DaemonSet:
+		st := o.Status
+		var d *appsv1.DaemonSet
+		if d, err = k.AppsV1().DaemonSets(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err == nil {
+			d.Status = st
+			_, err = k.AppsV1().DaemonSets(o.Namespace).UpdateStatus(ctx, d, metav1.UpdateOptions{})
+		}
+	case *batchv1.CronJob:
+		_, err = k.BatchV1().CronJobs(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+	case *batchv1.Job:
+		st := o.Status
+		o.Spec.ManualSelector = ptr(true)
+		o.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"batch.kubernetes.io/job-name": o.Name}}
+		o.Spec.Template.Labels = map[string]string{"batch.kubernetes.io/job-name": o.Name}
+		var j *batchv1.Job
+		if j, err = k.BatchV1().Jobs(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err == nil {
+			j.Status = st
+			_, err = k.BatchV1().Jobs(o.Namespace).UpdateStatus(ctx, j, metav1.UpdateOptions{})
+		}
+	default:
+		return fmt.Errorf("populate: unexpected %T", obj)
+	}
+	if err != nil {
+		return fmt.Errorf("create %T %s/%s: %w", obj, m.GetNamespace(), m.GetName(), err)
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+type churnStats struct {
+	PodUpdates, PodsReplaced, Events, NodeHeartbeats int
+}
+
+// churn is a realistic quiet cluster: a pod status change every 10 s, a
+// pod replaced every minute, an event every 20 s, and every node's
+// kubelet reporting status every 5 minutes (the node-status report
+// frequency with node leases) — a change of heartbeat times only.
+func churn(ctx context.Context, k kubernetes.Interface, nodes int, pods []corev1.Pod) churnStats {
+	var st churnStats
+	podTick := time.NewTicker(10 * time.Second)
+	defer podTick.Stop()
+	nodeTick := time.NewTicker(5 * time.Minute / time.Duration(nodes))
+	defer nodeTick.Stop()
+	if len(pods) == 0 {
+		return st
+	}
+	i, n := 0, 0
+	for {
+		select {
+		case <-ctx.Done():
+			return st
+		case <-nodeTick.C:
+			name := fmt.Sprintf("node-%03d", n%nodes)
+			n++
+			if node, err := k.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{}); err == nil {
+				for j := range node.Status.Conditions {
+					node.Status.Conditions[j].LastHeartbeatTime = metav1.Now()
+				}
+				if _, err := k.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{}); err == nil {
+					st.NodeHeartbeats++
+				}
+			}
+		case <-podTick.C:
+			i++
+			p := &pods[i%len(pods)]
+			if cur, err := k.CoreV1().Pods(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{}); err == nil {
+				for j := range cur.Status.Conditions {
+					if cur.Status.Conditions[j].Type == corev1.PodReady {
+						c := &cur.Status.Conditions[j]
+						c.Status = map[corev1.ConditionStatus]corev1.ConditionStatus{corev1.ConditionTrue: corev1.ConditionFalse,
+							corev1.ConditionFalse: corev1.ConditionTrue}[c.Status]
+						c.LastTransitionTime = metav1.Now()
+					}
+				}
+				if _, err := k.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, cur, metav1.UpdateOptions{}); err == nil {
+					st.PodUpdates++
+				}
+			}
+			if i%2 == 0 {
+				ev := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: p.Namespace, Name: fmt.Sprintf("%s.%d", p.Name, i)},
+					InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: p.Namespace, Name: p.Name, UID: p.UID},
+					Type:           corev1.EventTypeNormal, Reason: "Pulled", Message: "Container image already present on machine",
+					Count: 1, FirstTimestamp: metav1.Now(), LastTimestamp: metav1.Now(), Source: corev1.EventSource{Component: "kubelet"}}
+				if _, err := k.CoreV1().Events(p.Namespace).Create(ctx, ev, metav1.CreateOptions{}); err == nil {
+					st.Events++
+				}
+			}
+			if i%6 == 0 { // a pod replaced: deleted, and a new one created in its place
+				old := &pods[(i/6)%len(pods)]
+				if err := k.CoreV1().Pods(old.Namespace).Delete(ctx, old.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(0))}); err == nil {
+					fresh := old.DeepCopy()
+					clean(fresh)
+					fresh.Name = fmt.Sprintf("%s-r%d", old.Name, i)
+					fresh.Status = corev1.PodStatus{}
+					if p, err := k.CoreV1().Pods(fresh.Namespace).Create(ctx, fresh, metav1.CreateOptions{}); err == nil {
+						p.Status = old.Status
+						k.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{})
+						*old = *p
+						st.PodsReplaced++
+					}
+				}
+			}
+		}
+	}
+}

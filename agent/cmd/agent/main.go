@@ -1,0 +1,311 @@
+// Command agent watches one Kubernetes cluster and writes its state
+// history, anomalies, events and node metrics into the AtlHyper lake
+// (docs/agent.md).
+//
+// Every flag can also be set from the environment as ATLHYPER_<FLAG> in
+// upper snake case (--spool-dir → ATLHYPER_SPOOL_DIR); a flag on the
+// command line wins. KUBECONFIG is honoured as usual; the instance name
+// defaults to POD_NAME (the downward API), else the host name.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+
+	"github.com/atlhyper/atlhyper/agent"
+	"github.com/atlhyper/atlhyper/agent/lease"
+	"github.com/atlhyper/atlhyper/collector/ingest"
+	"github.com/atlhyper/atlhyper/query/lake"
+	"github.com/atlhyper/atlhyper/query/store"
+)
+
+func main() {
+	// The heap is mostly the informer cache, which changes slowly: collect
+	// at 1.5× it rather than 2× (as Prometheus lowers its default GOGC).
+	// GOGC and GOMEMLIMIT in the environment still win.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
+	if err := run(os.Args[1:]); err != nil {
+		slog.Error("agent failed", "error", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	store, cluster, kubeconfig, kubeContext, namespace, instance string
+	spoolDir, spoolMax, listen, kinds, logLevel                  string
+	ingestToken, ingestTokenFile                                 string
+	flushAge, checkpoint, stateInterval, currentInt, heartbeat   time.Duration
+	leaseDur                                                     time.Duration
+	leaderElect, skipAccessCheck, pprof                          bool
+	kubeQPS                                                      float64
+	kubeBurst                                                    int
+}
+
+func parseFlags(args []string) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
+	fs.StringVar(&o.store, "store", "", "store URL: file:///path or s3://bucket/prefix?endpoint=host:port (required)")
+	fs.StringVar(&o.cluster, "cluster", "", "cluster id in the lake (default: the kube-system namespace UID)")
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster config, else $KUBECONFIG or ~/.kube/config)")
+	fs.StringVar(&o.kubeContext, "context", "", "kubeconfig context (default: the current context)")
+	fs.StringVar(&o.namespace, "namespace", "", "watch namespaced kinds in this namespace only (default: all)")
+	fs.StringVar(&o.instance, "instance", agent.DefaultInstance(), "this agent's name in the leader lease and heartbeats (unique per replica)")
+	fs.StringVar(&o.spoolDir, "spool-dir", "/var/spool/atlhyper", "directory for objects the store could not take (an emptyDir or volume)")
+	fs.StringVar(&o.spoolMax, "spool-max-bytes", "256Mi", "spool capacity (bytes; Ki, Mi, Gi suffixes)")
+	fs.StringVar(&o.listen, "listen", ":8080", "address for /healthz, /readyz, /metrics and the collectors' /v1/node-metrics")
+	fs.StringVar(&o.kinds, "kinds", "", "comma-separated kinds to watch (default: all; see docs/agent.md)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.ingestToken, "ingest-token", "", "bearer token collectors push with (prefer --ingest-token-file); empty with no file disables /v1/node-metrics")
+	fs.StringVar(&o.ingestTokenFile, "ingest-token-file", "", "file holding the collectors' bearer token")
+	fs.DurationVar(&o.flushAge, "flush-age", 5*time.Minute, "longest a row waits in a table buffer before its object is written")
+	fs.DurationVar(&o.checkpoint, "checkpoint-interval", time.Hour, "interval of full checkpoints (aligned to the clock)")
+	fs.DurationVar(&o.stateInterval, "state-interval", 10*time.Second, "anomaly timer tick; current.json is rewritten this soon after an anomaly opens or resolves or a node changes")
+	fs.DurationVar(&o.currentInt, "current-interval", time.Minute, "longest current.json lags other changes (counts)")
+	fs.DurationVar(&o.heartbeat, "heartbeat-interval", 30*time.Second, "heartbeat interval")
+	fs.BoolVar(&o.leaderElect, "leader-elect", true, "hold a leader lease in the store so only one replica writes")
+	fs.DurationVar(&o.leaseDur, "lease-duration", 2*time.Minute, "leader lease: a standby takes over after the lease has not been renewed this long (renewed every third of it)")
+	fs.BoolVar(&o.pprof, "pprof", false, "serve Go profiles at /debug/pprof/ on the --listen address")
+	fs.BoolVar(&o.skipAccessCheck, "skip-access-check", false, "do not ask the API server (SelfSubjectAccessReview) which kinds may be watched")
+	fs.Float64Var(&o.kubeQPS, "kube-qps", 20, "client-side QPS limit towards the API server")
+	fs.IntVar(&o.kubeBurst, "kube-burst", 40, "client-side burst towards the API server")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := envDefaults(fs); err != nil {
+		return nil, err
+	}
+	if o.store == "" {
+		return nil, errors.New("--store (ATLHYPER_STORE) is required")
+	}
+	return o, nil
+}
+
+// envDefaults sets every flag not given on the command line from
+// ATLHYPER_<FLAG>.
+func envDefaults(fs *flag.FlagSet) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		env := "ATLHYPER_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s: %w", env, e)
+			}
+		}
+	})
+	return err
+}
+
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+func restConfig(o *options) (*rest.Config, error) {
+	var cfg *rest.Config
+	var err error
+	if o.kubeconfig == "" && o.kubeContext == "" {
+		cfg, err = rest.InClusterConfig()
+	}
+	if cfg == nil {
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		if o.kubeconfig != "" {
+			rules.ExplicitPath = o.kubeconfig
+		}
+		cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
+			&clientcmd.ConfigOverrides{CurrentContext: o.kubeContext}).ClientConfig()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes config: %w", err)
+	}
+	cfg.QPS, cfg.Burst = float32(o.kubeQPS), o.kubeBurst
+	cfg.UserAgent = "atlhyper-agent/" + agent.Version
+	return cfg, nil
+}
+
+// kubeRequests counts the agent's requests to the API server by verb, so
+// an operator can see it never polls (LISTs happen at start, on watch
+// expiry and for the daily details; WATCHes are long-lived).
+var kubeRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atlhyper_agent_kube_requests_total",
+	Help: "Requests the agent sent to the Kubernetes API server, by verb (list, watch, get, create)."}, []string{"verb"})
+
+type countingTransport struct{ rt http.RoundTripper }
+
+func (c countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	q := req.URL.Query()
+	verb := strings.ToLower(req.Method)
+	switch {
+	case q.Get("watch") == "true" || q.Get("watch") == "1":
+		verb = "watch"
+	case req.Method == http.MethodGet && q.Has("limit"):
+		verb = "list"
+	case req.Method == http.MethodPost:
+		verb = "create"
+	}
+	kubeRequests.WithLabelValues(verb).Inc()
+	return c.rt.RoundTrip(req)
+}
+
+func run(args []string) error {
+	o, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(o.logLevel)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(log)
+	klog.SetSlogLogger(log.With("component", "client-go"))
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	rc, err := restConfig(o)
+	if err != nil {
+		return err
+	}
+	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt} })
+	// Protobuf for typed objects: less CPU and memory to decode than JSON.
+	typed := rest.CopyConfig(rc)
+	typed.ContentType = "application/vnd.kubernetes.protobuf"
+	typed.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	kube, err := kubernetes.NewForConfig(typed)
+	if err != nil {
+		return err
+	}
+	meta, err := metadata.NewForConfig(rc)
+	if err != nil {
+		return err
+	}
+	if o.cluster == "" {
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		ns, err := kube.CoreV1().Namespaces().Get(cctx, metav1.NamespaceSystem, metav1.GetOptions{})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("cluster id from the kube-system namespace UID (or set --cluster): %w", err)
+		}
+		o.cluster = string(ns.UID)
+	}
+	bucket, err := store.Open(ctx, o.store)
+	if err != nil {
+		return err
+	}
+	spoolMax, err := resource.ParseQuantity(o.spoolMax)
+	if err != nil {
+		return fmt.Errorf("--spool-max-bytes: %w", err)
+	}
+	var kinds []string
+	if o.kinds != "" {
+		for _, k := range strings.Split(o.kinds, ",") {
+			kinds = append(kinds, strings.TrimSpace(k))
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), kubeRequests)
+	var a *agent.Agent
+	mounts := map[string]http.Handler{}
+	var collectorsFn func(time.Time) (int, []string)
+	token := o.ingestToken
+	if o.ingestTokenFile != "" {
+		b, err := os.ReadFile(o.ingestTokenFile)
+		if err != nil {
+			return fmt.Errorf("--ingest-token-file: %w", err)
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	if token != "" {
+		h, err := ingest.New(ingest.Config{Token: token, Logger: log.With("component", "ingest"), Registerer: reg,
+			Sink: func(ctx context.Context, rows []lake.NodeMetric) error { return a.NodeMetrics(ctx, rows) }})
+		if err != nil {
+			return err
+		}
+		mounts["/v1/node-metrics"] = h
+		collectorsFn = func(now time.Time) (int, []string) { return len(h.Nodes(now)), h.Stale(now) }
+	} else {
+		log.Info("no ingest token: node metrics endpoint disabled")
+	}
+	a, err = agent.New(agent.Config{
+		Cluster: o.cluster, Instance: o.instance, Kube: kube, Metadata: meta, Namespace: o.namespace, Kinds: kinds,
+		SkipAccessCheck: o.skipAccessCheck, Store: bucket, SpoolDir: o.spoolDir, SpoolMaxBytes: spoolMax.Value(),
+		FlushAge: o.flushAge, CheckpointInterval: o.checkpoint, StateInterval: o.stateInterval, CurrentInterval: o.currentInt,
+		HeartbeatInterval: o.heartbeat, LeaderElection: o.leaderElect, LeaseDuration: o.leaseDur,
+		Collectors: collectorsFn, Logger: log, Registerer: reg,
+	})
+	if err != nil {
+		return err
+	}
+
+	if o.pprof {
+		mounts["/debug/pprof"] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch strings.TrimPrefix(r.URL.Path, "/debug/pprof/") {
+			case "cmdline":
+				pprof.Cmdline(w, r)
+			case "profile":
+				pprof.Profile(w, r)
+			case "symbol":
+				pprof.Symbol(w, r)
+			case "trace":
+				pprof.Trace(w, r)
+			default:
+				pprof.Index(w, r)
+			}
+		})
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: a.Handler(reg, mounts), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server failed", "error", err)
+			stop()
+		}
+	}()
+	log.Info("agent starting", "version", agent.Version, "cluster", o.cluster, "instance", o.instance,
+		"store", bucket.String(), "listen", ln.Addr().String(), "leader_elect", o.leaderElect)
+	err = a.Run(ctx)
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	if errors.Is(err, lease.ErrLost) {
+		return fmt.Errorf("%w: exiting so the restart stands by", err)
+	}
+	if err == nil {
+		log.Info("agent stopped")
+	}
+	return err
+}

@@ -1,0 +1,291 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/atlhyper/atlhyper/agent/anomaly"
+	"github.com/atlhyper/atlhyper/agent/watch"
+	"github.com/atlhyper/atlhyper/query/lake"
+	"github.com/atlhyper/atlhyper/query/store"
+)
+
+// run is one term as leader: informers, writer, anomaly engine and the
+// loops that publish state and write checkpoints. Everything it starts it
+// stops before lead returns.
+type run struct {
+	a      *Agent
+	cfg    *Config
+	log    *slog.Logger
+	w      *lake.Writer
+	engine *anomaly.Engine
+	set    *watch.Set
+	synced atomic.Bool
+	dirty  atomic.Bool // something current.json shows may have changed
+	urgent atomic.Bool // … and it is worth rewriting it now
+
+	mu        sync.Mutex
+	eventSigs map[types.UID]uint64
+	// Events before restoredHWM, or at it and in restoredAt, were
+	// recorded by an earlier run; eventsHWM is the newest event time
+	// recorded and hwmKeys the events recorded at exactly that time
+	// (event times have second resolution).
+	restoredHWM, eventsHWM time.Time
+	restoredAt, hwmKeys    map[string]bool
+
+	evalMu sync.Mutex // serialises rules that read several caches
+
+	cpMu           sync.Mutex
+	lastCheckpoint time.Time
+	detailsDay     time.Time
+
+	pubMu         sync.Mutex
+	lastCurrent   []byte    // current.json as last written, without its time
+	lastPublished time.Time // when current.json was last compared or written
+	lastOpenVer   uint64
+	lastPersist   time.Time
+	lastStateHWM  time.Time
+	lastStateKeys []string
+	lastHeartbeat time.Time
+
+	logq chan logJob
+}
+
+func (a *Agent) now() time.Time { return a.cfg.Clock.Now().UTC() }
+
+// lead runs one term as leader until ctx ends, then shuts down in order:
+// informers, log fetches, writer (flush), state objects.
+func (a *Agent) lead(ctx context.Context) error {
+	cfg := &a.cfg
+	r := &run{a: a, cfg: cfg, log: a.log, eventSigs: map[types.UID]uint64{},
+		logq: make(chan logJob, 256)}
+	w, err := lake.NewWriter(lake.WriterConfig{Cluster: cfg.Cluster, Writer: WriterName, Sink: a.sink,
+		MaxRows: cfg.FlushRows, MaxAge: cfg.FlushAge, Logger: a.log.With("component", "writer"), Now: a.now})
+	if err != nil {
+		return err
+	}
+	r.w = w
+	r.engine = anomaly.New(anomaly.Config{Cluster: cfg.Cluster, Rules: cfg.AnomalyRules,
+		UpdateInterval: cfg.AnomalyUpdateInterval, Now: a.now, Emit: r.emitAnomaly, Context: r.anomalyContext})
+	if err := r.restore(ctx); err != nil {
+		return err
+	}
+
+	// Discovery needs the API server; retry until it answers.
+	for attempt := 0; ; attempt++ {
+		r.set, err = watch.New(ctx, watch.Config{Kube: cfg.Kube, Metadata: cfg.Metadata, Namespace: cfg.Namespace,
+			Kinds: cfg.Kinds, SkipAccessCheck: cfg.SkipAccessCheck, Logger: a.log.With("component", "watch"),
+			MaxDetailBytes: cfg.MaxDetailBytes,
+			OnTruncated: func(kind string, obj metav1.Object, size int) {
+				a.log.Warn("object detail too large; storing a stub", "kind", kind, "namespace", obj.GetNamespace(),
+					"name", obj.GetName(), "bytes", size, "max", cfg.MaxDetailBytes)
+			},
+			OnLag: func(kind string, lag time.Duration) { a.m.lag.WithLabelValues(kind).Observe(max(lag, 0).Seconds()) },
+			OnWatchError: func(kind string, err error) {
+				a.m.watchErrors.WithLabelValues(kind).Inc()
+				a.recordError("kube", fmt.Errorf("watch %s: %w", kind, err))
+			}}, watch.HandlerFunc(r.handle))
+		if err == nil {
+			break
+		}
+		a.recordError("kube", err)
+		d := min(time.Second<<min(attempt, 5), 30*time.Second)
+		a.log.Warn("cannot discover the API; retrying", "error", err, "retry_in", d)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-a.cfg.Clock.After(d):
+		}
+	}
+	a.mu.Lock()
+	a.run = r
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.run = nil
+		a.mu.Unlock()
+	}()
+
+	bg := context.WithoutCancel(ctx)
+	infCtx, stopInformers := context.WithCancel(bg)
+	defer stopInformers()
+	r.set.Start(infCtx)
+
+	var wg sync.WaitGroup
+	writerCtx, stopWriter := context.WithCancel(bg)
+	wg.Add(1)
+	go func() { defer wg.Done(); w.Run(writerCtx) }()
+	var logs sync.WaitGroup
+	for range cfg.LogTail.Workers {
+		logs.Add(1)
+		go func() { defer logs.Done(); r.logWorker(bg) }()
+	}
+	loopCtx, stopLoop := context.WithCancel(ctx)
+	defer stopLoop()
+	loopDone := make(chan struct{})
+	go func() { defer close(loopDone); r.loop(loopCtx) }()
+
+	<-ctx.Done()
+	a.log.Info("shutting down: stopping informers, flushing")
+	stopLoop()
+	<-loopDone
+	stopInformers()
+	r.set.Wait()
+	close(r.logq) // workers finish queued fetches (bounded by their timeout)
+	logs.Wait()
+	stopWriter()
+	wg.Wait()
+	fctx, cancel := context.WithTimeout(bg, 2*time.Minute)
+	defer cancel()
+	var errs []error
+	if err := w.Close(fctx); err != nil {
+		a.recordError("lake", err)
+		errs = append(errs, err)
+	}
+	r.tick(fctx, true)
+	r.heartbeat(fctx)
+	return errors.Join(errs...)
+}
+
+// loop waits for the initial sync, writes the startup checkpoint, then
+// publishes state, ticks the anomaly engine, heartbeats and checkpoints.
+func (r *run) loop(ctx context.Context) {
+	syncedCh := make(chan struct{})
+	go func() {
+		if r.set.WaitForSync(ctx) {
+			close(syncedCh)
+		}
+	}()
+	r.heartbeat(ctx)
+	tick := r.cfg.Clock.NewTicker(r.cfg.StateInterval)
+	defer tick.Stop()
+	var nextCheckpoint time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-syncedCh:
+			syncedCh = nil
+			r.synced.Store(true)
+			r.engine.Synced()
+			r.log.Info("informers synced", "objects", r.set.Counts(), "skipped", len(r.set.Skipped()))
+			ts, err := r.checkpoint(ctx, true)
+			if err != nil {
+				r.log.Error("startup checkpoint failed; rows are held for retry", "error", err)
+			}
+			nextCheckpoint = r.nextCheckpoint(ts)
+			r.tick(ctx, true)
+			continue
+		case <-tick.C():
+		}
+		r.engine.Tick()
+		r.tick(ctx, false)
+		now := r.a.now()
+		if now.Sub(r.lastHeartbeat) >= r.cfg.HeartbeatInterval-r.cfg.StateInterval/2 {
+			r.heartbeat(ctx)
+		}
+		if r.synced.Load() && !now.Before(nextCheckpoint) {
+			details := !r.detailsDay.Equal(lake.Day(now))
+			ts, err := r.checkpoint(ctx, details)
+			if err != nil {
+				r.log.Error("checkpoint failed; rows are held for retry", "error", err)
+			}
+			nextCheckpoint = r.nextCheckpoint(ts)
+		}
+	}
+}
+
+// nextCheckpoint is the multiple of the interval (10:00, 11:00, …) after
+// the checkpoint taken at last, so every hourly partition starts with a
+// checkpoint and a reader needs only that hour's objects to rebuild any
+// moment in it. A slow checkpoint delays the next one; it never skips it.
+func (r *run) nextCheckpoint(last time.Time) time.Time {
+	return last.Truncate(r.cfg.CheckpointInterval).Add(r.cfg.CheckpointInterval)
+}
+
+// persisted is agent-state.json.
+type persisted struct {
+	SchemaVersion int       `json:"schema_version"`
+	Cluster       string    `json:"cluster"`
+	Instance      string    `json:"instance"`
+	SavedAt       time.Time `json:"saved_at"`
+	// EventsUntil: events last seen before it, or at it and listed in
+	// EventsAt ("<uid>:<count>"), are in the lake.
+	EventsUntil time.Time     `json:"events_until"`
+	EventsAt    []string      `json:"events_at,omitempty"`
+	Anomalies   anomaly.State `json:"anomalies"`
+}
+
+const persistedVersion = 1
+
+// restore loads agent-state.json. A missing object is a first start. An
+// unreachable store is retried for a while; after that the agent starts
+// without it (and says so) rather than not collecting at all.
+func (r *run) restore(ctx context.Context) error {
+	key := lake.ClusterKey(r.cfg.Cluster, StateKey)
+	deadline := r.a.now().Add(time.Minute)
+	for attempt := 0; ; attempt++ {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		data, _, err := r.a.bucket.Get(rctx, key, "")
+		cancel()
+		switch {
+		case store.IsNotFound(err):
+			r.log.Info("no saved agent state: first start for this cluster")
+			return nil
+		case err == nil:
+			var p persisted
+			if err := json.Unmarshal(data, &p); err != nil || p.SchemaVersion != persistedVersion {
+				r.log.Error("saved agent state unreadable; starting fresh", "error", err, "schema", p.SchemaVersion)
+				return nil
+			}
+			if err := r.engine.Restore(p.Anomalies); err != nil {
+				r.log.Error("saved anomaly state rejected; starting fresh", "error", err)
+			}
+			r.restoredHWM, r.eventsHWM = p.EventsUntil, p.EventsUntil
+			r.restoredAt, r.hwmKeys = map[string]bool{}, map[string]bool{}
+			for _, k := range p.EventsAt {
+				r.restoredAt[k], r.hwmKeys[k] = true, true
+			}
+			r.lastStateHWM, r.lastStateKeys = p.EventsUntil, p.EventsAt
+			r.log.Info("restored agent state", "anomalies", len(p.Anomalies.Anomalies), "saved_at", p.SavedAt,
+				"by", p.Instance)
+			return nil
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		r.a.recordError("store", err)
+		if r.a.now().After(deadline) {
+			r.log.Error("cannot read saved agent state; starting without it (open anomalies may be reported again)", "error", err)
+			return nil
+		}
+		d := min(time.Second<<min(attempt, 4), 10*time.Second)
+		r.log.Warn("cannot read saved agent state; retrying", "error", err, "retry_in", d)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.cfg.Clock.After(d):
+		}
+	}
+}
+
+// recoverHandler keeps one bad object from taking the agent down: client-go
+// would crash the process on a handler panic.
+func (r *run) recoverHandler(ev watch.Event) {
+	if p := recover(); p != nil {
+		r.a.m.handleErrors.WithLabelValues(ev.Kind).Inc()
+		err := fmt.Errorf("panic handling %s %s/%s: %v", ev.Kind, ev.Obj.GetNamespace(), ev.Obj.GetName(), p)
+		r.a.recordError("kube", err)
+		r.log.Error("object handler panicked; object skipped", "error", err, "stack", string(debug.Stack()))
+	}
+}
