@@ -178,6 +178,7 @@ type Agent struct {
 	log     *slog.Logger
 	m       *metrics
 	bucket  store.Bucket
+	meter   *store.Metered // the agent's store requests, for heartbeats
 	sink    lake.Sink
 	spool   *spool.Spool
 	started time.Time
@@ -201,7 +202,8 @@ func New(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger.With("cluster", cfg.Cluster), m: newMetrics(), started: cfg.Clock.Now()}
-	a.bucket = countingBucket{Bucket: cfg.Store, m: a.m}
+	a.meter = store.NewMetered(cfg.Store)
+	a.bucket = countingBucket{Bucket: a.meter, m: a.m}
 	if cfg.SpoolDir != "" {
 		sp, err := spool.Open(spool.Config{Dir: cfg.SpoolDir, Bucket: a.bucket, MaxBytes: cfg.SpoolMaxBytes,
 			Logger: a.log.With("component", "spool")})

@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -147,14 +146,15 @@ func (a *Agent) lead(ctx context.Context) error {
 	wg.Wait()
 	fctx, cancel := context.WithTimeout(bg, 2*time.Minute)
 	defer cancel()
-	var errs []error
-	if err := w.Close(fctx); err != nil {
-		a.recordError("lake", err)
-		errs = append(errs, err)
-	}
+	// The last state and heartbeat go first: their rows must reach the
+	// writer before it closes.
 	r.tick(fctx, true)
 	r.heartbeat(fctx)
-	return errors.Join(errs...)
+	if err := w.Close(fctx); err != nil {
+		a.recordError("lake", err)
+		return err
+	}
+	return nil
 }
 
 // loop waits for the initial sync, writes the startup checkpoint, then

@@ -19,7 +19,7 @@ import (
 //	GET /metrics   Prometheus metrics from g (when g is not nil)
 //
 // mounts adds handlers under path prefixes (e.g. the collectors' ingest
-// at /v1/metrics).
+// at /v1/node-metrics).
 func (a *Agent) Handler(g prometheus.Gatherer, mounts map[string]http.Handler) http.Handler {
 	r := chi.NewRouter()
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {

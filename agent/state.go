@@ -183,6 +183,8 @@ func (a *Agent) heartbeatState(r *run, now time.Time) lake.HeartbeatState {
 	hb := lake.HeartbeatState{SchemaVersion: lake.HeartbeatSchemaVersion, Cluster: a.cfg.Cluster, TS: now,
 		IntervalSeconds: int(a.cfg.HeartbeatInterval / time.Second), Agent: a.info(r),
 		UptimeSeconds: int64(now.Sub(a.started) / time.Second)}
+	req := a.meter.Requests()
+	hb.Requests = &req
 	if r != nil {
 		hb.Synced = r.synced.Load()
 		ws := r.w.Stats()

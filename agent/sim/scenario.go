@@ -18,7 +18,7 @@ import (
 // drawn from the cluster's seeded RNG.
 
 func (c *cluster) schedule() {
-	c.after(c.exp(time.Hour/time.Duration(c.f.cfg.EventRate)), c.incident)
+	c.after(c.exp(time.Duration(float64(time.Hour)/c.f.cfg.EventRate)), c.incident)
 	c.after(c.untilNextHour(), c.cronRun)
 	if c.f.cfg.NodeMetrics {
 		c.after(0, c.nodeMetrics)
@@ -32,7 +32,7 @@ func (c *cluster) untilNextHour() time.Duration {
 
 // incident starts one random incident and schedules the next.
 func (c *cluster) incident() {
-	defer c.after(c.exp(time.Hour/time.Duration(c.f.cfg.EventRate)), c.incident)
+	defer c.after(c.exp(time.Duration(float64(time.Hour)/c.f.cfg.EventRate)), c.incident)
 	switch r := c.rng.Float64(); {
 	case r < 0.25:
 		c.rollout(c.randomApp("Deployment"), c.rng.Float64() < 0.2)

@@ -73,17 +73,21 @@ func estimate(p Prices, r *Report) Cost {
 		c.Items = append(c.Items, CostItem{Item: "storage", StorageGB: float64(inv.Bytes) / gb,
 			Basis: fmt.Sprintf("%d bytes in %d lake objects at the inventory of %s (GB = 2^30 bytes)", inv.Bytes, inv.Objects, inv.TakenAt.Format("2006-01-02 15:04 MST"))})
 	}
-	var agentPuts float64
-	agents := 0
+	var agentPuts, agentGets float64
+	agents, counted := 0, 0
 	for _, a := range r.Agents {
 		if a.State == "online" && a.EstimatedPutsPerHour != nil {
 			agentPuts += *a.EstimatedPutsPerHour
 			agents++
+			if q := a.RequestsPerHour; q != nil {
+				agentGets += q.Get + q.Head
+				counted++
+			}
 		}
 	}
 	if agents > 0 {
-		c.Items = append(c.Items, CostItem{Item: "agents", PutListPerMonth: agentPuts * HoursPerMonth,
-			Basis: fmt.Sprintf("%d online agents: lake objects written per hour of uptime plus heartbeat rewrites, %.1f PUT/h in all; agents do not report their other requests", agents, agentPuts)})
+		c.Items = append(c.Items, CostItem{Item: "agents", PutListPerMonth: agentPuts * HoursPerMonth, GetPerMonth: agentGets * HoursPerMonth,
+			Basis: fmt.Sprintf("%d online agents (%d reporting their request counts, the rest estimated from lake objects written and heartbeat rewrites): %.1f PUT+LIST/h, %.1f GET+HEAD/h in all", agents, counted, agentPuts, agentGets)})
 	}
 	if ph := r.API.PerHour; ph != nil {
 		c.Items = append(c.Items, CostItem{Item: "api", PutListPerMonth: (ph.Put + ph.List) * HoursPerMonth, GetPerMonth: (ph.Get + ph.Head) * HoursPerMonth,

@@ -175,6 +175,9 @@ type Agent struct {
 	// EstimatedPutsPerHour is lake objects written per hour of uptime
 	// plus heartbeat rewrites; nil before MinRateWindow of uptime.
 	EstimatedPutsPerHour *float64 `json:"estimated_puts_per_hour"`
+	// RequestsPerHour are the agent's own counts per hour of uptime (agents
+	// that report them in heartbeats).
+	RequestsPerHour *RequestRates `json:"requests_per_hour,omitempty"`
 }
 
 // Spool is an agent's on-disk spool.
@@ -263,8 +266,10 @@ func (r *Reporter) Report(ctx context.Context) (*Report, error) {
 		}
 		rep.Agents = append(rep.Agents, a)
 	}
-	if len(rep.Agents) > 0 {
-		miss("agent_requests_unreported", "", "agents do not report their store request counts; their requests are estimated from lake objects written and the heartbeat interval")
+	for _, a := range rep.Agents {
+		if a.State == "online" && a.EstimatedPutsPerHour != nil && a.RequestsPerHour == nil {
+			miss("agent_requests_unreported", a.Cluster, "the agent of %q does not report its store request counts (an older version); its requests are estimated from lake objects written and the heartbeat interval", a.Cluster)
+		}
 	}
 	rep.API = r.cfg.Meter.Snapshot(now)
 	if rep.API.PerHour == nil {
@@ -405,7 +410,15 @@ func agent(b lakeview.AgentHeartbeat, now time.Time) Agent {
 	a.Spool = Spool{Objects: hb.Spool.Objects, Bytes: hb.Spool.Bytes, MaxBytes: hb.Spool.MaxBytes, Full: hb.Spool.Full, Oldest: hb.Spool.Oldest}
 	a.Written = Written{Rows: hb.Written.Rows, Objects: hb.Written.Objects, Bytes: hb.Written.Bytes}
 	a.WatchedObjects, a.Errors, a.LastError, a.LastErrorAt = hb.WatchedObjects, hb.Errors, hb.LastError, hb.LastErrorAt
-	if up := time.Duration(hb.UptimeSeconds) * time.Second; up >= MinRateWindow {
+	up := time.Duration(hb.UptimeSeconds) * time.Second
+	if q := hb.Requests; q != nil && up >= MinRateWindow {
+		h := up.Hours()
+		rate := func(n int64) float64 { return round(float64(n)/h, 1) }
+		a.RequestsPerHour = &RequestRates{Put: rate(q.Put), Get: rate(q.Get), List: rate(q.List), Delete: rate(q.Delete),
+			Head: rate(q.Head), Errors: rate(q.Errors)}
+		puts := round(a.RequestsPerHour.Put+a.RequestsPerHour.List, 1)
+		a.EstimatedPutsPerHour = &puts
+	} else if up >= MinRateWindow {
 		puts := float64(hb.Written.Objects) / up.Hours()
 		if hb.IntervalSeconds > 0 {
 			puts += 3600 / float64(hb.IntervalSeconds)

@@ -129,6 +129,13 @@ func TestAgentEstimate(t *testing.T) {
 	if a.State != "online" || a.EstimatedPutsPerHour == nil || *a.EstimatedPutsPerHour != 180 || a.Spool.Bytes != 4096 || a.Spool.Objects != 3 || *a.AgeSeconds != 10 {
 		t.Fatalf("agent %+v", a)
 	}
+	// An agent that counts its requests: they replace the estimate.
+	hb.Requests = &store.Requests{Put: 400, List: 20, Get: 60, Head: 4, Delete: 2}
+	a = agent(lakeview.AgentHeartbeat{Info: lakeview.ClusterInfo{ID: "a", Online: true}, Heartbeat: hb}, now)
+	if q := a.RequestsPerHour; q == nil || q.Put != 200 || q.List != 10 || q.Get != 30 || *a.EstimatedPutsPerHour != 210 {
+		t.Fatalf("reported counts: %+v %+v", a, q)
+	}
+	hb.Requests = nil
 	hb.UptimeSeconds = 300
 	if a := agent(lakeview.AgentHeartbeat{Info: lakeview.ClusterInfo{ID: "a"}, Heartbeat: hb}, now); a.State != "offline" || a.EstimatedPutsPerHour != nil {
 		t.Fatalf("young offline agent %+v", a)

@@ -1,6 +1,10 @@
 package lake
 
-import "time"
+import (
+	"time"
+
+	"github.com/atlhyper/atlhyper/query/store"
+)
 
 // Per-cluster state objects. The agent of a cluster is their only writer;
 // the API and dashboards read them, revalidating with conditional GETs.
@@ -173,6 +177,9 @@ type HeartbeatState struct {
 	WatchedObjects int64          `json:"watched_objects"`
 	// Written counts what the agent has written since it started.
 	Written WrittenInfo `json:"written"`
+	// Requests counts the agent's store requests since it started (the
+	// heartbeat being written is not in it yet).
+	Requests *store.Requests `json:"requests,omitempty"`
 	// Collectors describes the node metrics collectors pushing to this
 	// agent (absent when the agent serves no collectors).
 	Collectors *CollectorInfo `json:"collectors,omitempty"`

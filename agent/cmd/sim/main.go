@@ -4,7 +4,7 @@
 //
 //	go run ./agent/cmd/sim --store file:///tmp/lake --clusters 3
 //	go run ./agent/cmd/sim --store file:///tmp/lake --clusters 10 --nodes 100 --pods 3000 \
-//	    --start -168h --speed 3600 --duration 168h        # a week of history in ~3 minutes of virtual time per second
+//	    --start -168h --speed 3600 --duration 168h        # a week of history in about 3 minutes
 //
 // Every flag can also be set from the environment as ATLHYPER_SIM_<FLAG>.
 package main

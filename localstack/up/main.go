@@ -1,0 +1,389 @@
+// Command up runs the whole AtlHyper system on one machine (scripts/up):
+// a store (a data folder by default), a simulated fleet driven through the
+// real agent code, this machine as a node via the real collector, the API
+// serving the web dashboard, and the scheduled functions on a local timer.
+// Ctrl-C (or --for) stops everything; data stays in the data folder for
+// the next run.
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	store, data, web        string
+	port, clusters, nodes   int
+	pods                    int
+	kubeconfig, kubeContext string
+	forDur                  time.Duration
+	compactEvery, flushAge  time.Duration
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.store, "store", "", "store URL (default: file://<data>/lake); e.g. a MinIO bucket, see localstack/minio")
+	flag.StringVar(&o.data, "data", "data", "data folder: the file store, caches, logs, secrets")
+	flag.IntVar(&o.port, "port", 8080, "port of the dashboard and API on 127.0.0.1")
+	flag.IntVar(&o.clusters, "clusters", 3, "simulated clusters (0: none)")
+	flag.IntVar(&o.nodes, "nodes", 6, "nodes per simulated cluster")
+	flag.IntVar(&o.pods, "pods", 120, "pods per simulated cluster")
+	flag.StringVar(&o.kubeconfig, "kubeconfig", "", "also watch a real cluster with the agent, from this kubeconfig")
+	flag.StringVar(&o.kubeContext, "context", "", "kubeconfig context (default: current)")
+	flag.DurationVar(&o.forDur, "for", 0, "run for this long, then stop cleanly (0: until Ctrl-C)")
+	flag.DurationVar(&o.compactEvery, "compact-every", 10*time.Minute, "how often the scheduled compaction runs")
+	flag.DurationVar(&o.flushAge, "flush-age", time.Minute, "longest the agents buffer rows before writing an object")
+	flag.StringVar(&o.web, "web", "web/dist", "built dashboard to serve")
+	flag.Parse()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "up:", err)
+		os.Exit(1)
+	}
+}
+
+func say(format string, args ...any) { fmt.Fprintf(os.Stderr, "up: "+format+"\n", args...) }
+
+func run(o options) error {
+	data, err := filepath.Abs(o.data)
+	if err != nil {
+		return err
+	}
+	for _, d := range []string{"bin", "logs", "cache"} {
+		if err := os.MkdirAll(filepath.Join(data, d), 0o755); err != nil {
+			return err
+		}
+	}
+	if o.store == "" {
+		o.store = "file://" + filepath.Join(data, "lake")
+	}
+	if err := checkPort(o.port); err != nil {
+		return err
+	}
+	secrets, err := loadSecrets(filepath.Join(data, "secrets.env"))
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if o.forDur > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.forDur)
+		defer cancel()
+	}
+
+	bins, err := build(ctx, filepath.Join(data, "bin"))
+	if err != nil {
+		return err
+	}
+	if err := buildWeb(ctx, o.web); err != nil {
+		return err
+	}
+
+	sup := &supervisor{logs: filepath.Join(data, "logs"), env: append(os.Environ(), secrets.env()...)}
+	defer sup.stopAll()
+	ingest, err := freePort()
+	if err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	node := strings.ToLower(strings.Split(host, ".")[0])
+	if o.clusters > 0 {
+		if err := sup.start("sim", bins["sim"], "--store", o.store, "--clusters", fmt.Sprint(o.clusters),
+			"--nodes", fmt.Sprint(o.nodes), "--pods", fmt.Sprint(o.pods), "--listen", ingest,
+			"--host-node", node, "--flush-age", o.flushAge.String(), "--spool-dir", filepath.Join(data, "spool")); err != nil {
+			return err
+		}
+		if err := waitHTTP(ctx, "http://"+ingest+"/readyz", 2*time.Minute); err != nil {
+			return sup.fail("sim", err)
+		}
+		if err := sup.start("collector", bins["collector"], "--agent-url", "http://"+ingest+"/v1/node-metrics", "--node", node); err != nil {
+			return err
+		}
+	}
+	if o.kubeconfig != "" {
+		args := []string{"--store", o.store, "--kubeconfig", o.kubeconfig, "--listen", "127.0.0.1:0",
+			"--spool-dir", filepath.Join(data, "spool", "agent"), "--flush-age", o.flushAge.String()}
+		if o.kubeContext != "" {
+			args = append(args, "--context", o.kubeContext)
+		}
+		if err := sup.start("agent", bins["agent"], args...); err != nil {
+			return err
+		}
+	}
+	if err := sup.start("scheduler", bins["scheduler"], "--store", o.store, "--compact-every", o.compactEvery.String(),
+		"--inventory-every", "10m", "--work-dir", filepath.Join(data, "cache")); err != nil {
+		return err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", o.port)
+	if err := sup.start("api", bins["api"], "--store", o.store, "--listen", addr, "--web", o.web,
+		"--cache-dir", filepath.Join(data, "cache", "query")); err != nil {
+		return err
+	}
+	if err := waitHTTP(ctx, "http://"+addr+"/api/v1/health", time.Minute); err != nil {
+		return sup.fail("api", err)
+	}
+	fmt.Printf(`
+  AtlHyper is running.
+
+    Dashboard   http://%s/
+    Log in as   %s / %s      (saved in %s)
+    Store       %s
+    Logs        %s/*.log
+
+  Ctrl-C stops everything; the data stays for the next run.
+
+`, addr, secrets.adminUser, secrets.adminPassword, filepath.Join(data, "secrets.env"), o.store, sup.logs)
+	select {
+	case <-ctx.Done():
+	case name := <-sup.exited:
+		return sup.fail(name, errors.New("exited unexpectedly"))
+	}
+	say("stopping…")
+	sup.stopAll()
+	say("stopped")
+	return nil
+}
+
+// build compiles the Go binaries (go's cache makes later runs fast).
+func build(ctx context.Context, dir string) (map[string]string, error) {
+	pkgs := map[string]string{
+		"api": "./functions/cmd/api", "scheduler": "./functions/cmd/scheduler", "sim": "./agent/cmd/sim",
+		"agent": "./agent/cmd/agent", "collector": "./collector/cmd/collector",
+	}
+	say("building Go binaries (the first run compiles DuckDB bindings and client-go: a few minutes)…")
+	start := time.Now()
+	bins := map[string]string{}
+	args := []string{"build", "-o", dir + "/"}
+	for name, pkg := range pkgs {
+		args = append(args, pkg)
+		bins[name] = filepath.Join(dir, filepath.Base(pkg))
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("go build: %w", err)
+	}
+	say("built in %s", time.Since(start).Round(time.Second))
+	return bins, nil
+}
+
+// buildWeb installs the dashboard's npm packages and builds it when its
+// sources are newer than the last build.
+func buildWeb(ctx context.Context, dist string) error {
+	webDir := filepath.Dir(dist)
+	if newer(filepath.Join(webDir, "package-lock.json"), filepath.Join(webDir, "node_modules", ".package-lock.json")) {
+		say("installing the dashboard's npm packages (first run: a minute or two)…")
+		if err := npm(ctx, webDir, "ci", "--no-audit", "--no-fund"); err != nil {
+			return err
+		}
+	}
+	index := filepath.Join(dist, "index.html")
+	stale := newer(filepath.Join(webDir, "package-lock.json"), index) || newer(filepath.Join(webDir, "index.html"), index)
+	filepath.WalkDir(filepath.Join(webDir, "src"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && newer(p, index) {
+			stale = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	if !stale {
+		return nil
+	}
+	say("building the dashboard…")
+	return npm(ctx, webDir, "run", "build")
+}
+
+func npm(ctx context.Context, dir string, args ...string) error {
+	cmd := exec.CommandContext(ctx, "npm", args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("npm %s: %w", strings.Join(args, " "), err)
+	}
+	return nil
+}
+
+// newer reports whether a is newer than b (or b is missing).
+func newer(a, b string) bool {
+	ai, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	bi, err := os.Stat(b)
+	return err != nil || ai.ModTime().After(bi.ModTime())
+}
+
+type secrets struct {
+	adminUser, adminPassword, jwtSecret, collectorToken string
+}
+
+func (s secrets) env() []string {
+	return []string{"ATLHYPER_ADMIN_USER=" + s.adminUser, "ATLHYPER_ADMIN_PASSWORD=" + s.adminPassword,
+		"ATLHYPER_JWT_SECRET=" + s.jwtSecret, "ATLHYPER_COLLECTOR_TOKEN=" + s.collectorToken, "COLLECTOR_TOKEN=" + s.collectorToken,
+		"ATLHYPER_SIM_INGEST_TOKEN=" + s.collectorToken, "ATLHYPER_INGEST_TOKEN=" + s.collectorToken}
+}
+
+// loadSecrets reads the local stack's generated secrets, creating them on
+// the first run: nothing well-known, nothing typed by hand.
+func loadSecrets(path string) (secrets, error) {
+	vals := map[string]string{}
+	if f, err := os.Open(path); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+				vals[k] = v
+			}
+		}
+		f.Close()
+	}
+	s := secrets{adminUser: vals["ATLHYPER_ADMIN_USER"], adminPassword: vals["ATLHYPER_ADMIN_PASSWORD"],
+		jwtSecret: vals["ATLHYPER_JWT_SECRET"], collectorToken: vals["ATLHYPER_COLLECTOR_TOKEN"]}
+	if s.adminUser != "" && s.adminPassword != "" && s.jwtSecret != "" && s.collectorToken != "" {
+		return s, nil
+	}
+	s = secrets{adminUser: "admin", adminPassword: random(12), jwtSecret: random(32), collectorToken: random(24)}
+	content := strings.Join(s.env()[:4], "\n") + "\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+func random(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func checkPort(port int) error {
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return fmt.Errorf("port %d is taken (another scripts/up?): use --port", port)
+	}
+	return l.Close()
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after %s", url, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// supervisor starts children in their own process groups, logs each to a
+// file, and stops them all: SIGTERM, then SIGKILL after a grace period.
+// Children also get SIGTERM if this process dies (Pdeathsig).
+type supervisor struct {
+	logs   string
+	env    []string
+	mu     sync.Mutex
+	procs  []*child
+	exited chan string
+}
+
+type child struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func (s *supervisor) start(name, bin string, args ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.exited == nil {
+		s.exited = make(chan string, 16)
+	}
+	logf, err := os.OpenFile(filepath.Join(s.logs, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = s.env
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	c := &child{name: name, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		logf.Close()
+		close(c.done)
+		select {
+		case s.exited <- name:
+		default:
+		}
+	}()
+	s.procs = append(s.procs, c)
+	say("started %s (pid %d, log %s)", name, cmd.Process.Pid, filepath.Join(s.logs, name+".log"))
+	return nil
+}
+
+func (s *supervisor) stopAll() {
+	s.mu.Lock()
+	procs := s.procs
+	s.procs = nil
+	s.mu.Unlock()
+	// Reverse order: the API first, the writers last so they flush.
+	for i := len(procs) - 1; i >= 0; i-- {
+		syscall.Kill(-procs[i].cmd.Process.Pid, syscall.SIGTERM)
+	}
+	for _, c := range procs {
+		select {
+		case <-c.done:
+		case <-time.After(15 * time.Second):
+			say("%s did not stop in 15 s; killing it", c.name)
+			syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+			<-c.done
+		}
+	}
+}
+
+func (s *supervisor) fail(name string, err error) error {
+	tail, _ := os.ReadFile(filepath.Join(s.logs, name+".log"))
+	if len(tail) > 4000 {
+		tail = tail[len(tail)-4000:]
+	}
+	return fmt.Errorf("%s: %w\n--- last lines of %s.log ---\n%s", name, err, name, tail)
+}
