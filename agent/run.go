@@ -146,15 +146,16 @@ func (a *Agent) lead(ctx context.Context) error {
 	wg.Wait()
 	fctx, cancel := context.WithTimeout(bg, 2*time.Minute)
 	defer cancel()
-	// The last state and heartbeat go first: their rows must reach the
-	// writer before it closes.
-	r.tick(fctx, true)
+	// The last heartbeat goes first (its row must reach the writer before
+	// it closes); the state last, once every event row is written, so that
+	// its events mark covers them.
 	r.heartbeat(fctx)
-	if err := w.Close(fctx); err != nil {
+	err = w.Close(fctx)
+	if err != nil {
 		a.recordError("lake", err)
-		return err
 	}
-	return nil
+	r.tick(fctx, true)
+	return err
 }
 
 // loop waits for the initial sync, writes the startup checkpoint, then

@@ -118,9 +118,10 @@ func (s *stack) login() {
 		k, v, _ := strings.Cut(sc.Text(), "=")
 		vals[k] = v
 	}
-	if !strings.Contains(s.output(), vals["ATLHYPER_ADMIN_PASSWORD"]) {
-		s.t.Fatalf("the banner does not show how to log in:\n%s", s.output())
-	}
+	// The banner follows the API's health check by a moment.
+	s.eventually("the banner shows how to log in", 30*time.Second, func() bool {
+		return strings.Contains(s.output(), vals["ATLHYPER_ADMIN_PASSWORD"])
+	})
 	body, _ := json.Marshal(map[string]string{"username": vals["ATLHYPER_ADMIN_USER"], "password": vals["ATLHYPER_ADMIN_PASSWORD"]})
 	resp, err := http.Post(s.base+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
 	if err != nil {
