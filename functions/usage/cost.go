@@ -3,6 +3,7 @@ package usage
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Prices are object-store list prices in US dollars.
@@ -37,7 +38,8 @@ type Cost struct {
 	TotalUSD      float64    `json:"total_usd"`
 	// Excludes names what the estimate leaves out (codes: data_transfer,
 	// other_api_instances, agent_reads_and_state_writes, sys_objects,
-	// request_errors).
+	// request_errors; agent_reads_and_state_writes only while some online
+	// agent does not report its request counts).
 	Excludes []string `json:"excludes"`
 }
 
@@ -88,6 +90,9 @@ func estimate(p Prices, r *Report) Cost {
 	if agents > 0 {
 		c.Items = append(c.Items, CostItem{Item: "agents", PutListPerMonth: agentPuts * HoursPerMonth, GetPerMonth: agentGets * HoursPerMonth,
 			Basis: fmt.Sprintf("%d online agents (%d reporting their request counts, the rest estimated from lake objects written and heartbeat rewrites): %.1f PUT+LIST/h, %.1f GET+HEAD/h in all", agents, counted, agentPuts, agentGets)})
+		if counted == agents { // their counts include reads and state objects
+			c.Excludes = slices.DeleteFunc(c.Excludes, func(e string) bool { return e == "agent_reads_and_state_writes" })
+		}
 	}
 	if ph := r.API.PerHour; ph != nil {
 		c.Items = append(c.Items, CostItem{Item: "api", PutListPerMonth: (ph.Put + ph.List) * HoursPerMonth, GetPerMonth: (ph.Get + ph.Head) * HoursPerMonth,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -180,6 +181,17 @@ func TestCostEstimate(t *testing.T) {
 	}
 	if !near(c.TotalUSD, sum) {
 		t.Fatalf("total %v, items sum to %v", c.TotalUSD, sum)
+	}
+	// Agents that count their requests: their GETs are priced too, and
+	// their reads and state writes are no longer left out.
+	counted := 100.0
+	r = &Report{Agents: []Agent{{State: "online", EstimatedPutsPerHour: &counted, RequestsPerHour: &RequestRates{Put: 90, List: 10, Get: 1000}}}}
+	c = estimate(S3Standard, r)
+	if len(c.Items) != 1 || !near(c.Items[0].USD, 100*730/1000.0*0.005+1000*730/1000.0*0.0004) || slices.Contains(c.Excludes, "agent_reads_and_state_writes") {
+		t.Fatalf("counted agents: %+v", c)
+	}
+	if c := estimate(S3Standard, &Report{Agents: []Agent{{State: "online", EstimatedPutsPerHour: &puts}}}); !slices.Contains(c.Excludes, "agent_reads_and_state_writes") {
+		t.Fatalf("estimated agents: the exclusion must stay: %+v", c.Excludes)
 	}
 	// Nothing measured: no items, zero total, still labelled.
 	if c := estimate(S3Standard, &Report{}); len(c.Items) != 0 || c.TotalUSD != 0 || !c.Estimate || len(c.Excludes) == 0 {
