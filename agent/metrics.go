@@ -88,7 +88,9 @@ func (m *metrics) register(reg prometheus.Registerer, a *Agent) error {
 	counter("atlhyper_agent_lake_objects_total", "Parquet objects written (store or spool).", func() float64 { return float64(w().Objects) })
 	counter("atlhyper_agent_lake_bytes_total", "Parquet bytes written (store or spool).", func() float64 { return float64(w().Bytes) })
 	counter("atlhyper_agent_lake_flush_errors_total", "Failed flushes (encode errors, full spool).", func() float64 { return float64(w().Errors) })
-	gauge("atlhyper_agent_lake_pending_objects", "Encoded objects held in memory because the spool refused them.", func() float64 { return float64(w().PendingObjects) })
+	gauge("atlhyper_agent_lake_pending_objects", "Encoded objects held in memory because the store and spool refused them.", func() float64 { return float64(w().PendingObjects) })
+	gauge("atlhyper_agent_lake_pending_bytes", "Bytes of those objects (bounded; the oldest are dropped beyond 64 MiB).", func() float64 { return float64(w().PendingBytes) })
+	counter("atlhyper_agent_lake_dropped_rows_total", "Rows given up because the in-memory backlog was full.", func() float64 { return float64(w().DroppedRows) })
 	gauge("atlhyper_agent_lake_last_flush_timestamp_seconds", "Unix time of the last complete flush.", func() float64 { return unix(w().LastFlush) })
 	gauge("atlhyper_agent_lake_buffered_rows", "Rows buffered, not yet written.", func() float64 {
 		n := 0

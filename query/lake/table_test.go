@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"sort"
 	"sync"
@@ -199,4 +200,62 @@ func (s *flakySink) Put(_ context.Context, key string, data []byte) error {
 	}
 	s.objects[key] = data
 	return nil
+}
+
+// TestWriterBacklogIsBounded: while the sink refuses everything, pending
+// objects stay under MaxPendingBytes by dropping the oldest; when the sink
+// is back the newest arrive, in order.
+func TestWriterBacklogIsBounded(t *testing.T) {
+	ctx := context.Background()
+	sink := &flakySink{fail: 1 << 30, objects: map[string][]byte{}}
+	const limit = 20 << 10
+	w, err := NewWriter(WriterConfig{Cluster: "c1", Writer: "test", Sink: sink, MaxPendingBytes: limit, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	var lastTS time.Time
+	for i := range 60 {
+		var rows []NodeMetric
+		for j := range 100 {
+			lastTS = base.Add(time.Duration(i*100+j) * time.Second)
+			rows = append(rows, NodeMetric{TS: lastTS, Node: fmt.Sprintf("n%d", i), Metric: "m", Value: float32(i*j) * 1.37})
+		}
+		Add(w, NodeMetrics, rows...)
+		if err := w.Flush(ctx); err == nil {
+			t.Fatal("flush with a failing sink succeeded")
+		}
+		if st := w.Stats(); st.PendingBytes > limit && st.PendingObjects > 1 {
+			t.Fatalf("flush %d: backlog %d bytes in %d objects, over the %d limit", i, st.PendingBytes, st.PendingObjects, limit)
+		}
+	}
+	st := w.Stats()
+	if st.DroppedObjects == 0 || st.DroppedRows != st.DroppedObjects*100 {
+		t.Fatalf("nothing dropped, or rows miscounted: %+v", st)
+	}
+	kept := st.PendingObjects
+	sink.mu.Lock()
+	sink.fail = 0
+	sink.mu.Unlock()
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.objects) != kept || w.Stats().Rows != int64(kept*100) || int64(kept)+st.DroppedObjects != 60 {
+		t.Fatalf("kept %d, wrote %d objects, stats %+v", kept, len(sink.objects), w.Stats())
+	}
+	var newest time.Time
+	for _, data := range sink.objects {
+		rows, _, err := NodeMetrics.Decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.TS.After(newest) {
+				newest = r.TS
+			}
+		}
+	}
+	if !newest.Equal(lastTS) {
+		t.Fatalf("newest row written %v, want the last added %v", newest, lastTS)
+	}
 }

@@ -43,8 +43,13 @@ type WriterConfig struct {
 	MaxRows  int           // default 200,000
 	MaxBytes int           // default 32 MiB
 	MaxAge   time.Duration // default 5 min
-	Logger   *slog.Logger
-	Now      func() time.Time // for tests
+	// MaxPendingBytes bounds the encoded objects held in memory while the
+	// sink refuses them (default 64 MiB). Beyond it the oldest are
+	// dropped, counted in WriterStats and logged: a store that stays
+	// away costs history, never the process.
+	MaxPendingBytes int
+	Logger          *slog.Logger
+	Now             func() time.Time // for tests
 }
 
 // Writer batches rows per table and writes them as Parquet objects: one
@@ -55,6 +60,7 @@ type Writer struct {
 	mu       sync.Mutex
 	buffers  map[string]buffer
 	pending  []pendingObject // encoded but not yet accepted by the sink
+	pendingB int             // bytes in pending
 	flushMu  sync.Mutex      // one flush at a time keeps objects in order
 	stats    WriterStats
 	kick     chan struct{}
@@ -64,9 +70,12 @@ type Writer struct {
 // WriterStats count what a writer has done.
 type WriterStats struct {
 	Rows, Objects, Bytes, Errors int64
-	PendingObjects               int
-	LastFlush                    time.Time
-	LastError                    string
+	PendingObjects, PendingBytes int
+	// DroppedObjects and DroppedRows count pending objects given up
+	// because MaxPendingBytes was reached.
+	DroppedObjects, DroppedRows int64
+	LastFlush                   time.Time
+	LastError                   string
 }
 
 type pendingObject struct {
@@ -158,6 +167,9 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = 5 * time.Minute
 	}
+	if cfg.MaxPendingBytes <= 0 {
+		cfg.MaxPendingBytes = 64 << 20
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -224,10 +236,35 @@ func WriteNow[R any](ctx context.Context, w *Writer, t *Table[R], rows []R) erro
 	}
 	w.flushMu.Lock()
 	defer w.flushMu.Unlock()
-	w.mu.Lock()
-	w.pending = append(w.pending, objs...)
-	w.mu.Unlock()
+	w.enqueue(objs)
 	return w.drain(ctx)
+}
+
+// enqueue appends objects to pending and, beyond MaxPendingBytes, drops
+// the oldest: the newest hold the latest checkpoint and state, from which
+// the cluster's history continues. The newest object itself is always kept.
+func (w *Writer) enqueue(objs []pendingObject) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, o := range objs {
+		w.pending = append(w.pending, o)
+		w.pendingB += len(o.data)
+	}
+	var dropped, rows int
+	for w.pendingB > w.cfg.MaxPendingBytes && len(w.pending) > 1 {
+		o := w.pending[0]
+		w.pending[0] = pendingObject{}
+		w.pending = w.pending[1:]
+		w.pendingB -= len(o.data)
+		dropped++
+		rows += o.rows
+	}
+	if dropped > 0 {
+		w.stats.DroppedObjects += int64(dropped)
+		w.stats.DroppedRows += int64(rows)
+		w.cfg.Logger.Error("lake writer backlog full: oldest objects dropped", "cluster", w.cfg.Cluster,
+			"objects", dropped, "rows", rows, "max_pending_bytes", w.cfg.MaxPendingBytes)
+	}
 }
 
 // Run flushes buffers by age and size until ctx ends. It does not flush on
@@ -288,9 +325,7 @@ func (w *Writer) flush(ctx context.Context, all bool) error {
 		if err != nil {
 			encErr = errors.Join(encErr, err)
 		}
-		w.mu.Lock()
-		w.pending = append(w.pending, objs...)
-		w.mu.Unlock()
+		w.enqueue(objs)
 	}
 	if encErr != nil {
 		w.recordError(encErr)
@@ -316,7 +351,11 @@ func (w *Writer) drain(ctx context.Context) error {
 			return err
 		}
 		w.mu.Lock()
-		w.pending = w.pending[1:]
+		if len(w.pending) > 0 && w.pending[0].key == obj.key {
+			w.pending[0] = pendingObject{}
+			w.pending = w.pending[1:]
+			w.pendingB -= len(obj.data)
+		}
 		w.stats.Objects++
 		w.stats.Rows += int64(obj.rows)
 		w.stats.Bytes += int64(len(obj.data))
@@ -336,7 +375,7 @@ func (w *Writer) Stats() WriterStats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s := w.stats
-	s.PendingObjects = len(w.pending)
+	s.PendingObjects, s.PendingBytes = len(w.pending), w.pendingB
 	return s
 }
 

@@ -63,10 +63,47 @@ type options struct {
 	leaderElect, skipAccessCheck, pprof                          bool
 	kubeQPS                                                      float64
 	kubeBurst                                                    int
+	logTailLines                                                 int64
+	logTailBytes                                                 string
+	spoolMaxBytes, logTailMaxBytes                               int64 // parsed
 }
 
 func parseFlags(args []string) (*options, error) {
 	o := &options{}
+	fs := newFlagSet(o)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := envDefaults(fs); err != nil {
+		return nil, err
+	}
+	if o.store == "" {
+		return nil, errors.New("--store (ATLHYPER_STORE) is required")
+	}
+	if o.logTailLines < 0 {
+		return nil, errors.New("--log-tail-lines must be 0 (off) or more")
+	}
+	var err error
+	if o.spoolMaxBytes, err = size("--spool-max-bytes", o.spoolMax); err != nil {
+		return nil, err
+	}
+	if o.logTailMaxBytes, err = size("--log-tail-max-bytes", o.logTailBytes); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// size parses a positive byte quantity such as 256Mi.
+func size(flagName, v string) (int64, error) {
+	q, err := resource.ParseQuantity(v)
+	if err != nil || q.Value() <= 0 {
+		return 0, fmt.Errorf("%s: want a positive size such as 16Ki or 256Mi, got %q", flagName, v)
+	}
+	return q.Value(), nil
+}
+
+// newFlagSet declares the agent's flags (docs/agent.md, Flags) into o.
+func newFlagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
 	fs.StringVar(&o.store, "store", "", "store URL: file:///path or s3://bucket/prefix?endpoint=host:port (required)")
 	fs.StringVar(&o.cluster, "cluster", "", "cluster id in the lake (default: the kube-system namespace UID)")
@@ -90,18 +127,11 @@ func parseFlags(args []string) (*options, error) {
 	fs.DurationVar(&o.leaseDur, "lease-duration", 2*time.Minute, "leader lease: a standby takes over after the lease has not been renewed this long (renewed every third of it)")
 	fs.BoolVar(&o.pprof, "pprof", false, "serve Go profiles at /debug/pprof/ on the --listen address")
 	fs.BoolVar(&o.skipAccessCheck, "skip-access-check", false, "do not ask the API server (SelfSubjectAccessReview) which kinds may be watched")
+	fs.Int64Var(&o.logTailLines, "log-tail-lines", 50, "log lines captured with a crashing container's anomaly; 0 disables log tails")
+	fs.StringVar(&o.logTailBytes, "log-tail-max-bytes", "16Ki", "most bytes of a captured log tail (bytes; Ki, Mi suffixes)")
 	fs.Float64Var(&o.kubeQPS, "kube-qps", 20, "client-side QPS limit towards the API server")
 	fs.IntVar(&o.kubeBurst, "kube-burst", 40, "client-side burst towards the API server")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if err := envDefaults(fs); err != nil {
-		return nil, err
-	}
-	if o.store == "" {
-		return nil, errors.New("--store (ATLHYPER_STORE) is required")
-	}
-	return o, nil
+	return fs
 }
 
 // envDefaults sets every flag not given on the command line from
@@ -222,10 +252,6 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	spoolMax, err := resource.ParseQuantity(o.spoolMax)
-	if err != nil {
-		return fmt.Errorf("--spool-max-bytes: %w", err)
-	}
 	var kinds []string
 	if o.kinds != "" {
 		for _, k := range strings.Split(o.kinds, ",") {
@@ -259,9 +285,10 @@ func run(args []string) error {
 	}
 	a, err = agent.New(agent.Config{
 		Cluster: o.cluster, Instance: o.instance, Kube: kube, Metadata: meta, Namespace: o.namespace, Kinds: kinds,
-		SkipAccessCheck: o.skipAccessCheck, Store: bucket, SpoolDir: o.spoolDir, SpoolMaxBytes: spoolMax.Value(),
+		SkipAccessCheck: o.skipAccessCheck, Store: bucket, SpoolDir: o.spoolDir, SpoolMaxBytes: o.spoolMaxBytes,
 		FlushAge: o.flushAge, CheckpointInterval: o.checkpoint, StateInterval: o.stateInterval, CurrentInterval: o.currentInt,
 		HeartbeatInterval: o.heartbeat, LeaderElection: o.leaderElect, LeaseDuration: o.leaseDur,
+		LogTail:    agent.LogTailConfig{Lines: o.logTailLines, MaxBytes: o.logTailMaxBytes, Disabled: o.logTailLines == 0},
 		Collectors: collectorsFn, Logger: log, Registerer: reg,
 	})
 	if err != nil {

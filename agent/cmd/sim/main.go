@@ -68,6 +68,9 @@ func run(args []string) error {
 	if *storeURL == "" {
 		return errors.New("--store is required")
 	}
+	if *token != "" && *listen == "" {
+		return errors.New("--ingest-token needs --listen: collectors push to the first cluster's agent endpoint")
+	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
 		return err
