@@ -17,7 +17,8 @@ import (
 //
 //	delta   DELTA_BINARY_PACKED, no dictionary (sorted integers, timestamps)
 //	bss     BYTE_STREAM_SPLIT, no dictionary (floats)
-//	nodict  plain encoding (high-cardinality strings such as JSON)
+//	blob    plain encoding and no statistics (JSON, log text: nobody
+//	        filters on their min/max, which would repeat kilobytes per page)
 //
 // Go types map to columns as: string→VARCHAR, bool→BOOLEAN, int8/16/32/64→
 // TINYINT/SMALLINT/INTEGER/BIGINT, float32→FLOAT, float64→DOUBLE,
@@ -36,6 +37,7 @@ type fieldCodec struct {
 	encoding parquet.Encoding
 	hasEnc   bool
 	nodict   bool
+	nostats  bool
 	conv     converter
 }
 
@@ -98,8 +100,8 @@ func (c *codec) collect(t reflect.Type, index []int) error {
 				fc.encoding, fc.hasEnc, fc.nodict = parquet.Encodings.DeltaBinaryPacked, true, true
 			case "bss":
 				fc.encoding, fc.hasEnc, fc.nodict = parquet.Encodings.ByteStreamSplit, true, true
-			case "nodict":
-				fc.nodict = true
+			case "blob":
+				fc.nodict, fc.nostats = true, true
 			default:
 				return fmt.Errorf("field %s: unknown option %q", sf.Name, opt)
 			}

@@ -163,6 +163,9 @@ func (t *Table[R]) writerProps() *parquet.WriterProperties {
 		if f.nodict {
 			opts = append(opts, parquet.WithDictionaryFor(f.columnPath(), false))
 		}
+		if f.nostats {
+			opts = append(opts, parquet.WithStatsFor(f.columnPath(), false))
+		}
 		if f.hasEnc {
 			opts = append(opts, parquet.WithEncodingFor(f.columnPath(), f.encoding))
 		}

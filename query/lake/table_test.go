@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"reflect"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow-go/v18/parquet/file"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -257,5 +260,45 @@ func TestWriterBacklogIsBounded(t *testing.T) {
 	}
 	if !newest.Equal(lastTS) {
 		t.Fatalf("newest row written %v, want the last added %v", newest, lastTS)
+	}
+}
+
+// TestBlobColumnsCarryNoStatistics: JSON columns get no min/max (which
+// would repeat kilobytes of JSON per page and footer); filterable columns
+// keep theirs.
+func TestBlobColumnsCarryNoStatistics(t *testing.T) {
+	ts := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	obj := `{"metadata":{"name":"web-1","annotations":{"note":"` + strings.Repeat("x", 3000) + `"}}}`
+	data, _, err := Details.Encode([]Detail{{TS: ts, Op: OpUpdate, Kind: "Pod", Namespace: "shop", Name: "web-1", UID: "u1", Object: obj}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := file.NewParquetReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rg := r.MetaData().RowGroup(0)
+	for i := range rg.NumColumns() {
+		cc, err := rg.ColumnChunk(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		set, err := cc.StatsSet()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch col := cc.PathInSchema().String(); col {
+		case "object":
+			if set {
+				t.Errorf("column object has statistics")
+			}
+		case "ts", "name", "namespace":
+			if !set {
+				t.Errorf("column %s has no statistics", col)
+			}
+		}
+	}
+	if len(data) > 2000 {
+		t.Errorf("one detail row of 3 KB compressible JSON takes %d bytes", len(data))
 	}
 }

@@ -207,7 +207,7 @@ type Detail struct {
 	Name            string    `lake:"name"`
 	UID             string    `lake:"uid"`
 	ResourceVersion string    `lake:"resource_version"`
-	Object          string    `lake:"object,nodict"` // JSON; Secret values and literal env values never appear
+	Object          string    `lake:"object,blob"` // JSON; Secret values and literal env values never appear
 }
 
 // Event is one row of the events table (core/v1 Events).
@@ -257,7 +257,7 @@ type Anomaly struct {
 	ExitCode           *int32    `lake:"exit_code"`
 	TerminationReason  string    `lake:"termination_reason"`
 	TerminationMessage string    `lake:"termination_message"`
-	LogTail            string    `lake:"log_tail,nodict"` // last lines of the previous container
+	LogTail            string    `lake:"log_tail,blob"` // last lines of the previous container
 }
 
 // NodeMetric is one sample of one node metric (long layout): e.g.
@@ -297,9 +297,9 @@ type Audit struct {
 	Role      string    `lake:"role"`
 	Action    string    `lake:"action"` // e.g. login, user.create, sql.query, command.create
 	Target    string    `lake:"target"`
-	Params    string    `lake:"params,nodict"` // JSON, secrets masked
-	Outcome   string    `lake:"outcome"`       // ok | denied | error
-	Status    int32     `lake:"status"`        // HTTP status
+	Params    string    `lake:"params,blob"` // JSON, secrets masked
+	Outcome   string    `lake:"outcome"`     // ok | denied | error
+	Status    int32     `lake:"status"`      // HTTP status
 	SourceIP  string    `lake:"source_ip"`
 	UserAgent string    `lake:"user_agent"`
 	RequestID string    `lake:"request_id"`
