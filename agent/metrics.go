@@ -109,7 +109,7 @@ func (m *metrics) register(reg prometheus.Registerer, a *Agent) error {
 	counter("atlhyper_agent_spool_uploaded_total", "Objects delivered to the store (directly or from the spool).", func() float64 { return float64(sp().Uploaded) })
 	counter("atlhyper_agent_spool_refused_total", "Objects the full spool refused (held in memory).", func() float64 { return float64(sp().Refused) })
 	counter("atlhyper_agent_spool_upload_errors_total", "Failed uploads (each followed by backoff).", func() float64 { return float64(sp().UploadErrors) })
-	gauge("atlhyper_agent_informers_synced", "1 once every informer finished its initial list.", func() float64 { return b2f(a.Ready()) })
+	gauge("atlhyper_agent_informers_synced", "1 while this agent leads and every informer has finished its initial list (0 on a standby; see atlhyper_agent_leader).", func() float64 { return b2f(a.Ready()) })
 	cs = append(cs, &watchedCollector{a: a, desc: prometheus.NewDesc("atlhyper_agent_watched_objects",
 		"Objects in the informer caches, by kind.", []string{"kind"}, nil)})
 	gauge("atlhyper_agent_anomalies_open", "Open anomalies.", func() float64 { return float64(a.openAnomalies()) })

@@ -30,9 +30,12 @@ func (a *Agent) Handler(g prometheus.Gatherer, mounts map[string]http.Handler) h
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		run := a.current()
 		switch {
+		case run == nil && a.Leader():
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "starting: leader lease held, informers not started yet")
 		case run == nil:
 			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, "standing by: another agent holds the leader lease")
+			fmt.Fprintln(w, "standing by: not holding the leader lease (another agent holds it, or the store has not answered)")
 		case !run.synced.Load():
 			w.WriteHeader(http.StatusServiceUnavailable)
 			unsynced := []string{"discovery"}

@@ -95,7 +95,7 @@ var Defaults = []Rule{
 	{ContainerCreateError, Critical, 0, 0, false, "container waiting in CreateContainerError"},
 	{ContainerStartError, Critical, 0, 15 * time.Minute, true, "container waiting in RunContainerError, or terminated with ContainerCannotRun / StartError"},
 	{ContainerErrorExit, Warning, 0, 15 * time.Minute, true, "container that is not restarted (pod restartPolicy Never) terminated with a non-zero exit code; restarted containers surface as crashloop"},
-	{PodPending, Warning, 10 * time.Minute, 0, false, "pod scheduled but still Pending after 10 min (since creation)"},
+	{PodPending, Warning, 10 * time.Minute, 0, false, "pod still Pending 10 min after creation, neither unschedulable nor explained by a container anomaly (volumes not attaching, sandbox not starting, scheduler not acting)"},
 	{PodUnschedulable, Warning, 2 * time.Minute, 0, false, "pod condition PodScheduled=False, reason Unschedulable, for 2 min"},
 	{PodNotReady, Warning, 5 * time.Minute, 0, false, "running pod with Ready=False for 5 min"},
 	{PodEvicted, Warning, 0, 0, false, "pod status reason Evicted (until the pod is deleted)"},
