@@ -212,7 +212,8 @@ func (c *Compactor) Run(ctx context.Context, clusters ...string) (Report, error)
 // A small cursor object per cluster (_sys/compaction/<cluster>.json)
 // remembers which days are final and up to which hour merging is done, so
 // a run lists only partitions that can have new work: usually today's, one
-// LIST per table. Retention runs once a day.
+// LIST per table. Once a day, retention runs and every retained day is
+// listed again, so that objects arriving late in a final day are merged.
 func (c *Compactor) RunCluster(ctx context.Context, cluster string) (Report, error) {
 	var rep Report
 	lease, err := acquire(ctx, c.cfg.Bucket, "compact-"+cluster, c.owner, 10*time.Minute, c.cfg.Now)
@@ -239,6 +240,11 @@ func (c *Compactor) RunCluster(ctx context.Context, cluster string) (Report, err
 		first := today.AddDate(0, 0, 1-c.cfg.Lookback)
 		if final, ok := cur.final(t.Name()); ok && !final.Before(first) {
 			first = final.AddDate(0, 0, 1)
+		}
+		if retain {
+			// Once a day, every retained day: objects can arrive late in
+			// a final day (a spool emptied after a long outage).
+			first = time.Time{}
 		}
 		if cutoff := c.cutoff(t); first.Before(cutoff) {
 			first = cutoff
@@ -270,6 +276,10 @@ func (c *Compactor) RunCluster(ctx context.Context, cluster string) (Report, err
 			settled = settled && daily && r.ObjectsMerged == 0 && r.ObjectsPending == 0
 			if settled {
 				cur.Final[t.Name()] = day.Format(time.DateOnly)
+			} else if final, ok := cur.final(t.Name()); ok && !final.Before(day) {
+				// Late objects in a final day: revisit it until its
+				// garbage is collected.
+				cur.Final[t.Name()] = day.AddDate(0, 0, -1).Format(time.DateOnly)
 			}
 		}
 		if ok {

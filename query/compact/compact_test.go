@@ -366,3 +366,58 @@ WHERE filename NOT IN (SELECT f FROM hidden)`, glob, glob)
 		t.Fatalf("plain glob %d (want %d during grace), exact %d (want %d)", plain, 2*want, exact, want)
 	}
 }
+
+// TestLateObjectsInFinalDays: an object that lands in a day already merged
+// whole (a spool emptied after a long outage) is merged by the next day's
+// sweep, and the cursor revisits that day until its inputs are collected.
+func TestLateObjectsInFinalDays(t *testing.T) {
+	srv := miniotest.Start(t)
+	b := srv.NewBucket(t)
+	c := &clock{t: day0.AddDate(0, 0, 4).Add(3 * time.Hour)}
+	want := int64(fill(t, b, "c1", 2, 2))
+	cp := newCompactor(t, b, c)
+	for range 2 { // merge, then collect after grace
+		if rep, err := cp.Run(context.Background(), "c1"); err != nil || len(rep.Errors) > 0 {
+			t.Fatalf("run: %v %v", err, rep)
+		}
+		c.Add(10 * time.Minute)
+	}
+	if n := objectsPerDay(t, b, "c1", day0); n != 1 {
+		t.Fatalf("day 0 before the late object: %d objects", n)
+	}
+	// A late object for day 0, written by the agent's spool.
+	w, err := lake.NewWriter(lake.WriterConfig{Cluster: "c1", Writer: "agent", Sink: lake.StoreSink{Bucket: b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := []lake.NodeMetric{{TS: day0.Add(5*time.Hour + 7*time.Second), Node: "late", Metric: "cpu.pct", Value: 42}}
+	if err := lake.WriteNow(context.Background(), w, lake.NodeMetrics, late); err != nil {
+		t.Fatal(err)
+	}
+	want++
+	// Same day: the cursor skips final days.
+	if rep, err := cp.Run(context.Background(), "c1"); err != nil || rep.ObjectsMerged != 0 {
+		t.Fatalf("same-day run merged %d (%v)", rep.ObjectsMerged, err)
+	}
+	// Next day: the sweep merges it; after grace its inputs go.
+	c.Add(24 * time.Hour)
+	rep, err := cp.Run(context.Background(), "c1")
+	if err != nil || len(rep.Errors) > 0 || rep.ObjectsMerged < 2 {
+		t.Fatalf("sweep: %+v %v", rep, err)
+	}
+	c.Add(10 * time.Minute)
+	if rep, err = cp.Run(context.Background(), "c1"); err != nil || rep.ObjectsDeleted < 2 {
+		t.Fatalf("collect after the sweep: %+v %v", rep, err)
+	}
+	if n := objectsPerDay(t, b, "c1", day0); n != 1 {
+		t.Errorf("day 0 after the sweep: %d objects, want 1", n)
+	}
+	v := newView(t, b, c)
+	if got, d := v.rows("c1", 2); got != want || d != want {
+		t.Fatalf("%d rows (%d distinct), want %d", got, d, want)
+	}
+	c.Add(10 * time.Minute)
+	if rep, err = cp.Run(context.Background(), "c1"); err != nil || rep.Partitions != 0 {
+		t.Fatalf("idle run after the sweep visited %d partitions (%v)", rep.Partitions, err)
+	}
+}
