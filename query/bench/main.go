@@ -107,10 +107,14 @@ func run(ctx context.Context) error {
 		return err
 	}
 
-	// Compact, then once more past the grace period so inputs are gone.
-	progress("compacting…")
-	now := end.Add(time.Hour)
-	cp, err := compact.New(compact.Config{Bucket: b, WorkDir: work, Lookback: *days + 1, Now: func() time.Time { return now }})
+	// Compact as the schedule would have while the week was written (every
+	// hour here; the scheduler's default is every 15 min): hours merge as
+	// they close, days merge from those hourly objects once 48 h old. Then
+	// once more past the grace period so the last inputs are gone.
+	progress("compacting hour by hour through the week…")
+	now := start.Add(time.Hour)
+	cp, err := compact.New(compact.Config{Bucket: b, WorkDir: work, Lookback: *days + 1, Now: func() time.Time { return now },
+		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}
@@ -124,7 +128,7 @@ func run(ctx context.Context) error {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	for i := 0; i < 2; i++ {
+	for ; !now.After(end.Add(2 * time.Hour)); now = now.Add(time.Hour) {
 		rep, err := cp.Run(ctx, names...)
 		if err != nil {
 			return err
@@ -132,7 +136,6 @@ func run(ctx context.Context) error {
 		if len(rep.Errors) > 0 {
 			return fmt.Errorf("compaction: %v", rep.Errors)
 		}
-		now = now.Add(time.Hour)
 	}
 	progress("compacted in %s", time.Since(t1).Round(time.Millisecond))
 	after, err := objectsPerTableDay(ctx, b, start, end)

@@ -17,6 +17,8 @@ import (
 //
 //	delta   DELTA_BINARY_PACKED, no dictionary (sorted integers, timestamps)
 //	bss     BYTE_STREAM_SPLIT, no dictionary (floats)
+//	plain   plain encoding, no dictionary (ZSTD then finds the sequences that
+//	        repeat from one Kubernetes object to the next, e.g. checkpoint times)
 //	blob    plain encoding and no statistics (JSON, log text: nobody
 //	        filters on their min/max, which would repeat kilobytes per page)
 //
@@ -100,6 +102,8 @@ func (c *codec) collect(t reflect.Type, index []int) error {
 				fc.encoding, fc.hasEnc, fc.nodict = parquet.Encodings.DeltaBinaryPacked, true, true
 			case "bss":
 				fc.encoding, fc.hasEnc, fc.nodict = parquet.Encodings.ByteStreamSplit, true, true
+			case "plain":
+				fc.nodict = true
 			case "blob":
 				fc.nodict, fc.nostats = true, true
 			default:

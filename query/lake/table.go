@@ -148,10 +148,17 @@ const (
 // rowGroupRows bounds a row group; whole objects usually fit in one.
 const rowGroupRows = 1 << 20
 
-func (t *Table[R]) writerProps() *parquet.WriterProperties {
+// ZSTD levels: writers favour speed (objects live for an hour or two);
+// compaction's merged objects are what stays at rest.
+const (
+	levelFresh  = 1
+	levelMerged = 7
+)
+
+func (t *Table[R]) writerProps(level int) *parquet.WriterProperties {
 	opts := []parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Zstd),
-		parquet.WithCompressionLevel(1),
+		parquet.WithCompressionLevel(level),
 		parquet.WithDictionaryDefault(true),
 		parquet.WithStats(true),
 		parquet.WithMaxRowGroupLength(rowGroupRows),
@@ -186,11 +193,11 @@ func (t *Table[R]) Encode(rows []R) ([]byte, ObjectMeta, error) {
 			meta.MaxTime = ts
 		}
 	}
-	data, err := t.encodeSorted(rows, meta)
+	data, err := t.encodeSorted(rows, meta, levelFresh)
 	return data, meta, err
 }
 
-func (t *Table[R]) encodeSorted(rows []R, meta ObjectMeta) ([]byte, error) {
+func (t *Table[R]) encodeSorted(rows []R, meta ObjectMeta, level int) ([]byte, error) {
 	mem := memory.NewGoAllocator()
 	rb := array.NewRecordBuilder(mem, t.codec.schema)
 	defer rb.Release()
@@ -206,7 +213,7 @@ func (t *Table[R]) encodeSorted(rows []R, meta ObjectMeta) ([]byte, error) {
 	defer rec.Release()
 
 	var buf bytes.Buffer
-	w, err := pqarrow.NewFileWriter(t.codec.schema, &buf, t.writerProps(), pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem)))
+	w, err := pqarrow.NewFileWriter(t.codec.schema, &buf, t.writerProps(level), pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem)))
 	if err != nil {
 		return nil, fmt.Errorf("%s: new writer: %w", t.name, err)
 	}
@@ -316,13 +323,13 @@ func (t *Table[R]) Merge(inputs [][]byte, inputNames []string) ([]byte, ObjectMe
 			meta.MaxTime = ts
 		}
 	}
-	data, err := t.encodeSorted(all, meta)
+	data, err := t.encodeSorted(all, meta, levelMerged)
 	return data, meta, err
 }
 
 // Empty implements AnyTable.
 func (t *Table[R]) Empty() ([]byte, error) {
-	return t.encodeSorted(nil, ObjectMeta{Table: t.name, SchemaVersion: t.version})
+	return t.encodeSorted(nil, ObjectMeta{Table: t.name, SchemaVersion: t.version}, levelFresh)
 }
 
 // ReadMeta reads the AtlHyper footer metadata of a Parquet object.

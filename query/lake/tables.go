@@ -23,13 +23,13 @@ const (
 
 // Meta are the columns every Kubernetes state table starts with.
 type Meta struct {
-	TS              time.Time         `lake:"ts,delta"` // observed (changes) or snapshot time (checkpoints)
+	TS              time.Time         `lake:"ts,plain"` // observed (changes) or snapshot time (checkpoints)
 	Op              string            `lake:"op"`
 	Kind            string            `lake:"kind"`
 	Namespace       string            `lake:"namespace"` // "" for cluster-scoped kinds
 	Name            string            `lake:"name"`
 	UID             string            `lake:"uid"`
-	ResourceVersion string            `lake:"resource_version"`
+	ResourceVersion string            `lake:"resource_version,plain"`
 	CreatedAt       *time.Time        `lake:"created_at"`
 	Labels          map[string]string `lake:"labels"`
 	OwnerKind       string            `lake:"owner_kind"`
