@@ -30,12 +30,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/metadata"
 	"k8s.io/utils/clock"
 
 	"github.com/atlhyper/atlhyper/agent/anomaly"
 	"github.com/atlhyper/atlhyper/agent/lease"
 	"github.com/atlhyper/atlhyper/agent/spool"
+	"github.com/atlhyper/atlhyper/agent/watch"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
 )
@@ -62,11 +62,14 @@ type Config struct {
 	Cluster  string // lake cluster id (required)
 	Instance string // this process, e.g. the pod name (required, unique)
 
-	Kube     kubernetes.Interface // required
-	Metadata metadata.Interface   // ConfigMap and Secret metadata; nil skips them
+	Kube kubernetes.Interface // required
+	// Source lists and watches the collected kinds (required:
+	// watch.NewSource, or watchtest.Source over client-go's fakes).
+	Source watch.Source
 	// Namespace limits namespaced kinds to one namespace ("" for all).
 	Namespace string
-	// Kinds limits the watched kinds (names as in agent/watch); empty: all.
+	// Kinds selects the collected kinds (watch.Select); empty: every kind
+	// of query/kinds that is not opt-in.
 	Kinds []string
 	// SkipAccessCheck skips the SelfSubjectAccessReviews per kind.
 	SkipAccessCheck bool
@@ -132,8 +135,8 @@ func (c *Config) defaults() error {
 	if c.Instance == "" {
 		return errors.New("agent: instance is required")
 	}
-	if c.Kube == nil || c.Store == nil {
-		return errors.New("agent: Kubernetes client and store are required")
+	if c.Kube == nil || c.Source == nil || c.Store == nil {
+		return errors.New("agent: Kubernetes client, source and store are required")
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {

@@ -18,12 +18,12 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
 	"github.com/atlhyper/atlhyper/agent"
 	"github.com/atlhyper/atlhyper/agent/internal/kubetest"
+	"github.com/atlhyper/atlhyper/agent/watch"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
 )
@@ -90,12 +90,12 @@ func (h *harness) config(instance string, rc *rest.Config) agent.Config {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	meta, err := metadata.NewForConfig(rc)
+	src, err := watch.NewSource(rc)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	return agent.Config{
-		Cluster: h.cluster, Instance: instance, Kube: kube, Metadata: meta, Namespace: h.ns, Store: h.bucket,
+		Cluster: h.cluster, Instance: instance, Kube: kube, Source: src, Namespace: h.ns, Store: h.bucket,
 		SpoolDir: h.t.TempDir(), StateInterval: 100 * time.Millisecond, CurrentInterval: 200 * time.Millisecond, HeartbeatInterval: time.Second,
 		FlushAge: time.Hour, CheckpointInterval: time.Hour, LeaseDuration: 3 * time.Second, LeaderElection: true,
 		Logger: testLogger(h.t).With("instance", instance),

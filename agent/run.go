@@ -82,7 +82,7 @@ func (a *Agent) lead(ctx context.Context) error {
 
 	// Discovery needs the API server; retry until it answers.
 	for attempt := 0; ; attempt++ {
-		r.set, err = watch.New(ctx, watch.Config{Kube: cfg.Kube, Metadata: cfg.Metadata, Namespace: cfg.Namespace,
+		r.set, err = watch.New(ctx, watch.Config{Kube: cfg.Kube, Source: cfg.Source, Namespace: cfg.Namespace,
 			Kinds: cfg.Kinds, SkipAccessCheck: cfg.SkipAccessCheck, Logger: a.log.With("component", "watch"),
 			MaxDetailBytes: cfg.MaxDetailBytes,
 			OnTruncated: func(kind string, obj metav1.Object, size int) {

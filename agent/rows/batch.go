@@ -9,41 +9,11 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
-	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/atlhyper/atlhyper/query/lake"
 )
-
-// APIVersions maps each kind to the API version its details are written in.
-var APIVersions = map[string]string{
-	KindPod: "v1", KindNode: "v1", KindNamespace: "v1", KindService: "v1", KindPersistentVolume: "v1",
-	KindPersistentVolumeClaim: "v1", KindResourceQuota: "v1", KindLimitRange: "v1", KindServiceAccount: "v1",
-	KindEvent: "v1", KindConfigMap: "v1", KindSecret: "v1",
-	KindDeployment: "apps/v1", KindStatefulSet: "apps/v1", KindDaemonSet: "apps/v1", KindReplicaSet: "apps/v1",
-	KindJob: "batch/v1", KindCronJob: "batch/v1", KindEndpointSlice: "discovery.k8s.io/v1",
-	KindIngress: "networking.k8s.io/v1", KindNetworkPolicy: "networking.k8s.io/v1", KindHPA: "autoscaling/v2",
-}
-
-// TableOf names the state table a kind's rows go to.
-func TableOf(kind string) string {
-	switch kind {
-	case KindPod:
-		return lake.Pods.Name()
-	case KindNode:
-		return lake.Nodes.Name()
-	case KindDeployment, KindStatefulSet, KindDaemonSet, KindReplicaSet, KindJob, KindCronJob:
-		return lake.Workloads.Name()
-	case KindEvent:
-		return lake.Events.Name()
-	}
-	return lake.Objects.Name()
-}
 
 // Batch collects rows per table.
 type Batch struct {
@@ -68,66 +38,15 @@ type Lookups struct {
 // ErrUnknownKind is returned for an object rows cannot convert.
 var ErrUnknownKind = errors.New("unknown kind")
 
-// State appends obj's state row. obj is one of the watched typed objects or
-// *metav1.PartialObjectMetadata (ConfigMap, Secret).
+// State appends obj's state row (the converter of its kind's binding,
+// found by m.Kind). obj is one of the watched typed objects, or a
+// *metav1.PartialObjectMetadata for metadata-only kinds.
 func (b *Batch) State(obj metav1.Object, m lake.Meta, lk Lookups) error {
-	switch o := obj.(type) {
-	case *corev1.Pod:
-		b.Pods = append(b.Pods, PodWith(o, m, lk.PodResources))
-	case *corev1.Node:
-		b.Nodes = append(b.Nodes, Node(o, m))
-	case *appsv1.Deployment:
-		b.Workloads = append(b.Workloads, Deployment(o, m))
-	case *appsv1.StatefulSet:
-		b.Workloads = append(b.Workloads, StatefulSet(o, m))
-	case *appsv1.DaemonSet:
-		b.Workloads = append(b.Workloads, DaemonSet(o, m))
-	case *appsv1.ReplicaSet:
-		b.Workloads = append(b.Workloads, ReplicaSet(o, m))
-	case *batchv1.Job:
-		b.Workloads = append(b.Workloads, Job(o, m))
-	case *batchv1.CronJob:
-		last := ""
-		if lk.CronJobLastStatus != nil {
-			last = lk.CronJobLastStatus(o)
-		}
-		b.Workloads = append(b.Workloads, CronJob(o, m, last))
-	case *corev1.Namespace:
-		b.Objects = append(b.Objects, Namespace(o, m))
-	case *corev1.Service:
-		b.Objects = append(b.Objects, Service(o, m))
-	case *discoveryv1.EndpointSlice:
-		b.Objects = append(b.Objects, EndpointSlice(o, m))
-	case *networkingv1.Ingress:
-		b.Objects = append(b.Objects, Ingress(o, m))
-	case *corev1.PersistentVolume:
-		b.Objects = append(b.Objects, PersistentVolume(o, m))
-	case *corev1.PersistentVolumeClaim:
-		b.Objects = append(b.Objects, PersistentVolumeClaim(o, m))
-	case *corev1.ResourceQuota:
-		b.Objects = append(b.Objects, ResourceQuota(o, m))
-	case *corev1.LimitRange:
-		b.Objects = append(b.Objects, LimitRange(o, m))
-	case *networkingv1.NetworkPolicy:
-		b.Objects = append(b.Objects, NetworkPolicy(o, m))
-	case *autoscalingv2.HorizontalPodAutoscaler:
-		b.Objects = append(b.Objects, HPA(o, m))
-	case *corev1.ServiceAccount, *metav1.PartialObjectMetadata:
-		b.Objects = append(b.Objects, Plain(m))
-	default:
-		return fmt.Errorf("%w: %T", ErrUnknownKind, obj)
+	bd, ok := byName[m.Kind]
+	if !ok || bd.Row == nil {
+		return fmt.Errorf("%w: %s (%T)", ErrUnknownKind, m.Kind, obj)
 	}
-	switch obj.(type) {
-	case *corev1.Pod:
-		Clean(&b.Pods[len(b.Pods)-1])
-	case *corev1.Node:
-		Clean(&b.Nodes[len(b.Nodes)-1])
-	case *appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet, *appsv1.ReplicaSet, *batchv1.Job, *batchv1.CronJob:
-		Clean(&b.Workloads[len(b.Workloads)-1])
-	default:
-		Clean(&b.Objects[len(b.Objects)-1])
-	}
-	return nil
+	return bd.Row(b, obj, m, lk)
 }
 
 // Detail appends a detail row holding data (from Encode).
@@ -211,7 +130,7 @@ func Encode(kind string, obj any) ([]byte, uint64, error) {
 	body = stripTypeMeta(body)
 	var buf bytes.Buffer
 	buf.Grow(len(body) + 64)
-	fmt.Fprintf(&buf, `{"apiVersion":%q,"kind":%q`, APIVersions[kind], kind)
+	fmt.Fprintf(&buf, `{"apiVersion":%q,"kind":%q`, APIVersion(kind), kind)
 	if len(body) > 2 {
 		buf.WriteByte(',')
 	}
@@ -222,10 +141,20 @@ func Encode(kind string, obj any) ([]byte, uint64, error) {
 
 var rvField = []byte(`"resourceVersion":"`)
 
-// stripTypeMeta drops a leading "kind"/"apiVersion" pair that
-// json.Marshal writes for PartialObjectMetadata.
+// APIVersion is the apiVersion objects of kind are written in.
+func APIVersion(kind string) string {
+	if b, ok := byName[kind]; ok {
+		return b.APIVersion()
+	}
+	return ""
+}
+
+// stripTypeMeta drops the leading "kind" and "apiVersion" that json.Marshal
+// writes for PartialObjectMetadata (kind first) and unstructured objects
+// (apiVersion first).
 func stripTypeMeta(body []byte) []byte {
-	for _, f := range [][]byte{[]byte(`"kind":"`), []byte(`"apiVersion":"`)} {
+	fields := [][]byte{[]byte(`"kind":"`), []byte(`"apiVersion":"`), []byte(`"kind":"`)}
+	for _, f := range fields {
 		if !bytes.HasPrefix(body[1:], f) {
 			continue
 		}

@@ -24,33 +24,34 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/atlhyper/atlhyper/query/kinds"
 	"github.com/atlhyper/atlhyper/query/lake"
 )
 
-// Kind names as they appear in the kind column.
+// Kind names as they appear in the kind column (query/kinds).
 const (
-	KindPod                   = "Pod"
-	KindNode                  = "Node"
-	KindNamespace             = "Namespace"
-	KindDeployment            = "Deployment"
-	KindStatefulSet           = "StatefulSet"
-	KindDaemonSet             = "DaemonSet"
-	KindReplicaSet            = "ReplicaSet"
-	KindJob                   = "Job"
-	KindCronJob               = "CronJob"
-	KindService               = "Service"
-	KindEndpointSlice         = "EndpointSlice"
-	KindIngress               = "Ingress"
-	KindPersistentVolume      = "PersistentVolume"
-	KindPersistentVolumeClaim = "PersistentVolumeClaim"
-	KindResourceQuota         = "ResourceQuota"
-	KindLimitRange            = "LimitRange"
-	KindNetworkPolicy         = "NetworkPolicy"
-	KindServiceAccount        = "ServiceAccount"
-	KindHPA                   = "HorizontalPodAutoscaler"
-	KindEvent                 = "Event"
-	KindConfigMap             = "ConfigMap"
-	KindSecret                = "Secret"
+	KindPod                   = kinds.Pod
+	KindNode                  = kinds.Node
+	KindNamespace             = kinds.Namespace
+	KindDeployment            = kinds.Deployment
+	KindStatefulSet           = kinds.StatefulSet
+	KindDaemonSet             = kinds.DaemonSet
+	KindReplicaSet            = kinds.ReplicaSet
+	KindJob                   = kinds.Job
+	KindCronJob               = kinds.CronJob
+	KindService               = kinds.Service
+	KindEndpointSlice         = kinds.EndpointSlice
+	KindIngress               = kinds.Ingress
+	KindPersistentVolume      = kinds.PersistentVolume
+	KindPersistentVolumeClaim = kinds.PersistentVolumeClaim
+	KindResourceQuota         = kinds.ResourceQuota
+	KindLimitRange            = kinds.LimitRange
+	KindNetworkPolicy         = kinds.NetworkPolicy
+	KindServiceAccount        = kinds.ServiceAccount
+	KindHPA                   = kinds.HorizontalPodAutoscaler
+	KindEvent                 = kinds.Event
+	KindConfigMap             = kinds.ConfigMap
+	KindSecret                = kinds.Secret
 )
 
 // Meta fills the columns every state row starts with.

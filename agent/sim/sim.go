@@ -37,7 +37,8 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/atlhyper/atlhyper/agent"
-	"github.com/atlhyper/atlhyper/agent/watch"
+	"github.com/atlhyper/atlhyper/agent/rows"
+	"github.com/atlhyper/atlhyper/agent/watch/watchtest"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
 )
@@ -226,7 +227,7 @@ func newCluster(f *Fleet, id string, seed int64) (*cluster, error) {
 	metav1.AddMetaToScheme(sch)
 	c.meta = metadatafake.NewSimpleMetadataClient(sch, metas...)
 
-	cfg := agent.Config{Cluster: id, Instance: id + "-agent", Kube: c.kube, Metadata: c.meta, Store: f.cfg.Store,
+	cfg := agent.Config{Cluster: id, Instance: id + "-agent", Kube: c.kube, Source: watchtest.Source(c.kube, c.meta), Store: f.cfg.Store,
 		Clock: f.clock, Logger: f.cfg.Logger, LeaderElection: true,
 		// Keep real-time write rates sane when virtual time runs fast.
 		StateInterval:     max(10*time.Second, time.Duration(f.cfg.Speed*float64(500*time.Millisecond))),
@@ -248,12 +249,16 @@ func newCluster(f *Fleet, id string, seed int64) (*cluster, error) {
 	return c, nil
 }
 
-// discoveryResources is what a v1.37 API server serves for the watched kinds.
+// discoveryResources is what a v1.37 API server serves for the collected
+// kinds (CRD kinds are not installed in a simulated cluster).
 func discoveryResources() []*metav1.APIResourceList {
 	byGV := map[schema.GroupVersion][]metav1.APIResource{}
-	for _, k := range watch.Kinds {
-		gv := k.GVR.GroupVersion()
-		byGV[gv] = append(byGV[gv], metav1.APIResource{Name: k.GVR.Resource, Kind: k.Name, Namespaced: k.Namespaced,
+	for _, k := range rows.Bindings {
+		if k.Optional {
+			continue
+		}
+		gv := k.GVR().GroupVersion()
+		byGV[gv] = append(byGV[gv], metav1.APIResource{Name: k.Resource, Kind: k.Name, Namespaced: k.Namespaced,
 			Verbs: metav1.Verbs{"get", "list", "watch"}})
 	}
 	var out []*metav1.APIResourceList

@@ -8,7 +8,6 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -115,7 +114,7 @@ func Detail(kind string, obj metav1.Object, maxDetail int) ([]byte, error) {
 // stub stands in for a detail larger than max.
 func stub(kind string, obj metav1.Object, size, max int) []byte {
 	out, _ := json.Marshal(map[string]any{
-		"apiVersion": rows.APIVersions[kind], "kind": kind,
+		"apiVersion": rows.APIVersion(kind), "kind": kind,
 		"metadata": map[string]any{"name": obj.GetName(), "namespace": obj.GetNamespace(), "uid": obj.GetUID(),
 			"resourceVersion": obj.GetResourceVersion(), "labels": obj.GetLabels()},
 		"atlhyper": map[string]any{"truncated": true, "bytes": size,
@@ -154,25 +153,17 @@ func slim(obj metav1.Object) {
 		st.Conditions = conds
 		slimStatuses(st.InitContainerStatuses)
 		slimStatuses(st.ContainerStatuses)
-	case *appsv1.Deployment:
-		slimTemplate(&o.Spec.Template)
 	case *appsv1.StatefulSet:
-		slimTemplate(&o.Spec.Template)
 		o.Spec.VolumeClaimTemplates = nil
-	case *appsv1.DaemonSet:
-		slimTemplate(&o.Spec.Template)
-	case *appsv1.ReplicaSet:
-		slimTemplate(&o.Spec.Template)
-	case *batchv1.Job:
-		slimTemplate(&o.Spec.Template)
-	case *batchv1.CronJob:
-		slimTemplate(&o.Spec.JobTemplate.Spec.Template)
 	case *discoveryv1.EndpointSlice:
 		for i := range o.Endpoints {
 			o.Endpoints[i] = discoveryv1.Endpoint{Conditions: o.Endpoints[i].Conditions}
 		}
 	case *corev1.Node:
 		o.Status.VolumesInUse, o.Status.VolumesAttached = nil, nil
+	}
+	if b, ok := rows.BindingFor(obj); ok && b.Template != nil {
+		slimTemplate(b.Template(obj))
 	}
 }
 

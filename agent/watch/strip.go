@@ -1,12 +1,12 @@
 package watch
 
 import (
-	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/atlhyper/atlhyper/agent/rows"
 )
 
 // Redacted replaces every literal env value. Names and valueFrom
@@ -29,7 +29,8 @@ var droppedAnnotations = []string{
 //
 //   - metadata.managedFields and the annotations above, everywhere;
 //   - literal env values of every container, init container and ephemeral
-//     container, in pods and in workload pod templates;
+//     container, in pods and in the pod templates of workloads (the
+//     Template of their binding in agent/rows);
 //   - the projected service-account token volume every pod carries
 //     (kube-api-access-*) and its mounts: identical noise on every pod;
 //   - volatile status that changes without anything happening: node
@@ -65,20 +66,14 @@ func Strip(obj any) (any, error) {
 		for i := range o.Status.Conditions {
 			o.Status.Conditions[i].LastHeartbeatTime = metav1.Time{}
 		}
-	case *appsv1.Deployment:
-		redactPodSpec(&o.Spec.Template.Spec)
-	case *appsv1.StatefulSet:
-		redactPodSpec(&o.Spec.Template.Spec)
-	case *appsv1.DaemonSet:
-		redactPodSpec(&o.Spec.Template.Spec)
-	case *appsv1.ReplicaSet:
-		redactPodSpec(&o.Spec.Template.Spec)
-	case *batchv1.Job:
-		redactPodSpec(&o.Spec.Template.Spec)
-	case *batchv1.CronJob:
-		redactPodSpec(&o.Spec.JobTemplate.Spec.Template.Spec)
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		o.Status.CurrentMetrics = nil
+	}
+	// Workloads: the pod template their binding names (agent/rows).
+	if b, ok := rows.BindingFor(obj); ok && b.Template != nil {
+		if t := b.Template(m); t != nil {
+			redactPodSpec(&t.Spec)
+		}
 	}
 	return obj, nil
 }

@@ -1,11 +1,14 @@
-// Package watch runs the agent's informers: one shared informer per
-// watched kind (Kinds), typed through client-go, metadata-only for
-// ConfigMaps and Secrets, every object stripped by Strip before it is
-// cached. It hands every add, update and delete to one Handler.
+// Package watch runs the agent's informers: one informer per watched kind
+// of the registry (query/kinds, bound to Go types by agent/rows), built on
+// a Source's list and watch — typed and protobuf-encoded for built-in
+// kinds, metadata-only for ConfigMaps and Secrets, unstructured for CRDs —
+// every object stripped by Strip before it is cached. It hands every add,
+// update and delete to one Handler.
 //
-// Kinds whose API the server does not serve, or that RBAC does not let
-// the agent list and watch, are skipped with a logged reason; the agent
-// runs with what it may see. watch never writes to the API server (the
+// Kinds the agent is told not to collect (--kinds, opt-in kinds), whose
+// API the server does not serve, or that RBAC does not let the agent list
+// and watch, are skipped with a reason the agent reports (agent.skipped);
+// it runs with what it may see. watch never writes to the API server (the
 // access checks are SelfSubjectAccessReviews, which only ask).
 package watch
 
@@ -19,21 +22,16 @@ import (
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/metadata"
-	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/pager"
 
@@ -86,11 +84,15 @@ const (
 
 // Config configures a Set.
 type Config struct {
-	Kube     kubernetes.Interface
-	Metadata metadata.Interface // nil skips ConfigMap and Secret
+	// Kube answers discovery and the access checks.
+	Kube kubernetes.Interface
+	// Source lists and watches the objects (NewSource).
+	Source Source
 	// Namespace limits namespaced kinds to one namespace ("" for all).
 	Namespace string
-	// Kinds to watch by name; empty means all of Kinds.
+	// Kinds selects the kinds to watch (Select): empty, every kind not
+	// opt-in; names, exactly those; "+Name"/"-Name", the default set
+	// with opt-in kinds added or kinds taken away.
 	Kinds []string
 	// SkipAccessCheck trusts RBAC instead of asking with a
 	// SelfSubjectAccessReview per kind (for clients that cannot answer one).
@@ -114,12 +116,11 @@ type Config struct {
 type Set struct {
 	cfg       Config
 	log       *slog.Logger
+	bindings  map[string]*rows.Binding
 	informers map[string]cache.SharedIndexInformer
 	regs      map[string]cache.ResourceEventHandlerRegistration
 	order     []string
 	skipped   []lake.SkippedKind
-	typed     informers.SharedInformerFactory
-	meta      metadatainformer.SharedInformerFactory
 	wg        sync.WaitGroup
 }
 
@@ -130,61 +131,46 @@ func New(ctx context.Context, cfg Config, h Handler) (*Set, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Set{cfg: cfg, log: cfg.Logger, informers: map[string]cache.SharedIndexInformer{},
-		regs: map[string]cache.ResourceEventHandlerRegistration{}}
-	want := Kinds
-	if len(cfg.Kinds) > 0 {
-		want = nil
-		for _, name := range cfg.Kinds {
-			k, ok := KindByName(name)
-			if !ok {
-				return nil, fmt.Errorf("unknown kind %q", name)
-			}
-			want = append(want, k)
-		}
+	if cfg.Kube == nil || cfg.Source == nil {
+		return nil, errors.New("watch: a Kubernetes client and a source are required")
+	}
+	s := &Set{cfg: cfg, log: cfg.Logger, bindings: map[string]*rows.Binding{},
+		informers: map[string]cache.SharedIndexInformer{}, regs: map[string]cache.ResourceEventHandlerRegistration{}}
+	want, unwanted, err := Select(cfg.Kinds)
+	if err != nil {
+		return nil, err
+	}
+	for _, sk := range unwanted {
+		s.skip(slog.LevelInfo, sk.Kind, sk.Reason)
 	}
 	served, err := s.discover(want)
 	if err != nil {
 		return nil, err
 	}
-	s.typed = informers.NewSharedInformerFactoryWithOptions(cfg.Kube, 0,
-		informers.WithNamespace(cfg.Namespace), informers.WithTransform(func(obj any) (any, error) {
-			return s.transform(kindOf(obj), obj)
-		}))
-	if cfg.Metadata != nil {
-		// The options constructor has no namespace option; the transform
-		// is set per informer below.
-		s.meta = metadatainformer.NewFilteredSharedInformerFactory(cfg.Metadata, 0, cfg.Namespace, nil)
-	}
-	for _, k := range want {
-		if reason, ok := served[k.Name]; !ok {
-			s.skip(k.Name, reason)
-			continue
-		}
-		if k.Metadata && s.meta == nil {
-			s.skip(k.Name, "no metadata client")
-			continue
+	for _, b := range want {
+		if _, ok := served[b.Name]; !ok {
+			continue // skipped by discover
 		}
 		if !cfg.SkipAccessCheck {
-			if reason := s.access(ctx, k); reason != "" {
-				s.skip(k.Name, reason)
+			if reason := s.access(ctx, b); reason != "" {
+				s.skip(slog.LevelWarn, b.Name, reason)
 				continue
 			}
 		}
-		var inf cache.SharedIndexInformer
-		if k.Metadata {
-			inf = s.meta.ForResource(k.GVR).Informer()
-			kind := k.Name
-			if err := inf.SetTransform(func(obj any) (any, error) { return s.transform(kind, obj) }); err != nil {
-				return nil, err
-			}
-		} else {
-			inf = k.informer(s.typed)
+		lw := cfg.Source.ListWatch(b, cfg.Namespace)
+		if lw == nil {
+			s.skip(slog.LevelWarn, b.Name, "the source cannot list it")
+			continue
 		}
-		if err := addIndexers(k.Name, inf); err != nil {
+		inf := cache.NewSharedIndexInformerWithOptions(lw, example(b), cache.SharedIndexInformerOptions{
+			Indexers: cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}, ObjectDescription: b.Name})
+		kind := b.Name
+		if err := inf.SetTransform(func(obj any) (any, error) { return s.transform(kind, obj) }); err != nil {
 			return nil, err
 		}
-		kind := k.Name
+		if err := addIndexers(kind, inf); err != nil {
+			return nil, err
+		}
 		if err := inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
 			s.watchError(kind, err)
 		}); err != nil {
@@ -194,31 +180,97 @@ func New(ctx context.Context, cfg Config, h Handler) (*Set, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.informers[kind], s.regs[kind] = inf, reg
+		s.bindings[kind], s.informers[kind], s.regs[kind] = b, inf, reg
 		s.order = append(s.order, kind)
 	}
 	return s, nil
 }
 
-func (s *Set) skip(kind, reason string) {
-	s.log.Warn("not watching kind", "kind", kind, "reason", reason)
+// example is the object type an informer of b holds.
+func example(b *rows.Binding) runtime.Object {
+	switch {
+	case b.MetadataOnly:
+		return &metav1.PartialObjectMetadata{}
+	case b.Object == nil:
+		return &unstructured.Unstructured{}
+	}
+	return b.Object
+}
+
+// Select resolves a kind selection (Config.Kinds) into the bindings to
+// watch and the kinds left out, with why. Empty: every kind that is not
+// opt-in. Plain names: exactly those. "+Name" and "-Name" (not mixed with
+// plain names): the default set plus or minus those kinds.
+func Select(names []string) (want []*rows.Binding, left []lake.SkippedKind, err error) {
+	chosen := map[string]bool{}
+	for i := range rows.Bindings {
+		chosen[rows.Bindings[i].Name] = !rows.Bindings[i].OptIn
+	}
+	plain, delta := false, false
+	for _, n := range names {
+		op, name := byte(0), n
+		if n != "" && (n[0] == '+' || n[0] == '-') {
+			op, name = n[0], n[1:]
+		}
+		if _, ok := rows.BindingOf(name); !ok {
+			return nil, nil, fmt.Errorf("unknown kind %q", name)
+		}
+		switch op {
+		case 0:
+			if !plain {
+				clear(chosen)
+				plain = true
+			}
+			chosen[name] = true
+		case '+':
+			chosen[name], delta = true, true
+		case '-':
+			chosen[name], delta = false, true
+		}
+	}
+	if plain && delta {
+		return nil, nil, errors.New("kinds: give either names or +name/-name changes to the default set, not both")
+	}
+	for i := range rows.Bindings {
+		b := &rows.Bindings[i]
+		switch {
+		case chosen[b.Name]:
+			want = append(want, b)
+		case plain:
+			left = append(left, lake.SkippedKind{Kind: b.Name, Reason: "not in --kinds"})
+		case b.OptIn:
+			left = append(left, lake.SkippedKind{Kind: b.Name, Reason: "opt-in: collected with --kinds +" + b.Name})
+		default:
+			left = append(left, lake.SkippedKind{Kind: b.Name, Reason: "left out by --kinds -" + b.Name})
+		}
+	}
+	return want, left, nil
+}
+
+func (s *Set) skip(level slog.Level, kind, reason string) {
+	s.log.Log(context.Background(), level, "not watching kind", "kind", kind, "reason", reason)
 	s.skipped = append(s.skipped, lake.SkippedKind{Kind: kind, Reason: reason})
 }
 
 // discover returns the kinds whose resource the server serves (value "")
 // and, in the map's absence, why not.
-func (s *Set) discover(kinds []Kind) (map[string]string, error) {
-	byGV := map[schema.GroupVersion][]Kind{}
-	for _, k := range kinds {
-		gv := k.GVR.GroupVersion()
-		byGV[gv] = append(byGV[gv], k)
+func (s *Set) discover(want []*rows.Binding) (map[string]string, error) {
+	byGV := map[schema.GroupVersion][]*rows.Binding{}
+	var gvs []schema.GroupVersion
+	for _, b := range want {
+		gv := b.GVR().GroupVersion()
+		if byGV[gv] == nil {
+			gvs = append(gvs, gv)
+		}
+		byGV[gv] = append(byGV[gv], b)
 	}
 	served := map[string]string{}
-	for gv, ks := range byGV {
+	for _, gv := range gvs {
+		ks := byGV[gv]
 		list, err := s.cfg.Kube.Discovery().ServerResourcesForGroupVersion(gv.String())
 		if apierrors.IsNotFound(err) {
 			for _, k := range ks {
-				s.skip(k.Name, fmt.Sprintf("API %s not served", gv))
+				s.skip(absentLevel(k), k.Name, fmt.Sprintf("API %s not served", gv))
 			}
 			continue
 		}
@@ -228,24 +280,33 @@ func (s *Set) discover(kinds []Kind) (map[string]string, error) {
 		for _, k := range ks {
 			found := false
 			for _, r := range list.APIResources {
-				if r.Name == k.GVR.Resource && slices.Contains(r.Verbs, "list") && slices.Contains(r.Verbs, "watch") {
+				if r.Name == k.Resource && slices.Contains(r.Verbs, "list") && slices.Contains(r.Verbs, "watch") {
 					found = true
 				}
 			}
 			if found {
 				served[k.Name] = ""
 			} else {
-				s.skip(k.Name, fmt.Sprintf("resource %s not served by %s", k.GVR.Resource, gv))
+				s.skip(absentLevel(k), k.Name, fmt.Sprintf("resource %s not served by %s", k.Resource, gv))
 			}
 		}
 	}
 	return served, nil
 }
 
+// absentLevel logs an optional kind's absence (a CRD not installed) as
+// news, a built-in kind's as a warning.
+func absentLevel(b *rows.Binding) slog.Level {
+	if b.Optional {
+		return slog.LevelInfo
+	}
+	return slog.LevelWarn
+}
+
 // access asks whether the agent may list and watch kind; "" means yes. If
 // the review itself fails the agent tries anyway and the informer logs
 // what the server says.
-func (s *Set) access(ctx context.Context, k Kind) string {
+func (s *Set) access(ctx context.Context, k *rows.Binding) string {
 	ns := ""
 	if k.Namespaced {
 		ns = s.cfg.Namespace
@@ -253,7 +314,7 @@ func (s *Set) access(ctx context.Context, k Kind) string {
 	for _, verb := range []string{"list", "watch"} {
 		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
 			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb,
-				Group: k.GVR.Group, Version: k.GVR.Version, Resource: k.GVR.Resource}}}
+				Group: k.Group, Version: k.Version, Resource: k.Resource}}}
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		res, err := s.cfg.Kube.AuthorizationV1().SelfSubjectAccessReviews().Create(rctx, review, metav1.CreateOptions{})
 		cancel()
@@ -262,7 +323,7 @@ func (s *Set) access(ctx context.Context, k Kind) string {
 			return ""
 		}
 		if !res.Status.Allowed {
-			reason := fmt.Sprintf("forbidden: RBAC does not allow %s %s", verb, k.GVR.Resource)
+			reason := fmt.Sprintf("forbidden: RBAC does not allow %s %s", verb, k.Resource)
 			if res.Status.Reason != "" {
 				reason += " (" + res.Status.Reason + ")"
 			}
@@ -394,68 +455,12 @@ func (s *Set) transform(kind string, obj any) (any, error) {
 	return o, nil
 }
 
-// kindOf names the kind of a typed object.
-func kindOf(obj any) string {
-	switch obj.(type) {
-	case *corev1.Pod:
-		return rows.KindPod
-	case *corev1.Node:
-		return rows.KindNode
-	case *corev1.Event:
-		return rows.KindEvent
-	case *corev1.Namespace:
-		return rows.KindNamespace
-	case *corev1.Service:
-		return rows.KindService
-	case *corev1.PersistentVolume:
-		return rows.KindPersistentVolume
-	case *corev1.PersistentVolumeClaim:
-		return rows.KindPersistentVolumeClaim
-	case *corev1.ResourceQuota:
-		return rows.KindResourceQuota
-	case *corev1.LimitRange:
-		return rows.KindLimitRange
-	case *corev1.ServiceAccount:
-		return rows.KindServiceAccount
-	case *discoveryv1.EndpointSlice:
-		return rows.KindEndpointSlice
-	case *appsv1.Deployment:
-		return rows.KindDeployment
-	case *appsv1.StatefulSet:
-		return rows.KindStatefulSet
-	case *appsv1.DaemonSet:
-		return rows.KindDaemonSet
-	case *appsv1.ReplicaSet:
-		return rows.KindReplicaSet
-	case *batchv1.Job:
-		return rows.KindJob
-	case *batchv1.CronJob:
-		return rows.KindCronJob
-	case *networkingv1.Ingress:
-		return rows.KindIngress
-	case *networkingv1.NetworkPolicy:
-		return rows.KindNetworkPolicy
-	case *autoscalingv2.HorizontalPodAutoscaler:
-		return rows.KindHPA
-	}
-	return ""
-}
-
 // Start runs the informers until ctx ends; Wait waits for them to stop.
 func (s *Set) Start(ctx context.Context) {
-	s.typed.Start(ctx.Done())
-	if s.meta != nil {
-		s.meta.Start(ctx.Done())
+	for _, kind := range s.order {
+		inf := s.informers[kind]
+		s.wg.Go(func() { inf.RunWithContext(ctx) })
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		<-ctx.Done()
-		s.typed.Shutdown()
-		if s.meta != nil {
-			s.meta.Shutdown()
-		}
-	}()
 }
 
 // Wait blocks until the informers have stopped after their context ended.
@@ -571,12 +576,12 @@ func (s *Set) Counts() map[string]int {
 // requests a day, memory bounded by one page.
 func (s *Set) ListDetails(ctx context.Context, kind string, pageSize int64, maxDetail int,
 	fn func(obj metav1.Object, detail []byte) error) error {
-	if _, ok := s.informers[kind]; !ok {
+	b, ok := s.bindings[kind]
+	if !ok {
 		return nil
 	}
-	p := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-		return s.list(ctx, kind, opts)
-	})
+	lw := cache.ToListerWatcherWithContext(s.cfg.Source.ListWatch(b, s.cfg.Namespace))
+	p := pager.New(lw.ListWithContext)
 	p.PageSize = pageSize
 	return p.EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
 		m, ok := obj.(metav1.Object)
@@ -591,60 +596,4 @@ func (s *Set) ListDetails(ctx context.Context, kind string, pageSize int64, maxD
 		}
 		return fn(m, data)
 	})
-}
-
-// list lists one page of kind in the Set's namespace.
-func (s *Set) list(ctx context.Context, kind string, opts metav1.ListOptions) (runtime.Object, error) {
-	k, _ := KindByName(kind)
-	ns := ""
-	if k.Namespaced {
-		ns = s.cfg.Namespace
-	}
-	if k.Metadata {
-		return s.cfg.Metadata.Resource(k.GVR).Namespace(ns).List(ctx, opts)
-	}
-	c := s.cfg.Kube
-	switch kind {
-	case rows.KindPod:
-		return c.CoreV1().Pods(ns).List(ctx, opts)
-	case rows.KindNode:
-		return c.CoreV1().Nodes().List(ctx, opts)
-	case rows.KindNamespace:
-		return c.CoreV1().Namespaces().List(ctx, opts)
-	case rows.KindService:
-		return c.CoreV1().Services(ns).List(ctx, opts)
-	case rows.KindPersistentVolume:
-		return c.CoreV1().PersistentVolumes().List(ctx, opts)
-	case rows.KindPersistentVolumeClaim:
-		return c.CoreV1().PersistentVolumeClaims(ns).List(ctx, opts)
-	case rows.KindResourceQuota:
-		return c.CoreV1().ResourceQuotas(ns).List(ctx, opts)
-	case rows.KindLimitRange:
-		return c.CoreV1().LimitRanges(ns).List(ctx, opts)
-	case rows.KindServiceAccount:
-		return c.CoreV1().ServiceAccounts(ns).List(ctx, opts)
-	case rows.KindEvent:
-		return c.CoreV1().Events(ns).List(ctx, opts)
-	case rows.KindEndpointSlice:
-		return c.DiscoveryV1().EndpointSlices(ns).List(ctx, opts)
-	case rows.KindDeployment:
-		return c.AppsV1().Deployments(ns).List(ctx, opts)
-	case rows.KindStatefulSet:
-		return c.AppsV1().StatefulSets(ns).List(ctx, opts)
-	case rows.KindDaemonSet:
-		return c.AppsV1().DaemonSets(ns).List(ctx, opts)
-	case rows.KindReplicaSet:
-		return c.AppsV1().ReplicaSets(ns).List(ctx, opts)
-	case rows.KindJob:
-		return c.BatchV1().Jobs(ns).List(ctx, opts)
-	case rows.KindCronJob:
-		return c.BatchV1().CronJobs(ns).List(ctx, opts)
-	case rows.KindIngress:
-		return c.NetworkingV1().Ingresses(ns).List(ctx, opts)
-	case rows.KindNetworkPolicy:
-		return c.NetworkingV1().NetworkPolicies(ns).List(ctx, opts)
-	case rows.KindHPA:
-		return c.AutoscalingV2().HorizontalPodAutoscalers(ns).List(ctx, opts)
-	}
-	return nil, fmt.Errorf("list: unknown kind %q", kind)
 }

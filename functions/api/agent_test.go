@@ -14,7 +14,9 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/atlhyper/atlhyper/agent"
+	"github.com/atlhyper/atlhyper/agent/watch/watchtest"
 	"github.com/atlhyper/atlhyper/functions/auth"
+	"github.com/atlhyper/atlhyper/query/kinds"
 	"github.com/atlhyper/atlhyper/query/store/miniotest"
 )
 
@@ -27,20 +29,20 @@ func TestWithRealAgent(t *testing.T) {
 	defer cancel()
 	kube := fake.NewClientset()
 	// Discovery of the fake clientset knows no API; tell it what a real
-	// API server serves (the agent skips kinds whose API is absent).
-	for gv, names := range map[string][]string{
-		"v1":                   {"pods", "nodes", "namespaces", "services", "events", "configmaps", "secrets", "persistentvolumes", "persistentvolumeclaims", "resourcequotas", "limitranges", "serviceaccounts"},
-		"apps/v1":              {"deployments", "statefulsets", "daemonsets", "replicasets"},
-		"batch/v1":             {"jobs", "cronjobs"},
-		"discovery.k8s.io/v1":  {"endpointslices"},
-		"networking.k8s.io/v1": {"ingresses", "networkpolicies"},
-		"autoscaling/v2":       {"horizontalpodautoscalers"},
-	} {
-		l := &metav1.APIResourceList{GroupVersion: gv}
-		for _, n := range names {
-			l.APIResources = append(l.APIResources, metav1.APIResource{Name: n, Verbs: metav1.Verbs{"list", "watch", "get"}})
+	// API server serves: every built-in kind of the registry (the agent
+	// skips kinds whose API is absent).
+	byGV := map[string]*metav1.APIResourceList{}
+	for _, k := range kinds.All() {
+		if k.Optional {
+			continue
 		}
-		kube.Resources = append(kube.Resources, l)
+		l := byGV[k.APIVersion()]
+		if l == nil {
+			l = &metav1.APIResourceList{GroupVersion: k.APIVersion()}
+			byGV[k.APIVersion()] = l
+			kube.Resources = append(kube.Resources, l)
+		}
+		l.APIResources = append(l.APIResources, metav1.APIResource{Name: k.Resource, Verbs: metav1.Verbs{"list", "watch", "get"}})
 	}
 	mk := func(obj any) {
 		t.Helper()
@@ -83,7 +85,7 @@ func TestWithRealAgent(t *testing.T) {
 	mk(pod("web-1", "1", ""))
 	mk(pod("worker-crash", "2", "CrashLoopBackOff"))
 
-	a, err := agent.New(agent.Config{Cluster: "shop-prod", Instance: "agent-test", Kube: kube, Store: b, SkipAccessCheck: true,
+	a, err := agent.New(agent.Config{Cluster: "shop-prod", Instance: "agent-test", Kube: kube, Source: watchtest.Source(kube, nil), Store: b, SkipAccessCheck: true,
 		StateInterval: 100 * time.Millisecond, HeartbeatInterval: time.Second, FlushAge: time.Hour, LogTail: agent.LogTailConfig{Disabled: true}, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)

@@ -29,13 +29,13 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
 	"github.com/atlhyper/atlhyper/agent"
 	"github.com/atlhyper/atlhyper/agent/lease"
+	"github.com/atlhyper/atlhyper/agent/watch"
 	"github.com/atlhyper/atlhyper/collector/ingest"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
@@ -114,7 +114,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.spoolDir, "spool-dir", "/var/spool/atlhyper", "directory for objects the store could not take (an emptyDir or volume)")
 	fs.StringVar(&o.spoolMax, "spool-max-bytes", "256Mi", "spool capacity (bytes; Ki, Mi, Gi suffixes)")
 	fs.StringVar(&o.listen, "listen", ":8080", "address for /healthz, /readyz, /metrics and the collectors' /v1/node-metrics")
-	fs.StringVar(&o.kinds, "kinds", "", "comma-separated kinds to watch (default: all; see docs/agent.md)")
+	fs.StringVar(&o.kinds, "kinds", "", "kinds to watch: names (Pod,Node), or changes to the default set (-Secret, +Kind); default: all but opt-in (docs/agent.md)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.ingestToken, "ingest-token", "", "bearer token collectors push with (prefer --ingest-token-file); empty with no file disables /v1/node-metrics")
 	fs.StringVar(&o.ingestTokenFile, "ingest-token-file", "", "file holding the collectors' bearer token")
@@ -235,7 +235,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	meta, err := metadata.NewForConfig(rc)
+	src, err := watch.NewSource(rc)
 	if err != nil {
 		return err
 	}
@@ -284,7 +284,7 @@ func run(args []string) error {
 		log.Info("no ingest token: node metrics endpoint disabled")
 	}
 	a, err = agent.New(agent.Config{
-		Cluster: o.cluster, Instance: o.instance, Kube: kube, Metadata: meta, Namespace: o.namespace, Kinds: kinds,
+		Cluster: o.cluster, Instance: o.instance, Kube: kube, Source: src, Namespace: o.namespace, Kinds: kinds,
 		SkipAccessCheck: o.skipAccessCheck, Store: bucket, SpoolDir: o.spoolDir, SpoolMaxBytes: o.spoolMaxBytes,
 		FlushAge: o.flushAge, CheckpointInterval: o.checkpoint, StateInterval: o.stateInterval, CurrentInterval: o.currentInt,
 		HeartbeatInterval: o.heartbeat, LeaderElection: o.leaderElect, LeaseDuration: o.leaseDur,

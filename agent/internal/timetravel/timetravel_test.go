@@ -18,11 +18,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/util/retry"
 
 	"github.com/atlhyper/atlhyper/agent"
 	"github.com/atlhyper/atlhyper/agent/internal/kubetest"
+	"github.com/atlhyper/atlhyper/agent/watch"
 	"github.com/atlhyper/atlhyper/query"
 	"github.com/atlhyper/atlhyper/query/store/miniotest"
 )
@@ -134,8 +134,11 @@ func TestStateAtPastMoments(t *testing.T) {
 		setStatus(fmt.Sprintf("web-%d", i), corev1.PodRunning, true)
 	}
 	kube, _ := kubernetes.NewForConfig(env.Config)
-	meta, _ := metadata.NewForConfig(env.Config)
-	a, err := agent.New(agent.Config{Cluster: "tt", Instance: "tt-agent", Kube: kube, Metadata: meta, Store: b,
+	src, err := watch.NewSource(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := agent.New(agent.Config{Cluster: "tt", Instance: "tt-agent", Kube: kube, Source: src, Store: b,
 		SpoolDir: t.TempDir(), StateInterval: 100 * time.Millisecond, FlushAge: time.Hour,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

@@ -1,0 +1,197 @@
+package rows
+
+import (
+	"fmt"
+	"reflect"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/atlhyper/atlhyper/query/kinds"
+	"github.com/atlhyper/atlhyper/query/lake"
+)
+
+// Binding is how the agent handles one kind of the registry
+// (query/kinds): the Go type the API server's objects decode into, the
+// state row they become, and the pod template the informer transform
+// redacts. Every registry kind has exactly one binding (a test checks).
+type Binding struct {
+	kinds.Kind
+	// Object and List are empty values of the kind's Go types (the watch
+	// registers them in its scheme and builds informers for them). Both
+	// are nil for metadata-only kinds (PartialObjectMetadata) and for
+	// kinds without Go types here (CRDs, read as unstructured JSON).
+	Object, List runtime.Object
+	// Row appends the object's state row; nil for Event, whose rows the
+	// agent writes apart (the events table).
+	Row Converter
+	// Template returns the pod template inside an object of the kind
+	// (workloads): the informer transform redacts its env values and the
+	// cache keeps only what rows read of it. Nil: none.
+	Template func(metav1.Object) *corev1.PodTemplateSpec
+}
+
+// GVR is the kind's group, version and resource.
+func (b *Binding) GVR() schema.GroupVersionResource {
+	return schema.GroupVersionResource{Group: b.Group, Version: b.Version, Resource: b.Resource}
+}
+
+// Converter appends obj's state row, with meta m, to b.
+type Converter func(b *Batch, obj metav1.Object, m lake.Meta, lk Lookups) error
+
+// ToObjects converts kinds of the objects table.
+func ToObjects[T metav1.Object](f func(T, lake.Meta) lake.Object) Converter {
+	return func(b *Batch, obj metav1.Object, m lake.Meta, _ Lookups) error {
+		o, ok := obj.(T)
+		if !ok {
+			return fmt.Errorf("%w: %T as %s", ErrUnknownKind, obj, m.Kind)
+		}
+		r := f(o, m)
+		Clean(&r)
+		b.Objects = append(b.Objects, r)
+		return nil
+	}
+}
+
+// ToWorkloads converts kinds of the workloads table.
+func ToWorkloads[T metav1.Object](f func(T, lake.Meta, Lookups) lake.Workload) Converter {
+	return func(b *Batch, obj metav1.Object, m lake.Meta, lk Lookups) error {
+		o, ok := obj.(T)
+		if !ok {
+			return fmt.Errorf("%w: %T as %s", ErrUnknownKind, obj, m.Kind)
+		}
+		r := f(o, m, lk)
+		Clean(&r)
+		b.Workloads = append(b.Workloads, r)
+		return nil
+	}
+}
+
+// Bindings lists every kind's binding, in registry order.
+var Bindings = bind(
+	Binding{Kind: kind(kinds.Pod), Object: &corev1.Pod{}, List: &corev1.PodList{},
+		Row: func(b *Batch, obj metav1.Object, m lake.Meta, lk Lookups) error {
+			p, ok := obj.(*corev1.Pod)
+			if !ok {
+				return fmt.Errorf("%w: %T as Pod", ErrUnknownKind, obj)
+			}
+			r := PodWith(p, m, lk.PodResources)
+			Clean(&r)
+			b.Pods = append(b.Pods, r)
+			return nil
+		}},
+	Binding{Kind: kind(kinds.Node), Object: &corev1.Node{}, List: &corev1.NodeList{},
+		Row: func(b *Batch, obj metav1.Object, m lake.Meta, _ Lookups) error {
+			n, ok := obj.(*corev1.Node)
+			if !ok {
+				return fmt.Errorf("%w: %T as Node", ErrUnknownKind, obj)
+			}
+			r := Node(n, m)
+			Clean(&r)
+			b.Nodes = append(b.Nodes, r)
+			return nil
+		}},
+	Binding{Kind: kind(kinds.Namespace), Object: &corev1.Namespace{}, List: &corev1.NamespaceList{}, Row: ToObjects(Namespace)},
+	Binding{Kind: kind(kinds.Deployment), Object: &appsv1.Deployment{}, List: &appsv1.DeploymentList{},
+		Row:      ToWorkloads(func(d *appsv1.Deployment, m lake.Meta, _ Lookups) lake.Workload { return Deployment(d, m) }),
+		Template: template(func(d *appsv1.Deployment) *corev1.PodTemplateSpec { return &d.Spec.Template })},
+	Binding{Kind: kind(kinds.StatefulSet), Object: &appsv1.StatefulSet{}, List: &appsv1.StatefulSetList{},
+		Row:      ToWorkloads(func(s *appsv1.StatefulSet, m lake.Meta, _ Lookups) lake.Workload { return StatefulSet(s, m) }),
+		Template: template(func(s *appsv1.StatefulSet) *corev1.PodTemplateSpec { return &s.Spec.Template })},
+	Binding{Kind: kind(kinds.DaemonSet), Object: &appsv1.DaemonSet{}, List: &appsv1.DaemonSetList{},
+		Row:      ToWorkloads(func(d *appsv1.DaemonSet, m lake.Meta, _ Lookups) lake.Workload { return DaemonSet(d, m) }),
+		Template: template(func(d *appsv1.DaemonSet) *corev1.PodTemplateSpec { return &d.Spec.Template })},
+	Binding{Kind: kind(kinds.ReplicaSet), Object: &appsv1.ReplicaSet{}, List: &appsv1.ReplicaSetList{},
+		Row:      ToWorkloads(func(s *appsv1.ReplicaSet, m lake.Meta, _ Lookups) lake.Workload { return ReplicaSet(s, m) }),
+		Template: template(func(s *appsv1.ReplicaSet) *corev1.PodTemplateSpec { return &s.Spec.Template })},
+	Binding{Kind: kind(kinds.Job), Object: &batchv1.Job{}, List: &batchv1.JobList{},
+		Row:      ToWorkloads(func(j *batchv1.Job, m lake.Meta, _ Lookups) lake.Workload { return Job(j, m) }),
+		Template: template(func(j *batchv1.Job) *corev1.PodTemplateSpec { return &j.Spec.Template })},
+	Binding{Kind: kind(kinds.CronJob), Object: &batchv1.CronJob{}, List: &batchv1.CronJobList{},
+		Row: ToWorkloads(func(c *batchv1.CronJob, m lake.Meta, lk Lookups) lake.Workload {
+			last := ""
+			if lk.CronJobLastStatus != nil {
+				last = lk.CronJobLastStatus(c)
+			}
+			return CronJob(c, m, last)
+		}),
+		Template: template(func(c *batchv1.CronJob) *corev1.PodTemplateSpec { return &c.Spec.JobTemplate.Spec.Template })},
+	Binding{Kind: kind(kinds.Service), Object: &corev1.Service{}, List: &corev1.ServiceList{}, Row: ToObjects(Service)},
+	Binding{Kind: kind(kinds.EndpointSlice), Object: &discoveryv1.EndpointSlice{}, List: &discoveryv1.EndpointSliceList{},
+		Row: ToObjects(EndpointSlice)},
+	Binding{Kind: kind(kinds.Ingress), Object: &networkingv1.Ingress{}, List: &networkingv1.IngressList{}, Row: ToObjects(Ingress)},
+	Binding{Kind: kind(kinds.PersistentVolume), Object: &corev1.PersistentVolume{}, List: &corev1.PersistentVolumeList{},
+		Row: ToObjects(PersistentVolume)},
+	Binding{Kind: kind(kinds.PersistentVolumeClaim), Object: &corev1.PersistentVolumeClaim{}, List: &corev1.PersistentVolumeClaimList{},
+		Row: ToObjects(PersistentVolumeClaim)},
+	Binding{Kind: kind(kinds.ResourceQuota), Object: &corev1.ResourceQuota{}, List: &corev1.ResourceQuotaList{},
+		Row: ToObjects(ResourceQuota)},
+	Binding{Kind: kind(kinds.LimitRange), Object: &corev1.LimitRange{}, List: &corev1.LimitRangeList{}, Row: ToObjects(LimitRange)},
+	Binding{Kind: kind(kinds.NetworkPolicy), Object: &networkingv1.NetworkPolicy{}, List: &networkingv1.NetworkPolicyList{},
+		Row: ToObjects(NetworkPolicy)},
+	Binding{Kind: kind(kinds.ServiceAccount), Object: &corev1.ServiceAccount{}, List: &corev1.ServiceAccountList{},
+		Row: ToObjects(func(_ *corev1.ServiceAccount, m lake.Meta) lake.Object { return Plain(m) })},
+	Binding{Kind: kind(kinds.HorizontalPodAutoscaler), Object: &autoscalingv2.HorizontalPodAutoscaler{},
+		List: &autoscalingv2.HorizontalPodAutoscalerList{}, Row: ToObjects(HPA)},
+	Binding{Kind: kind(kinds.ConfigMap), Row: ToObjects(metadataOnly)},
+	Binding{Kind: kind(kinds.Secret), Row: ToObjects(metadataOnly)},
+	Binding{Kind: kind(kinds.Event), Object: &corev1.Event{}, List: &corev1.EventList{}},
+)
+
+// metadataOnly converts what the metadata API returns.
+func metadataOnly(_ *metav1.PartialObjectMetadata, m lake.Meta) lake.Object { return Plain(m) }
+
+// kind returns a registered kind; an unregistered name is a programming
+// error caught by every test of this package.
+func kind(name string) kinds.Kind {
+	k, ok := kinds.ByName(name)
+	if !ok {
+		panic("rows: kind " + name + " is not in query/kinds")
+	}
+	return k
+}
+
+func template[T metav1.Object](f func(T) *corev1.PodTemplateSpec) func(metav1.Object) *corev1.PodTemplateSpec {
+	return func(obj metav1.Object) *corev1.PodTemplateSpec {
+		if o, ok := obj.(T); ok {
+			return f(o)
+		}
+		return nil
+	}
+}
+
+var (
+	byName = map[string]*Binding{}
+	byType = map[reflect.Type]*Binding{}
+)
+
+func bind(bs ...Binding) []Binding {
+	for i := range bs {
+		b := &bs[i]
+		byName[b.Name] = b
+		if b.Object != nil {
+			byType[reflect.TypeOf(b.Object)] = b
+		}
+	}
+	return bs
+}
+
+// BindingOf returns the binding of a kind by name.
+func BindingOf(kind string) (*Binding, bool) {
+	b, ok := byName[kind]
+	return b, ok
+}
+
+// BindingFor returns the binding of a typed object's kind (false for
+// metadata-only and unstructured objects, which carry no Go type of ours).
+func BindingFor(obj any) (*Binding, bool) {
+	b, ok := byType[reflect.TypeOf(obj)]
+	return b, ok
+}
