@@ -85,7 +85,7 @@ func TestWithRealAgent(t *testing.T) {
 	mk(pod("web-1", "1", ""))
 	mk(pod("worker-crash", "2", "CrashLoopBackOff"))
 
-	a, err := agent.New(agent.Config{Cluster: "shop-prod", Instance: "agent-test", Kube: kube, Source: watchtest.Source(kube, nil), Store: b, SkipAccessCheck: true,
+	a, err := agent.New(agent.Config{Cluster: "shop-prod", Instance: "agent-test", Kube: kube, Source: watchtest.Source(kube, nil), Kinds: []string{"-Secret"}, Store: b, SkipAccessCheck: true,
 		StateInterval: 100 * time.Millisecond, HeartbeatInterval: time.Second, FlushAge: time.Hour, LogTail: agent.LogTailConfig{Disabled: true}, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -183,5 +183,29 @@ func TestWithRealAgent(t *testing.T) {
 	s.do(t, "GET", "/api/v1/clusters/shop-prod/deployments?label="+url.QueryEscape(""), tok, nil, &dep)
 	if dep.Total != 1 {
 		t.Fatalf("deployments: %+v", dep)
+	}
+	// Kinds the agent does not collect list as "not collected", with its
+	// reason; collected kinds, even empty ones, say so.
+	var coll struct {
+		Total     int     `json:"total"`
+		Collected *bool   `json:"collected"`
+		Reason    *string `json:"not_collected_reason"`
+	}
+	for path, want := range map[string]string{
+		"secrets":    "left out by --kinds -Secret", // by choice
+		"configmaps": "the source cannot list it",   // no metadata client here
+		"pods":       "",
+		"services":   "", // collected, none exist
+	} {
+		coll.Collected, coll.Reason = nil, nil
+		if st := s.do(t, "GET", "/api/v1/clusters/shop-prod/"+path, tok, nil, &coll); st != 200 || coll.Collected == nil {
+			t.Fatalf("%s: %d, collected missing", path, st)
+		}
+		switch {
+		case want == "" && (!*coll.Collected || coll.Reason != nil):
+			t.Errorf("%s: collected %v reason %v, want collected", path, *coll.Collected, coll.Reason)
+		case want != "" && (*coll.Collected || coll.Reason == nil || *coll.Reason != want):
+			t.Errorf("%s: collected %v reason %v, want not collected: %q", path, *coll.Collected, coll.Reason, want)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/atlhyper/atlhyper/functions/lakeview"
+	"github.com/atlhyper/atlhyper/query/kinds"
 	"github.com/atlhyper/atlhyper/query/lake"
 )
 
@@ -164,6 +165,10 @@ func (s *Server) listObjects(k lakeview.Kind) http.HandlerFunc {
 		extra := map[string]any{}
 		if !page.Checkpoint.IsZero() {
 			extra["checkpoint"] = page.Checkpoint
+		}
+		if err := s.collected(r.Context(), c, k.Kind, extra); err != nil {
+			s.fail(w, r, err)
+			return
 		}
 		writePage(w, page.Items, page.NextCursor, page.Total, page.AsOf, extra)
 	}
@@ -345,7 +350,17 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	if text != "" {
 		rq.Where = append(rq.Where, lakeview.Contains(text, "message", "reason", "involved_name", "name"))
 	}
-	s.writeRecords(w, r, rq)
+	page, err := s.cfg.View.Records(r.Context(), rq)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	extra := map[string]any{}
+	if err := s.collected(r.Context(), c, kinds.Event, extra); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writePage(w, page.Items, page.NextCursor, page.Total, page.To, extra)
 }
 
 func (s *Server) commonRecords(q map[string][]string, rq *lakeview.RecordQuery) *apiError {

@@ -1,6 +1,14 @@
 package lakeview
 
-// Kind is one watched Kubernetes kind as the API exposes it.
+import (
+	"context"
+
+	"github.com/atlhyper/atlhyper/query/kinds"
+	"github.com/atlhyper/atlhyper/query/lake"
+)
+
+// Kind is one collected Kubernetes kind as the API lists and details it:
+// the registry's entry (query/kinds) seen from the lake.
 type Kind struct {
 	Path       string // resource path name: pods, deployments, …
 	Kind       string // Kubernetes kind: Pod, Deployment, …
@@ -10,30 +18,17 @@ type Kind struct {
 	Node, Phase, Ready, Owner bool
 }
 
-// Kinds lists every kind with list and detail routes, in display order.
-var Kinds = []Kind{
-	{Path: "pods", Kind: "Pod", Table: "pods", Namespaced: true, Node: true, Phase: true, Ready: true, Owner: true},
-	{Path: "nodes", Kind: "Node", Table: "nodes", Ready: true},
-	{Path: "namespaces", Kind: "Namespace", Table: "objects", Phase: true},
-	{Path: "deployments", Kind: "Deployment", Table: "workloads", Namespaced: true},
-	{Path: "statefulsets", Kind: "StatefulSet", Table: "workloads", Namespaced: true},
-	{Path: "daemonsets", Kind: "DaemonSet", Table: "workloads", Namespaced: true},
-	{Path: "replicasets", Kind: "ReplicaSet", Table: "workloads", Namespaced: true, Owner: true},
-	{Path: "jobs", Kind: "Job", Table: "workloads", Namespaced: true, Owner: true},
-	{Path: "cronjobs", Kind: "CronJob", Table: "workloads", Namespaced: true},
-	{Path: "services", Kind: "Service", Table: "objects", Namespaced: true},
-	{Path: "endpointslices", Kind: "EndpointSlice", Table: "objects", Namespaced: true, Owner: true},
-	{Path: "ingresses", Kind: "Ingress", Table: "objects", Namespaced: true},
-	{Path: "persistentvolumes", Kind: "PersistentVolume", Table: "objects", Phase: true},
-	{Path: "persistentvolumeclaims", Kind: "PersistentVolumeClaim", Table: "objects", Namespaced: true, Phase: true},
-	{Path: "resourcequotas", Kind: "ResourceQuota", Table: "objects", Namespaced: true},
-	{Path: "limitranges", Kind: "LimitRange", Table: "objects", Namespaced: true},
-	{Path: "networkpolicies", Kind: "NetworkPolicy", Table: "objects", Namespaced: true},
-	{Path: "serviceaccounts", Kind: "ServiceAccount", Table: "objects", Namespaced: true},
-	{Path: "horizontalpodautoscalers", Kind: "HorizontalPodAutoscaler", Table: "objects", Namespaced: true},
-	{Path: "configmaps", Kind: "ConfigMap", Table: "objects", Namespaced: true},
-	{Path: "secrets", Kind: "Secret", Table: "objects", Namespaced: true},
-}
+// Kinds lists every kind with list and detail routes, in display order:
+// every kind of the registry with state rows.
+var Kinds = func() []Kind {
+	var out []Kind
+	for _, k := range kinds.Stateful() {
+		out = append(out, Kind{Path: k.Resource, Kind: k.Name, Table: k.Table, Namespaced: k.Namespaced,
+			Node: k.Has(kinds.FilterNode), Phase: k.Has(kinds.FilterPhase), Ready: k.Has(kinds.FilterReady),
+			Owner: k.Has(kinds.FilterOwner)})
+	}
+	return out
+}()
 
 // KindByPath finds a kind by its path name.
 func KindByPath(path string) (Kind, bool) {
@@ -56,4 +51,28 @@ func KindByName(name string) (Kind, bool) {
 }
 
 // StateTables are the lake tables holding object state.
-var StateTables = []string{"pods", "nodes", "workloads", "objects"}
+var StateTables = kinds.StateTables
+
+// Collection says whether a cluster's agent collects a kind.
+type Collection struct {
+	Collected bool
+	Reason    string // why not, as the agent reports it
+}
+
+// Collection reads from the cluster's latest heartbeat whether its agent
+// collects kind. A cluster without a heartbeat yet counts as collecting:
+// nothing says otherwise.
+func (v *View) Collection(ctx context.Context, cluster, kind string) (Collection, error) {
+	hb, err := getSmall[lake.HeartbeatState](ctx, v.fleet, lake.ClusterKey(cluster, lake.HeartbeatKey))
+	if err != nil {
+		return Collection{}, err
+	}
+	if hb != nil {
+		for _, s := range hb.Agent.Skipped {
+			if s.Kind == kind {
+				return Collection{Reason: s.Reason}, nil
+			}
+		}
+	}
+	return Collection{Collected: true}, nil
+}
