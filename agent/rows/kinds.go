@@ -3,6 +3,7 @@ package rows
 import (
 	"fmt"
 	"reflect"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -11,6 +12,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -143,7 +145,39 @@ var Bindings = bind(
 	Binding{Kind: kind(kinds.ConfigMap), Row: ToObjects(metadataOnly)},
 	Binding{Kind: kind(kinds.Secret), Row: ToObjects(metadataOnly)},
 	Binding{Kind: kind(kinds.Event), Object: &corev1.Event{}, List: &corev1.EventList{}},
+	Binding{Kind: kind(kinds.HTTPRoute), Row: ToObjects(HTTPRoute)},
 )
+
+// HTTPRoute converts a Gateway API HTTPRoute, read as unstructured JSON
+// (no Go types for CRDs here). Backends read "namespace/name:port" (the
+// namespace only when it is not the route's).
+func HTTPRoute(u *unstructured.Unstructured, m lake.Meta) lake.Object {
+	r := lake.Object{Meta: m}
+	r.Hosts, _, _ = unstructured.NestedStringSlice(u.Object, "spec", "hostnames")
+	rules, _, _ := unstructured.NestedSlice(u.Object, "spec", "rules")
+	for _, rule := range rules {
+		refs, _, _ := unstructured.NestedSlice(asMap(rule), "backendRefs")
+		for _, ref := range refs {
+			ref := asMap(ref)
+			name, _, _ := unstructured.NestedString(ref, "name")
+			if ns, _, _ := unstructured.NestedString(ref, "namespace"); ns != "" && ns != m.Namespace {
+				name = ns + "/" + name
+			}
+			if port, ok, _ := unstructured.NestedInt64(ref, "port"); ok {
+				name += fmt.Sprintf(":%d", port)
+			}
+			if !slices.Contains(r.Backends, name) {
+				r.Backends = append(r.Backends, name)
+			}
+		}
+	}
+	return r
+}
+
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
 
 // metadataOnly converts what the metadata API returns.
 func metadataOnly(_ *metav1.PartialObjectMetadata, m lake.Meta) lake.Object { return Plain(m) }

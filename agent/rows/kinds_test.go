@@ -12,6 +12,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/atlhyper/atlhyper/agent/rows"
 	"github.com/atlhyper/atlhyper/query/kinds"
@@ -94,6 +95,9 @@ var samples = map[string]metav1.Object{
 	kinds.HorizontalPodAutoscaler: &autoscalingv2.HorizontalPodAutoscaler{Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
 		ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{Kind: "Deployment", Name: "web"}, MinReplicas: ptr(int32(2)), MaxReplicas: 5},
 		Status: autoscalingv2.HorizontalPodAutoscalerStatus{CurrentReplicas: 3, DesiredReplicas: 4}},
+	kinds.HTTPRoute: &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{
+		"hostnames": []any{"shop.example"}, "rules": []any{map[string]any{"backendRefs": []any{
+			map[string]any{"name": "web", "port": int64(80)}, map[string]any{"name": "canary", "namespace": "beta"}}}}}}},
 	kinds.ConfigMap: &metav1.PartialObjectMetadata{},
 	kinds.Secret:    &metav1.PartialObjectMetadata{},
 }
@@ -138,6 +142,15 @@ func TestObjectColumns(t *testing.T) {
 		if !slices.Equal(set, want) {
 			t.Errorf("%s fills %v, its registry entry declares %v", b.Name, set, want)
 		}
+	}
+}
+
+func TestHTTPRouteRow(t *testing.T) {
+	u := samples[kinds.HTTPRoute].(*unstructured.Unstructured).DeepCopy()
+	u.SetNamespace("shop")
+	r := rows.HTTPRoute(u, lake.Meta{Namespace: "shop"})
+	if !slices.Equal(r.Hosts, []string{"shop.example"}) || !slices.Equal(r.Backends, []string{"web:80", "beta/canary"}) {
+		t.Fatalf("hosts %v backends %v", r.Hosts, r.Backends)
 	}
 }
 

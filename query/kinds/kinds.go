@@ -117,6 +117,7 @@ const (
 	ConfigMap               = "ConfigMap"
 	Secret                  = "Secret"
 	Event                   = "Event"
+	HTTPRoute               = "HTTPRoute"
 )
 
 // all is the registry, in display order.
@@ -173,6 +174,10 @@ var all = []Kind{
 		Names: Names{One: "Secret", Many: "Secrets", Zh: "Secret", Ja: "Secret"}},
 	{Name: Event, Version: "v1", Resource: "events", Namespaced: true, Table: TableEvents,
 		Names: Names{One: "Event", Many: "Events", Zh: "事件", Ja: "イベント"}},
+	// Gateway API routes (ingress SLOs will read them); a CRD, often absent.
+	{Name: HTTPRoute, Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes", Namespaced: true,
+		Table: TableObjects, Columns: []string{"hosts", "backends"}, Optional: true,
+		Names: Names{One: "HTTPRoute", Many: "HTTPRoutes", Zh: "HTTPRoute", Ja: "HTTPRoute"}},
 }
 
 // All returns every kind, in display order.
