@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -142,11 +143,27 @@ var Bindings = bind(
 		Row: ToObjects(func(_ *corev1.ServiceAccount, m lake.Meta) lake.Object { return Plain(m) })},
 	Binding{Kind: kind(kinds.HorizontalPodAutoscaler), Object: &autoscalingv2.HorizontalPodAutoscaler{},
 		List: &autoscalingv2.HorizontalPodAutoscalerList{}, Row: ToObjects(HPA)},
+	Binding{Kind: kind(kinds.PodDisruptionBudget), Object: &policyv1.PodDisruptionBudget{}, List: &policyv1.PodDisruptionBudgetList{},
+		Row: ToObjects(PodDisruptionBudget)},
 	Binding{Kind: kind(kinds.ConfigMap), Row: ToObjects(metadataOnly)},
 	Binding{Kind: kind(kinds.Secret), Row: ToObjects(metadataOnly)},
 	Binding{Kind: kind(kinds.Event), Object: &corev1.Event{}, List: &corev1.EventList{}},
 	Binding{Kind: kind(kinds.HTTPRoute), Row: ToObjects(HTTPRoute)},
 )
+
+// PodDisruptionBudget converts a PodDisruptionBudget: its budget and how
+// many of its pods may be disrupted now (what a drain waits on).
+func PodDisruptionBudget(p *policyv1.PodDisruptionBudget, m lake.Meta) lake.Object {
+	r := lake.Object{Meta: m, Selector: selector(p.Spec.Selector), DisruptionsAllowed: ptr(p.Status.DisruptionsAllowed),
+		CurrentHealthy: ptr(p.Status.CurrentHealthy), DesiredHealthy: ptr(p.Status.DesiredHealthy), ExpectedPods: ptr(p.Status.ExpectedPods)}
+	if v := p.Spec.MinAvailable; v != nil {
+		r.MinAvailable = v.String()
+	}
+	if v := p.Spec.MaxUnavailable; v != nil {
+		r.MaxUnavailable = v.String()
+	}
+	return r
+}
 
 // HTTPRoute converts a Gateway API HTTPRoute, read as unstructured JSON
 // (no Go types for CRDs here). Backends read "namespace/name:port" (the

@@ -11,8 +11,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/atlhyper/atlhyper/agent/rows"
 	"github.com/atlhyper/atlhyper/query/kinds"
@@ -98,6 +100,10 @@ var samples = map[string]metav1.Object{
 	kinds.HTTPRoute: &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{
 		"hostnames": []any{"shop.example"}, "rules": []any{map[string]any{"backendRefs": []any{
 			map[string]any{"name": "web", "port": int64(80)}, map[string]any{"name": "canary", "namespace": "beta"}}}}}}},
+	kinds.PodDisruptionBudget: &policyv1.PodDisruptionBudget{Spec: policyv1.PodDisruptionBudgetSpec{
+		MinAvailable: ptr(intstr.FromString("50%")), MaxUnavailable: ptr(intstr.FromInt32(1)),
+		Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}},
+		Status: policyv1.PodDisruptionBudgetStatus{DisruptionsAllowed: 1, CurrentHealthy: 3, DesiredHealthy: 2, ExpectedPods: 3}},
 	kinds.ConfigMap: &metav1.PartialObjectMetadata{},
 	kinds.Secret:    &metav1.PartialObjectMetadata{},
 }
@@ -151,6 +157,15 @@ func TestHTTPRouteRow(t *testing.T) {
 	r := rows.HTTPRoute(u, lake.Meta{Namespace: "shop"})
 	if !slices.Equal(r.Hosts, []string{"shop.example"}) || !slices.Equal(r.Backends, []string{"web:80", "beta/canary"}) {
 		t.Fatalf("hosts %v backends %v", r.Hosts, r.Backends)
+	}
+}
+
+func TestPodDisruptionBudgetRow(t *testing.T) {
+	p := samples[kinds.PodDisruptionBudget].(*policyv1.PodDisruptionBudget)
+	r := rows.PodDisruptionBudget(p, lake.Meta{})
+	if r.MinAvailable != "50%" || r.MaxUnavailable != "1" || *r.DisruptionsAllowed != 1 || *r.CurrentHealthy != 3 ||
+		*r.DesiredHealthy != 2 || *r.ExpectedPods != 3 || r.Selector != "app=web" {
+		t.Fatalf("row %+v", r)
 	}
 }
 

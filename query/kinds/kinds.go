@@ -118,6 +118,7 @@ const (
 	Secret                  = "Secret"
 	Event                   = "Event"
 	HTTPRoute               = "HTTPRoute"
+	PodDisruptionBudget     = "PodDisruptionBudget"
 )
 
 // all is the registry, in display order.
@@ -168,6 +169,10 @@ var all = []Kind{
 	{Name: HorizontalPodAutoscaler, Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers", Namespaced: true,
 		Table: TableObjects, Columns: []string{"min_replicas", "max_replicas", "current_replicas", "desired_replicas", "scale_target"},
 		Names: Names{One: "HorizontalPodAutoscaler", Many: "HorizontalPodAutoscalers", Zh: "Pod 水平自动扩缩器", Ja: "Pod 水平オートスケーラー"}},
+	{Name: PodDisruptionBudget, Group: "policy", Version: "v1", Resource: "poddisruptionbudgets", Namespaced: true,
+		Table: TableObjects, Columns: []string{"selector", "min_available", "max_unavailable", "disruptions_allowed",
+			"current_healthy", "desired_healthy", "expected_pods"},
+		Names: Names{One: "PodDisruptionBudget", Many: "PodDisruptionBudgets", Zh: "Pod 干扰预算", Ja: "PodDisruptionBudget"}},
 	{Name: ConfigMap, Version: "v1", Resource: "configmaps", Namespaced: true, Table: TableObjects, MetadataOnly: true,
 		Names: Names{One: "ConfigMap", Many: "ConfigMaps", Zh: "ConfigMap", Ja: "ConfigMap"}},
 	{Name: Secret, Version: "v1", Resource: "secrets", Namespaced: true, Table: TableObjects, MetadataOnly: true,

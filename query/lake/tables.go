@@ -5,12 +5,13 @@ import "time"
 // Schema versions. Rule (docs/lake.md): a version may only ADD nullable
 // columns; renaming, removing or retyping a column makes a new table.
 const (
-	ObjectsVersion    = 1
-	EventsVersion     = 1
-	AnomaliesVersion  = 1
-	MetricsVersion    = 1
-	HeartbeatsVersion = 1
-	AuditVersion      = 1
+	ObjectsVersion      = 1
+	ObjectsTableVersion = 2 // the objects table: v2 added the PodDisruptionBudget columns
+	EventsVersion       = 1
+	AnomaliesVersion    = 1
+	MetricsVersion      = 1
+	HeartbeatsVersion   = 1
+	AuditVersion        = 1
 )
 
 // Operations recorded in the state tables.
@@ -194,6 +195,13 @@ type Object struct {
 	Used              map[string]string `lake:"used"`
 	PolicyTypes       []string          `lake:"policy_types"` // NetworkPolicy
 	SecretType        string            `lake:"secret_type"`
+	// PodDisruptionBudget (v2)
+	MinAvailable       string `lake:"min_available"`   // a count or a percentage
+	MaxUnavailable     string `lake:"max_unavailable"` // a count or a percentage
+	DisruptionsAllowed *int32 `lake:"disruptions_allowed"`
+	CurrentHealthy     *int32 `lake:"current_healthy"`
+	DesiredHealthy     *int32 `lake:"desired_healthy"`
+	ExpectedPods       *int32 `lake:"expected_pods"`
 }
 
 // Detail is one row of object_details: the stripped object as JSON, for
@@ -315,7 +323,7 @@ var (
 		func(r *Node) time.Time { return r.TS }, metaKeys(func(r *Node) *Meta { return &r.Meta })...)
 	Workloads = newTable("workloads", ObjectsVersion, 30, "Deployment, StatefulSet, DaemonSet, ReplicaSet, Job and CronJob state.",
 		func(r *Workload) time.Time { return r.TS }, metaKeys(func(r *Workload) *Meta { return &r.Meta })...)
-	Objects = newTable("objects", ObjectsVersion, 30, "State of every other watched kind (services, ingresses, volumes, quotas, …).",
+	Objects = newTable("objects", ObjectsTableVersion, 30, "State of every other watched kind (services, ingresses, volumes, quotas, …).",
 		func(r *Object) time.Time { return r.TS }, metaKeys(func(r *Object) *Meta { return &r.Meta })...)
 	Details = newTable("object_details", ObjectsVersion, 30, "Stripped object JSON per change (and daily), for detail views.",
 		func(r *Detail) time.Time { return r.TS },
