@@ -39,6 +39,9 @@ type Binding struct {
 	// (workloads): the informer transform redacts its env values and the
 	// cache keeps only what rows read of it. Nil: none.
 	Template func(metav1.Object) *corev1.PodTemplateSpec
+	// Annotations are the annotations Row reads; the cache keeps only
+	// these (the detail JSON keeps all).
+	Annotations []string
 }
 
 // GVR is the kind's group, version and resource.
@@ -129,7 +132,8 @@ var Bindings = bind(
 	Binding{Kind: kind(kinds.Service), Object: &corev1.Service{}, List: &corev1.ServiceList{}, Row: ToObjects(Service)},
 	Binding{Kind: kind(kinds.EndpointSlice), Object: &discoveryv1.EndpointSlice{}, List: &discoveryv1.EndpointSliceList{},
 		Row: ToObjects(EndpointSlice)},
-	Binding{Kind: kind(kinds.Ingress), Object: &networkingv1.Ingress{}, List: &networkingv1.IngressList{}, Row: ToObjects(Ingress)},
+	Binding{Kind: kind(kinds.Ingress), Object: &networkingv1.Ingress{}, List: &networkingv1.IngressList{}, Row: ToObjects(Ingress),
+		Annotations: []string{ingressClassAnnotation}},
 	Binding{Kind: kind(kinds.PersistentVolume), Object: &corev1.PersistentVolume{}, List: &corev1.PersistentVolumeList{},
 		Row: ToObjects(PersistentVolume)},
 	Binding{Kind: kind(kinds.PersistentVolumeClaim), Object: &corev1.PersistentVolumeClaim{}, List: &corev1.PersistentVolumeClaimList{},

@@ -551,13 +551,16 @@ func backend(b *networkingv1.IngressBackend) string {
 	return ""
 }
 
+// ingressClassAnnotation names an Ingress's class before spec.ingressClassName.
+const ingressClassAnnotation = "kubernetes.io/ingress.class"
+
 // Ingress converts an Ingress. Backends read "host/path->service:port".
 func Ingress(in *networkingv1.Ingress, m lake.Meta) lake.Object {
 	r := lake.Object{Meta: m}
 	if in.Spec.IngressClassName != nil {
 		r.IngressClass = *in.Spec.IngressClassName
 	} else {
-		r.IngressClass = in.Annotations["kubernetes.io/ingress.class"]
+		r.IngressClass = in.Annotations[ingressClassAnnotation]
 	}
 	if d := backend(in.Spec.DefaultBackend); d != "" {
 		r.Backends = append(r.Backends, "*->"+d)

@@ -10,7 +10,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/atlhyper/atlhyper/agent/rows"
@@ -126,9 +125,8 @@ func stub(kind string, obj metav1.Object, size, max int) []byte {
 // slim drops from the cached object what neither rows nor rules read; the
 // detail JSON keeps all of it.
 func slim(obj metav1.Object) {
-	if _, ok := obj.(*networkingv1.Ingress); !ok { // the ingress class may be an annotation
-		obj.SetAnnotations(nil)
-	}
+	b, _ := rows.BindingFor(obj)
+	keepAnnotations(obj, b)
 	internMeta(obj)
 	switch o := obj.(type) {
 	case *corev1.Pod:
@@ -162,9 +160,30 @@ func slim(obj metav1.Object) {
 	case *corev1.Node:
 		o.Status.VolumesInUse, o.Status.VolumesAttached = nil, nil
 	}
-	if b, ok := rows.BindingFor(obj); ok && b.Template != nil {
+	if b != nil && b.Template != nil {
 		slimTemplate(b.Template(obj))
 	}
+}
+
+// keepAnnotations keeps the annotations the kind's row reads (its
+// binding's Annotations) and drops the rest.
+func keepAnnotations(obj metav1.Object, b *rows.Binding) {
+	a := obj.GetAnnotations()
+	if len(a) == 0 {
+		return
+	}
+	var kept map[string]string
+	if b != nil {
+		for _, k := range b.Annotations {
+			if v, ok := a[k]; ok {
+				if kept == nil {
+					kept = map[string]string{}
+				}
+				kept[intern(k)] = intern(v)
+			}
+		}
+	}
+	obj.SetAnnotations(kept)
 }
 
 // slimContainers keeps name, image and restart policy (a pod's resources
