@@ -12,6 +12,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -138,6 +139,8 @@ var Bindings = bind(
 		Row: ToObjects(PersistentVolume)},
 	Binding{Kind: kind(kinds.PersistentVolumeClaim), Object: &corev1.PersistentVolumeClaim{}, List: &corev1.PersistentVolumeClaimList{},
 		Row: ToObjects(PersistentVolumeClaim)},
+	Binding{Kind: kind(kinds.StorageClass), Object: &storagev1.StorageClass{}, List: &storagev1.StorageClassList{},
+		Row: ToObjects(StorageClass), Annotations: []string{defaultStorageClass}},
 	Binding{Kind: kind(kinds.ResourceQuota), Object: &corev1.ResourceQuota{}, List: &corev1.ResourceQuotaList{},
 		Row: ToObjects(ResourceQuota)},
 	Binding{Kind: kind(kinds.LimitRange), Object: &corev1.LimitRange{}, List: &corev1.LimitRangeList{}, Row: ToObjects(LimitRange)},
@@ -165,6 +168,22 @@ func PodDisruptionBudget(p *policyv1.PodDisruptionBudget, m lake.Meta) lake.Obje
 	}
 	if v := p.Spec.MaxUnavailable; v != nil {
 		r.MaxUnavailable = v.String()
+	}
+	return r
+}
+
+// defaultStorageClass marks the class claims without one get.
+const defaultStorageClass = "storageclass.kubernetes.io/is-default-class"
+
+// StorageClass converts a StorageClass.
+func StorageClass(s *storagev1.StorageClass, m lake.Meta) lake.Object {
+	r := lake.Object{Meta: m, Provisioner: s.Provisioner, AllowVolumeExpansion: s.AllowVolumeExpansion,
+		DefaultClass: ptr(s.Annotations[defaultStorageClass] == "true")}
+	if s.ReclaimPolicy != nil {
+		r.ReclaimPolicy = string(*s.ReclaimPolicy)
+	}
+	if s.VolumeBindingMode != nil {
+		r.VolumeBindingMode = string(*s.VolumeBindingMode)
 	}
 	return r
 }

@@ -12,6 +12,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -104,6 +105,10 @@ var samples = map[string]metav1.Object{
 		MinAvailable: ptr(intstr.FromString("50%")), MaxUnavailable: ptr(intstr.FromInt32(1)),
 		Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}},
 		Status: policyv1.PodDisruptionBudgetStatus{DisruptionsAllowed: 1, CurrentHealthy: 3, DesiredHealthy: 2, ExpectedPods: 3}},
+	kinds.StorageClass: &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
+		"storageclass.kubernetes.io/is-default-class": "true"}}, Provisioner: "ebs.csi.aws.com",
+		ReclaimPolicy: ptr(corev1.PersistentVolumeReclaimRetain), VolumeBindingMode: ptr(storagev1.VolumeBindingWaitForFirstConsumer),
+		AllowVolumeExpansion: ptr(true)},
 	kinds.ConfigMap: &metav1.PartialObjectMetadata{},
 	kinds.Secret:    &metav1.PartialObjectMetadata{},
 }
@@ -166,6 +171,19 @@ func TestPodDisruptionBudgetRow(t *testing.T) {
 	if r.MinAvailable != "50%" || r.MaxUnavailable != "1" || *r.DisruptionsAllowed != 1 || *r.CurrentHealthy != 3 ||
 		*r.DesiredHealthy != 2 || *r.ExpectedPods != 3 || r.Selector != "app=web" {
 		t.Fatalf("row %+v", r)
+	}
+}
+
+func TestStorageClassRow(t *testing.T) {
+	s := samples[kinds.StorageClass].(*storagev1.StorageClass).DeepCopy()
+	r := rows.StorageClass(s, lake.Meta{})
+	if r.Provisioner != "ebs.csi.aws.com" || r.ReclaimPolicy != "Retain" || r.VolumeBindingMode != "WaitForFirstConsumer" ||
+		!*r.AllowVolumeExpansion || !*r.DefaultClass {
+		t.Fatalf("row %+v", r)
+	}
+	delete(s.Annotations, "storageclass.kubernetes.io/is-default-class")
+	if r := rows.StorageClass(s, lake.Meta{}); *r.DefaultClass {
+		t.Error("a class without the annotation is the default")
 	}
 }
 

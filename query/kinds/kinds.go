@@ -119,6 +119,7 @@ const (
 	Event                   = "Event"
 	HTTPRoute               = "HTTPRoute"
 	PodDisruptionBudget     = "PodDisruptionBudget"
+	StorageClass            = "StorageClass"
 )
 
 // all is the registry, in display order.
@@ -157,6 +158,9 @@ var all = []Kind{
 	{Name: PersistentVolumeClaim, Version: "v1", Resource: "persistentvolumeclaims", Namespaced: true, Table: TableObjects,
 		Columns: []string{"phase", "storage_class", "capacity_bytes", "access_modes", "volume_name"}, Filters: []Filter{FilterPhase},
 		Names: Names{One: "PersistentVolumeClaim", Many: "PersistentVolumeClaims", Zh: "持久卷申领", Ja: "永続ボリューム要求"}},
+	{Name: StorageClass, Group: "storage.k8s.io", Version: "v1", Resource: "storageclasses", Table: TableObjects,
+		Columns: []string{"provisioner", "reclaim_policy", "volume_binding_mode", "allow_volume_expansion", "default_class"},
+		Names:   Names{One: "StorageClass", Many: "StorageClasses", Zh: "存储类", Ja: "ストレージクラス"}},
 	{Name: ResourceQuota, Version: "v1", Resource: "resourcequotas", Namespaced: true, Table: TableObjects,
 		Columns: []string{"hard", "used"}, Names: Names{One: "ResourceQuota", Many: "ResourceQuotas", Zh: "资源配额", Ja: "リソースクォータ"}},
 	{Name: LimitRange, Version: "v1", Resource: "limitranges", Namespaced: true, Table: TableObjects,

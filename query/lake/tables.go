@@ -6,7 +6,7 @@ import "time"
 // columns; renaming, removing or retyping a column makes a new table.
 const (
 	ObjectsVersion      = 1
-	ObjectsTableVersion = 2 // the objects table: v2 added the PodDisruptionBudget columns
+	ObjectsTableVersion = 3 // the objects table: v2 added the PodDisruptionBudget columns, v3 StorageClass's
 	EventsVersion       = 1
 	AnomaliesVersion    = 1
 	MetricsVersion      = 1
@@ -202,6 +202,12 @@ type Object struct {
 	CurrentHealthy     *int32 `lake:"current_healthy"`
 	DesiredHealthy     *int32 `lake:"desired_healthy"`
 	ExpectedPods       *int32 `lake:"expected_pods"`
+	// StorageClass (v3)
+	Provisioner          string `lake:"provisioner"`
+	ReclaimPolicy        string `lake:"reclaim_policy"`
+	VolumeBindingMode    string `lake:"volume_binding_mode"`
+	AllowVolumeExpansion *bool  `lake:"allow_volume_expansion"`
+	DefaultClass         *bool  `lake:"default_class"` // the cluster's default class
 }
 
 // Detail is one row of object_details: the stripped object as JSON, for
