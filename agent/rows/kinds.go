@@ -135,6 +135,8 @@ var Bindings = bind(
 		Row: ToObjects(EndpointSlice)},
 	Binding{Kind: kind(kinds.Ingress), Object: &networkingv1.Ingress{}, List: &networkingv1.IngressList{}, Row: ToObjects(Ingress),
 		Annotations: []string{ingressClassAnnotation}},
+	Binding{Kind: kind(kinds.IngressClass), Object: &networkingv1.IngressClass{}, List: &networkingv1.IngressClassList{},
+		Row: ToObjects(IngressClass), Annotations: []string{networkingv1.AnnotationIsDefaultIngressClass}},
 	Binding{Kind: kind(kinds.PersistentVolume), Object: &corev1.PersistentVolume{}, List: &corev1.PersistentVolumeList{},
 		Row: ToObjects(PersistentVolume)},
 	Binding{Kind: kind(kinds.PersistentVolumeClaim), Object: &corev1.PersistentVolumeClaim{}, List: &corev1.PersistentVolumeClaimList{},
@@ -186,6 +188,12 @@ func StorageClass(s *storagev1.StorageClass, m lake.Meta) lake.Object {
 		r.VolumeBindingMode = string(*s.VolumeBindingMode)
 	}
 	return r
+}
+
+// IngressClass converts an IngressClass.
+func IngressClass(c *networkingv1.IngressClass, m lake.Meta) lake.Object {
+	return lake.Object{Meta: m, Controller: c.Spec.Controller,
+		DefaultClass: ptr(c.Annotations[networkingv1.AnnotationIsDefaultIngressClass] == "true")}
 }
 
 // HTTPRoute converts a Gateway API HTTPRoute, read as unstructured JSON

@@ -109,6 +109,8 @@ var samples = map[string]metav1.Object{
 		"storageclass.kubernetes.io/is-default-class": "true"}}, Provisioner: "ebs.csi.aws.com",
 		ReclaimPolicy: ptr(corev1.PersistentVolumeReclaimRetain), VolumeBindingMode: ptr(storagev1.VolumeBindingWaitForFirstConsumer),
 		AllowVolumeExpansion: ptr(true)},
+	kinds.IngressClass: &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
+		networkingv1.AnnotationIsDefaultIngressClass: "true"}}, Spec: networkingv1.IngressClassSpec{Controller: "k8s.io/ingress-nginx"}},
 	kinds.ConfigMap: &metav1.PartialObjectMetadata{},
 	kinds.Secret:    &metav1.PartialObjectMetadata{},
 }
@@ -183,6 +185,17 @@ func TestStorageClassRow(t *testing.T) {
 	}
 	delete(s.Annotations, "storageclass.kubernetes.io/is-default-class")
 	if r := rows.StorageClass(s, lake.Meta{}); *r.DefaultClass {
+		t.Error("a class without the annotation is the default")
+	}
+}
+
+func TestIngressClassRow(t *testing.T) {
+	c := samples[kinds.IngressClass].(*networkingv1.IngressClass).DeepCopy()
+	if r := rows.IngressClass(c, lake.Meta{}); r.Controller != "k8s.io/ingress-nginx" || !*r.DefaultClass {
+		t.Fatalf("row %+v", r)
+	}
+	c.Annotations = nil
+	if r := rows.IngressClass(c, lake.Meta{}); *r.DefaultClass {
 		t.Error("a class without the annotation is the default")
 	}
 }

@@ -120,6 +120,7 @@ const (
 	HTTPRoute               = "HTTPRoute"
 	PodDisruptionBudget     = "PodDisruptionBudget"
 	StorageClass            = "StorageClass"
+	IngressClass            = "IngressClass"
 )
 
 // all is the registry, in display order.
@@ -152,6 +153,9 @@ var all = []Kind{
 	{Name: Ingress, Group: "networking.k8s.io", Version: "v1", Resource: "ingresses", Namespaced: true, Table: TableObjects,
 		Columns: []string{"ingress_class", "hosts", "backends"},
 		Names:   Names{One: "Ingress", Many: "Ingresses", Zh: "Ingress", Ja: "Ingress"}},
+	{Name: IngressClass, Group: "networking.k8s.io", Version: "v1", Resource: "ingressclasses", Table: TableObjects,
+		Columns: []string{"controller", "default_class"},
+		Names:   Names{One: "IngressClass", Many: "IngressClasses", Zh: "Ingress 类", Ja: "IngressClass"}},
 	{Name: PersistentVolume, Version: "v1", Resource: "persistentvolumes", Table: TableObjects,
 		Columns: []string{"phase", "storage_class", "capacity_bytes", "access_modes", "claim_ref"}, Filters: []Filter{FilterPhase},
 		Names: Names{One: "PersistentVolume", Many: "PersistentVolumes", Zh: "持久卷", Ja: "永続ボリューム"}},

@@ -6,7 +6,7 @@ import "time"
 // columns; renaming, removing or retyping a column makes a new table.
 const (
 	ObjectsVersion      = 1
-	ObjectsTableVersion = 3 // the objects table: v2 added the PodDisruptionBudget columns, v3 StorageClass's
+	ObjectsTableVersion = 4 // the objects table: v2 added the PodDisruptionBudget columns, v3 StorageClass's, v4 IngressClass's
 	EventsVersion       = 1
 	AnomaliesVersion    = 1
 	MetricsVersion      = 1
@@ -207,7 +207,9 @@ type Object struct {
 	ReclaimPolicy        string `lake:"reclaim_policy"`
 	VolumeBindingMode    string `lake:"volume_binding_mode"`
 	AllowVolumeExpansion *bool  `lake:"allow_volume_expansion"`
-	DefaultClass         *bool  `lake:"default_class"` // the cluster's default class
+	DefaultClass         *bool  `lake:"default_class"` // the cluster's default class (StorageClass, IngressClass)
+	// IngressClass (v4)
+	Controller string `lake:"controller"`
 }
 
 // Detail is one row of object_details: the stripped object as JSON, for
