@@ -3,8 +3,8 @@
 // (docs/agent.md).
 //
 // Every flag can also be set from the environment as ATLHYPER_<FLAG> in
-// upper snake case (--spool-dir → ATLHYPER_SPOOL_DIR); a flag on the
-// command line wins. KUBECONFIG is honoured as usual; the instance name
+// upper snake case (--spool-dir → ATLHYPER_SPOOL_DIR; internal/cli); a
+// flag on the command line wins. KUBECONFIG is honoured as usual; the instance name
 // defaults to POD_NAME (the downward API), else the host name.
 package main
 
@@ -37,6 +37,7 @@ import (
 	"github.com/atlhyper/atlhyper/agent/lease"
 	"github.com/atlhyper/atlhyper/agent/watch"
 	"github.com/atlhyper/atlhyper/collector/ingest"
+	"github.com/atlhyper/atlhyper/internal/cli"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
 )
@@ -56,7 +57,7 @@ func main() {
 
 type options struct {
 	store, cluster, kubeconfig, kubeContext, namespace, instance string
-	spoolDir, spoolMax, listen, kinds, logLevel                  string
+	spoolDir, spoolMax, listen, kinds                            string
 	ingestToken, ingestTokenFile                                 string
 	flushAge, checkpoint, stateInterval, currentInt, heartbeat   time.Duration
 	leaseDur                                                     time.Duration
@@ -66,15 +67,13 @@ type options struct {
 	logTailLines                                                 int64
 	logTailBytes                                                 string
 	spoolMaxBytes, logTailMaxBytes                               int64 // parsed
+	log                                                          *cli.Log
 }
 
 func parseFlags(args []string) (*options, error) {
 	o := &options{}
 	fs := newFlagSet(o)
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if err := envDefaults(fs); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	if o.store == "" {
@@ -115,7 +114,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.spoolMax, "spool-max-bytes", "256Mi", "spool capacity (bytes; Ki, Mi, Gi suffixes)")
 	fs.StringVar(&o.listen, "listen", ":8080", "address for /healthz, /readyz, /metrics and the collectors' /v1/node-metrics")
 	fs.StringVar(&o.kinds, "kinds", "", "kinds to watch: names (Pod,Node), or changes to the default set (-Secret, +Kind); default: all but opt-in (docs/agent.md)")
-	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	o.log = cli.LogFlags(fs)
 	fs.StringVar(&o.ingestToken, "ingest-token", "", "bearer token collectors push with (prefer --ingest-token-file); empty with no file disables /v1/node-metrics")
 	fs.StringVar(&o.ingestTokenFile, "ingest-token-file", "", "file holding the collectors' bearer token")
 	fs.DurationVar(&o.flushAge, "flush-age", 5*time.Minute, "longest a row waits in a table buffer before its object is written")
@@ -132,34 +131,6 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.Float64Var(&o.kubeQPS, "kube-qps", 20, "client-side QPS limit towards the API server")
 	fs.IntVar(&o.kubeBurst, "kube-burst", 40, "client-side burst towards the API server")
 	return fs
-}
-
-// envDefaults sets every flag not given on the command line from
-// ATLHYPER_<FLAG>.
-func envDefaults(fs *flag.FlagSet) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || err != nil {
-			return
-		}
-		env := "ATLHYPER_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(env); ok {
-			if e := fs.Set(f.Name, v); e != nil {
-				err = fmt.Errorf("%s: %w", env, e)
-			}
-		}
-	})
-	return err
-}
-
-func newLogger(level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
-	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
 }
 
 func restConfig(o *options) (*rest.Config, error) {
@@ -212,7 +183,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(o.logLevel)
+	log, err := o.log.Logger()
 	if err != nil {
 		return err
 	}
