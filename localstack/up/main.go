@@ -235,8 +235,8 @@ type secrets struct {
 
 func (s secrets) env() []string {
 	return []string{"ATLHYPER_ADMIN_USER=" + s.adminUser, "ATLHYPER_ADMIN_PASSWORD=" + s.adminPassword,
-		"ATLHYPER_JWT_SECRET=" + s.jwtSecret, "ATLHYPER_COLLECTOR_TOKEN=" + s.collectorToken, "COLLECTOR_TOKEN=" + s.collectorToken,
-		"ATLHYPER_SIM_INGEST_TOKEN=" + s.collectorToken, "ATLHYPER_INGEST_TOKEN=" + s.collectorToken}
+		"ATLHYPER_JWT_SECRET=" + s.jwtSecret, "ATLHYPER_COLLECTOR_TOKEN=" + s.collectorToken,
+		"ATLHYPER_INGEST_TOKEN=" + s.collectorToken} // the sim's and the collector's --ingest-token
 }
 
 // loadSecrets reads the local stack's generated secrets, creating them on

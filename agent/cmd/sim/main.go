@@ -6,7 +6,8 @@
 //	go run ./agent/cmd/sim --store file:///tmp/lake --clusters 10 --nodes 100 --pods 3000 \
 //	    --start -168h --speed 3600 --duration 168h        # a week of history in about 3 minutes
 //
-// Every flag can also be set from the environment as ATLHYPER_SIM_<FLAG>.
+// Every flag can also be set from the environment as ATLHYPER_<FLAG>
+// (internal/cli).
 package main
 
 import (
@@ -19,7 +20,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -29,6 +29,7 @@ import (
 	"github.com/atlhyper/atlhyper/agent"
 	"github.com/atlhyper/atlhyper/agent/sim"
 	"github.com/atlhyper/atlhyper/collector/ingest"
+	"github.com/atlhyper/atlhyper/internal/cli"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
 )
@@ -54,15 +55,12 @@ func run(args []string) error {
 	spool := fs.String("spool-dir", "", "give each agent a spool under this directory")
 	metrics := fs.Bool("node-metrics", true, "push simulated node metrics every 15 s (virtual)")
 	rate := fs.Float64("incidents-per-hour", 12, "mean scripted incidents per cluster per virtual hour")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
+	logFlags := cli.LogFlags(fs)
 	listen := fs.String("listen", "", "serve the first cluster's agent endpoints here (/healthz, /readyz, /metrics and, with --ingest-token, the collectors' /v1/node-metrics)")
-	token := fs.String("ingest-token", "", "bearer token real collectors push with (prefer the env ATLHYPER_SIM_INGEST_TOKEN)")
+	token := fs.String("ingest-token", "", "bearer token real collectors push with (prefer the env ATLHYPER_INGEST_TOKEN)")
 	hostNode := fs.String("host-node", "", "add a node of this name to the first cluster, for a real collector on this machine")
 	flushAge := fs.Duration("flush-age", 0, "agents' longest buffering before an object is written (0: the agent default, 5m)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := envDefaults(fs); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *storeURL == "" {
@@ -71,11 +69,10 @@ func run(args []string) error {
 	if *token != "" && *listen == "" {
 		return errors.New("--ingest-token needs --listen: collectors push to the first cluster's agent endpoint")
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+	log, err := logFlags.Logger()
+	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	slog.SetDefault(log)
 	klog.SetSlogLogger(log.With("component", "client-go"))
 	begin := time.Now()
@@ -142,23 +139,5 @@ func run(args []string) error {
 	realStart := time.Now()
 	err = f.Run(ctx)
 	log.Info("fleet stopped", "virtual_now", f.Clock().Now().UTC(), "took", time.Since(realStart).Round(time.Second))
-	return err
-}
-
-func envDefaults(fs *flag.FlagSet) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || err != nil {
-			return
-		}
-		env := "ATLHYPER_SIM_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(env); ok {
-			if e := fs.Set(f.Name, v); e != nil {
-				err = fmt.Errorf("%s: %w", env, e)
-			}
-		}
-	})
 	return err
 }
