@@ -115,7 +115,7 @@ func runCollector(ctx context.Context) (rssMiB, millicores float64, err error) {
 
 	var logs bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin, "--interval", interval.String(), "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "COLLECTOR_AGENT_URL="+agent.URL, "COLLECTOR_TOKEN=bench", "NODE_NAME=bench-node")
+	cmd.Env = append(os.Environ(), "ATLHYPER_AGENT_URL="+agent.URL, "ATLHYPER_INGEST_TOKEN=bench", "NODE_NAME=bench-node")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	start := time.Now()
 	if err := cmd.Start(); err != nil {

@@ -2,10 +2,11 @@
 // samples to its cluster's agent. It runs as a DaemonSet, non-root, with
 // read-only hostPath mounts (docs/node-metrics.md).
 //
-// Every flag can also be set from the environment as COLLECTOR_<FLAG> in
-// upper snake case (--agent-url → COLLECTOR_AGENT_URL); the node name comes
-// from NODE_NAME (the downward API) and the token from COLLECTOR_TOKEN or
-// the file named by --token-file. A flag on the command line wins.
+// Every flag can also be set from the environment as ATLHYPER_<FLAG> in
+// upper snake case (--agent-url → ATLHYPER_AGENT_URL; internal/cli); a
+// flag on the command line wins. The node name defaults to NODE_NAME (the
+// downward API); the token comes from --ingest-token-file, else
+// --ingest-token (ATLHYPER_INGEST_TOKEN), as the agent's.
 package main
 
 import (
@@ -24,6 +25,7 @@ import (
 
 	"github.com/atlhyper/atlhyper/collector/push"
 	"github.com/atlhyper/atlhyper/collector/sampler"
+	"github.com/atlhyper/atlhyper/internal/cli"
 )
 
 func main() {
@@ -35,14 +37,15 @@ func main() {
 
 type options struct {
 	proc, sys, rootfs          string
-	agentURL, tokenFile, node  string
+	agentURL, node             string
+	token, tokenFile           string
 	interval                   time.Duration
 	backlog, batch, topProcs   int
 	netInclude, netExclude     string
 	diskExclude, mountsExclude string
 	fsTypesExclude             string
 	diskPartitions, once       bool
-	logLevel                   string
+	log                        *cli.Log
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -52,7 +55,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.sys, "sys", "/sys", "host /sys (e.g. /host/sys)")
 	fs.StringVar(&o.rootfs, "rootfs", "/", "host / for filesystem usage (e.g. /host/root)")
 	fs.StringVar(&o.agentURL, "agent-url", "", "agent ingest URL, e.g. http://atlhyper-agent.atlhyper:8080/v1/node-metrics")
-	fs.StringVar(&o.tokenFile, "token-file", "", "file holding the shared bearer token (else COLLECTOR_TOKEN)")
+	fs.StringVar(&o.token, "ingest-token", "", "bearer token to push with (prefer --ingest-token-file or the environment)")
+	fs.StringVar(&o.tokenFile, "ingest-token-file", "", "file holding the bearer token (wins over --ingest-token)")
 	fs.StringVar(&o.node, "node", "", "node name (else NODE_NAME, else the hostname)")
 	fs.DurationVar(&o.interval, "interval", 15*time.Second, "sampling and push interval")
 	fs.IntVar(&o.backlog, "backlog", push.DefaultBacklog, "scrapes kept in memory while the agent is unreachable; the oldest are dropped beyond it")
@@ -64,12 +68,9 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.fsTypesExclude, "fs-types-exclude", sampler.DefaultFSTypes, "skip filesystems of these types (comma-separated)")
 	fs.StringVar(&o.mountsExclude, "mounts-exclude", sampler.DefaultMountsExclude, "skip these mount points (regexp)")
 	fs.IntVar(&o.topProcs, "top-procs", 0, "also report the N processes using the most CPU (0: off)")
-	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	o.log = cli.LogFlags(fs)
 	fs.BoolVar(&o.once, "once", false, "print one scrape as JSON to stdout and exit")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if err := envDefaults(fs); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	if o.node == "" {
@@ -83,23 +84,6 @@ func parseFlags(args []string) (*options, error) {
 		o.node = strings.ToLower(h)
 	}
 	return o, nil
-}
-
-// envDefaults fills flags not given on the command line from
-// COLLECTOR_<NAME>.
-func envDefaults(fs *flag.FlagSet) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		env := "COLLECTOR_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(env); ok && !set[f.Name] {
-			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", env, err))
-			}
-		}
-	})
-	return errors.Join(errs...)
 }
 
 func (o *options) samplerConfig() (sampler.Config, error) {
@@ -134,10 +118,10 @@ func token(o *options) (string, error) {
 		}
 		return strings.TrimSpace(string(b)), nil
 	}
-	if t := os.Getenv("COLLECTOR_TOKEN"); t != "" {
-		return t, nil
+	if o.token != "" {
+		return o.token, nil
 	}
-	return "", errors.New("no token: set --token-file or COLLECTOR_TOKEN")
+	return "", errors.New("no token: set --ingest-token-file or ATLHYPER_INGEST_TOKEN")
 }
 
 func run(args []string) error {
@@ -145,11 +129,10 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+	log, err := o.log.Logger()
+	if err != nil {
+		return err
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
 
 	scfg, err := o.samplerConfig()

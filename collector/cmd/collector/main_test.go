@@ -7,10 +7,10 @@ import (
 )
 
 func TestFlagsFromEnvironment(t *testing.T) {
-	t.Setenv("COLLECTOR_INTERVAL", "30s")
-	t.Setenv("COLLECTOR_AGENT_URL", "http://agent:8080/v1/node-metrics")
-	t.Setenv("COLLECTOR_TOP_PROCS", "5")
-	t.Setenv("COLLECTOR_DISK_PARTITIONS", "true")
+	t.Setenv("ATLHYPER_INTERVAL", "30s")
+	t.Setenv("ATLHYPER_AGENT_URL", "http://agent:8080/v1/node-metrics")
+	t.Setenv("ATLHYPER_TOP_PROCS", "5")
+	t.Setenv("ATLHYPER_DISK_PARTITIONS", "true")
 	t.Setenv("NODE_NAME", "node-7")
 	o, err := parseFlags([]string{"--top-procs=3", "--proc=/host/proc"})
 	if err != nil {
@@ -35,11 +35,11 @@ func TestFlagsFromEnvironment(t *testing.T) {
 }
 
 func TestBadSettings(t *testing.T) {
-	t.Setenv("COLLECTOR_INTERVAL", "soon")
-	if _, err := parseFlags(nil); err == nil || !strings.Contains(err.Error(), "COLLECTOR_INTERVAL") {
+	t.Setenv("ATLHYPER_INTERVAL", "soon")
+	if _, err := parseFlags(nil); err == nil || !strings.Contains(err.Error(), "ATLHYPER_INTERVAL") {
 		t.Errorf("bad duration in the environment: %v", err)
 	}
-	t.Setenv("COLLECTOR_INTERVAL", "15s")
+	t.Setenv("ATLHYPER_INTERVAL", "15s")
 	o, err := parseFlags([]string{"--net-exclude=("})
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func TestBadSettings(t *testing.T) {
 	if err := run([]string{"--agent-url=http://x", "--log-level=loud"}); err == nil {
 		t.Error("bad log level accepted")
 	}
-	t.Setenv("COLLECTOR_TOKEN", "")
+	t.Setenv("ATLHYPER_INGEST_TOKEN", "")
 	if err := run([]string{"--agent-url=http://x"}); err == nil || !strings.Contains(err.Error(), "token") {
 		t.Errorf("missing token: %v", err)
 	}
