@@ -7,12 +7,12 @@ package app
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -52,31 +52,39 @@ type Config struct {
 	Now         func() time.Time
 }
 
-// FromEnv fills a Config from ATLHYPER_* environment variables.
+// Flags declares the API's settings on fs, the same for the local server
+// and the Lambda; parsed with cli.Parse, each is also ATLHYPER_<FLAG>
+// (the Lambda has only the environment). Secrets are not flags: FromEnv.
+func (c *Config) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.StoreURL, "store", c.StoreURL, "store URL: file:///path or s3://bucket/prefix?endpoint=host:port&insecure=true")
+	fs.StringVar(&c.CacheDir, "cache-dir", c.CacheDir, "local cache of lake objects (default $TMPDIR/atlhyper-cache)")
+	fs.Int64Var(&c.CacheBytes, "cache-bytes", c.CacheBytes, "size of the local cache in bytes (default 1 GiB)")
+	fs.StringVar(&c.MemoryLimit, "query-memory", c.MemoryLimit, "DuckDB memory limit, e.g. 1GB")
+	fs.Func("cors-origins", "browser origins allowed to call the API (comma-separated; repeatable)", func(v string) error {
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.CORSOrigins = append(c.CORSOrigins, o)
+			}
+		}
+		return nil
+	})
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client address from X-Forwarded-For (only behind one trusted proxy)")
+	fs.IntVar(&c.BcryptCost, "bcrypt-cost", c.BcryptCost, "bcrypt cost of new password hashes (default: the auth package's)")
+}
+
+// FromEnv reads what never goes on a command line: the JWT secrets and
+// the first admin's credentials (ATLHYPER_JWT_SECRET,
+// ATLHYPER_JWT_SECRET_PREVIOUS, ATLHYPER_ADMIN_USER,
+// ATLHYPER_ADMIN_PASSWORD), and the version label ATLHYPER_VERSION set at
+// deployment.
 func FromEnv() Config {
-	c := Config{
-		StoreURL:          os.Getenv("ATLHYPER_STORE"),
-		CacheDir:          os.Getenv("ATLHYPER_CACHE_DIR"),
-		MemoryLimit:       os.Getenv("ATLHYPER_QUERY_MEMORY"),
+	return Config{
 		JWTSecret:         os.Getenv("ATLHYPER_JWT_SECRET"),
 		JWTPreviousSecret: os.Getenv("ATLHYPER_JWT_SECRET_PREVIOUS"),
 		AdminUser:         os.Getenv("ATLHYPER_ADMIN_USER"),
 		AdminPassword:     os.Getenv("ATLHYPER_ADMIN_PASSWORD"),
 		Version:           os.Getenv("ATLHYPER_VERSION"),
 	}
-	if v := os.Getenv("ATLHYPER_CORS_ORIGINS"); v != "" {
-		for _, o := range strings.Split(v, ",") {
-			if o = strings.TrimSpace(o); o != "" {
-				c.CORSOrigins = append(c.CORSOrigins, o)
-			}
-		}
-	}
-	c.TrustProxy, _ = strconv.ParseBool(os.Getenv("ATLHYPER_TRUST_PROXY"))
-	c.BcryptCost, _ = strconv.Atoi(os.Getenv("ATLHYPER_BCRYPT_COST"))
-	if n, err := strconv.ParseInt(os.Getenv("ATLHYPER_CACHE_BYTES"), 10, 64); err == nil {
-		c.CacheBytes = n
-	}
-	return c
 }
 
 // App is a running API.

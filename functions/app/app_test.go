@@ -2,10 +2,12 @@ package app_test
 
 import (
 	"context"
+	"flag"
 	"strings"
 	"testing"
 
 	"github.com/atlhyper/atlhyper/functions/app"
+	"github.com/atlhyper/atlhyper/internal/cli"
 	"github.com/atlhyper/atlhyper/query/store"
 )
 
@@ -49,4 +51,35 @@ func TestRefusesWeakConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Close()
+}
+
+// TestSettingsFromEnvironment: the Lambda's settings come from the same
+// flags as the local server's, through the environment, strictly.
+func TestSettingsFromEnvironment(t *testing.T) {
+	t.Setenv("ATLHYPER_STORE", "file:///lake")
+	t.Setenv("ATLHYPER_CORS_ORIGINS", "https://a.example, https://b.example")
+	t.Setenv("ATLHYPER_CACHE_BYTES", "1048576")
+	t.Setenv("ATLHYPER_TRUST_PROXY", "true")
+	t.Setenv("ATLHYPER_JWT_SECRET", "from-the-environment")
+	cfg := app.FromEnv()
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	cfg.Flags(fs)
+	if err := cli.Parse(fs, []string{"--cors-origins=https://c.example"}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.StoreURL != "file:///lake" || cfg.CacheBytes != 1<<20 || !cfg.TrustProxy || cfg.JWTSecret != "from-the-environment" ||
+		len(cfg.CORSOrigins) != 1 || cfg.CORSOrigins[0] != "https://c.example" {
+		t.Errorf("config %+v", cfg)
+	}
+	for name, bad := range map[string]string{"ATLHYPER_TRUST_PROXY": "maybe", "ATLHYPER_CACHE_BYTES": "1GB", "ATLHYPER_BCRYPT_COST": "high"} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, bad)
+			cfg := app.FromEnv()
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			cfg.Flags(fs)
+			if err := cli.Parse(fs, nil); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s=%s: %v", name, bad, err)
+			}
+		})
+	}
 }

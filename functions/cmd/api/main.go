@@ -3,6 +3,9 @@
 //
 //	ATLHYPER_JWT_SECRET=… ATLHYPER_ADMIN_USER=admin ATLHYPER_ADMIN_PASSWORD=… \
 //	  go run ./functions/cmd/api --store file:///var/lib/atlhyper --web web/dist
+//
+// Every flag is also ATLHYPER_<FLAG> (internal/cli); secrets come only
+// from the environment (app.FromEnv).
 package main
 
 import (
@@ -10,7 +13,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -20,12 +22,8 @@ import (
 	"time"
 
 	"github.com/atlhyper/atlhyper/functions/app"
+	"github.com/atlhyper/atlhyper/internal/cli"
 )
-
-type multi []string
-
-func (m *multi) String() string     { return strings.Join(*m, ",") }
-func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
 func main() {
 	if err := run(); err != nil {
@@ -36,22 +34,18 @@ func main() {
 
 func run() error {
 	cfg := app.FromEnv()
-	var origins multi
-	listen := flag.String("listen", envOr("ATLHYPER_LISTEN", "127.0.0.1:8080"), "listen address (env ATLHYPER_LISTEN)")
-	flag.StringVar(&cfg.StoreURL, "store", cfg.StoreURL, "store URL: file:///path or s3://bucket/prefix?endpoint=host:port&insecure=true (env ATLHYPER_STORE)")
-	flag.StringVar(&cfg.CacheDir, "cache-dir", cfg.CacheDir, "local cache of lake objects (env ATLHYPER_CACHE_DIR; default $TMPDIR/atlhyper-cache)")
-	flag.StringVar(&cfg.MemoryLimit, "query-memory", cfg.MemoryLimit, "DuckDB memory limit, e.g. 1GB (env ATLHYPER_QUERY_MEMORY)")
-	flag.Var(&origins, "cors-origin", "browser origin allowed to call the API (repeatable; env ATLHYPER_CORS_ORIGINS, comma-separated)")
-	flag.BoolVar(&cfg.TrustProxy, "trust-proxy", cfg.TrustProxy, "take the client address from X-Forwarded-For (only behind one trusted proxy; env ATLHYPER_TRUST_PROXY)")
-	web := flag.String("web", os.Getenv("ATLHYPER_WEB_DIR"), "serve the static web dashboard from this directory (env ATLHYPER_WEB_DIR)")
-	logJSON := flag.Bool("log-json", false, "log as JSON")
-	flag.Parse()
-	cfg.CORSOrigins = append(cfg.CORSOrigins, origins...)
-	var h slog.Handler = slog.NewTextHandler(os.Stderr, nil)
-	if *logJSON {
-		h = slog.NewJSONHandler(os.Stderr, nil)
+	fs := flag.NewFlagSet("api", flag.ContinueOnError)
+	cfg.Flags(fs)
+	listen := fs.String("listen", "127.0.0.1:8080", "listen address")
+	web := fs.String("web", "", "serve the static web dashboard from this directory")
+	logFlags := cli.LogFlags(fs)
+	if err := cli.Parse(fs, os.Args[1:]); err != nil {
+		return err
 	}
-	cfg.Logger = slog.New(h)
+	var err error
+	if cfg.Logger, err = logFlags.Logger(); err != nil {
+		return err
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -83,13 +77,6 @@ func run() error {
 		return err
 	}
 	return nil
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
 
 // withWeb serves the dashboard's static files for every path outside

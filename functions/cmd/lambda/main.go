@@ -1,14 +1,15 @@
 // Command lambda runs the AtlHyper API on AWS Lambda behind an API Gateway
 // HTTP API (payload format 2.0): the same router as the local server.
 // Build: GOOS=linux go build -tags lambda.norpc -o bootstrap ./functions/cmd/lambda
-// Configuration comes from ATLHYPER_* environment variables; the cache
-// lives in /tmp (the only writable place on Lambda).
+// Configuration comes from ATLHYPER_* environment variables (the local
+// server's flags, internal/cli); the cache lives in /tmp (the only
+// writable place on Lambda).
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -16,21 +17,41 @@ import (
 
 	"github.com/atlhyper/atlhyper/functions/app"
 	"github.com/atlhyper/atlhyper/functions/lambdahttp"
+	"github.com/atlhyper/atlhyper/internal/cli"
 )
 
 func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "atlhyper lambda:", err)
+		os.Exit(1)
+	}
+}
+
+// run configures the API from the environment alone: the same settings as
+// the local server's flags, as ATLHYPER_<FLAG> (internal/cli).
+func run() error {
 	cfg := app.FromEnv()
+	fs := flag.NewFlagSet("lambda", flag.ContinueOnError)
+	cfg.Flags(fs)
+	logFlags := cli.LogFlags(fs)
+	if err := cli.Parse(fs, nil); err != nil {
+		return err
+	}
+	log, err := logFlags.Logger()
+	if err != nil {
+		return err
+	}
+	cfg.Logger = log
 	if cfg.CacheDir == "" {
 		cfg.CacheDir = filepath.Join(os.TempDir(), "atlhyper-cache")
 	}
 	if cfg.CacheBytes == 0 {
 		cfg.CacheBytes = 384 << 20 // Lambda's /tmp is 512 MiB unless configured larger
 	}
-	cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	a, err := app.Open(context.Background(), cfg)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "atlhyper lambda:", err)
-		os.Exit(1)
+		return err
 	}
 	lambda.Start(lambdahttp.Handler(a.Handler()))
+	return nil
 }

@@ -4,7 +4,8 @@
 // Locally it loops: every job at start, then at its interval. On AWS Lambda
 // (detected by AWS_LAMBDA_RUNTIME_API) each invocation runs the job named in
 // the event, e.g. an EventBridge schedule with input {"job": "compact"};
-// build with `-tags lambda.norpc` as `bootstrap`.
+// build with `-tags lambda.norpc` as `bootstrap`. Every flag is also
+// ATLHYPER_<FLAG> (internal/cli).
 package main
 
 import (
@@ -12,7 +13,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"strconv"
@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/atlhyper/atlhyper/functions/schedule"
+	"github.com/atlhyper/atlhyper/internal/cli"
 	"github.com/atlhyper/atlhyper/query/compact"
 	"github.com/atlhyper/atlhyper/query/store"
 )
@@ -35,16 +36,26 @@ func main() {
 }
 
 func run() error {
-	storeURL := flag.String("store", os.Getenv("ATLHYPER_STORE"), "store URL (env ATLHYPER_STORE)")
-	compactEvery := flag.Duration("compact-every", envDuration("ATLHYPER_COMPACT_EVERY", 15*time.Minute), "compaction interval (env ATLHYPER_COMPACT_EVERY)")
-	inventoryEvery := flag.Duration("inventory-every", envDuration("ATLHYPER_INVENTORY_EVERY", time.Hour), "inventory interval (env ATLHYPER_INVENTORY_EVERY)")
-	retention := flag.String("retention", os.Getenv("ATLHYPER_RETENTION"), "per-table retention in days, e.g. pods=14,node_metrics=30 (env ATLHYPER_RETENTION)")
-	workDir := flag.String("work-dir", os.TempDir(), "scratch space for merges")
-	once := flag.String("once", "", "run this job once and exit (compact, inventory)")
-	flag.Parse()
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	fs := flag.NewFlagSet("scheduler", flag.ContinueOnError)
+	storeURL := fs.String("store", "", "store URL")
+	compactEvery := fs.Duration("compact-every", 15*time.Minute, "compaction interval")
+	inventoryEvery := fs.Duration("inventory-every", time.Hour, "inventory interval")
+	retention := fs.String("retention", "", "per-table retention in days, e.g. pods=14,node_metrics=30")
+	workDir := fs.String("work-dir", os.TempDir(), "scratch space for merges")
+	once := fs.String("once", "", "run this job once and exit (compact, inventory)")
+	logFlags := cli.LogFlags(fs)
+	if err := cli.Parse(fs, os.Args[1:]); err != nil {
+		return err
+	}
+	log, err := logFlags.Logger()
+	if err != nil {
+		return err
+	}
 	if *storeURL == "" {
 		return fmt.Errorf("no store: set --store or ATLHYPER_STORE")
+	}
+	if *compactEvery <= 0 || *inventoryEvery <= 0 {
+		return fmt.Errorf("--compact-every and --inventory-every must be positive")
 	}
 	ret, err := parseRetention(*retention)
 	if err != nil {
@@ -104,11 +115,4 @@ func parseRetention(s string) (map[string]int, error) {
 		out[table] = n
 	}
 	return out, nil
-}
-
-func envDuration(key string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(key)); err == nil && d > 0 {
-		return d
-	}
-	return def
 }
