@@ -7,6 +7,9 @@
 // (s3://bucket/prefix?endpoint=…, for MinIO and AWS S3). Both pass the same
 // acceptance suite (storetest.Run).
 //
+// Mutable JSON objects (users, sessions, counters, cursors) change only
+// through Update: read-modify-write with compare-and-swap and retries.
+//
 // Errors are classified with errors.Is against ErrNotFound,
 // ErrPreconditionFailed, ErrNotModified and ErrUnavailable; callers branch on
 // those and never on backend-specific error types. This package knows nothing

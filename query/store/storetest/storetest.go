@@ -5,6 +5,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,7 @@ func Run(t *testing.T, newBucket func(t *testing.T) store.Bucket) {
 		{"CreateOnlyRace", testCreateOnlyRace},
 		{"CASRace", testCASRace},
 		{"CASCounter", testCASCounter},
+		{"Update", testUpdate},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newBucket(t)) })
@@ -363,25 +365,67 @@ func testCASCounter(t *testing.T, b store.Bucket) {
 	}
 }
 
-// Increment adds one to the decimal counter at key with a CAS retry loop.
-// Exported so tests of other processes can drive the same protocol.
+// Increment adds one to the decimal counter at key (a JSON number) with
+// store.Update. Exported so tests of other processes can drive the same
+// protocol.
 func Increment(ctx context.Context, b store.Bucket, key string) error {
-	for {
-		data, info, err := b.Get(ctx, key, "")
-		if err != nil {
-			return err
-		}
-		n, err := strconv.Atoi(string(data))
-		if err != nil {
-			return fmt.Errorf("counter %q: %w", data, err)
-		}
-		_, err = b.Put(ctx, key, []byte(strconv.Itoa(n+1)), store.IfMatch(info.ETag))
-		if err == nil {
-			return nil
-		}
-		if !store.IsPreconditionFailed(err) {
-			return err
-		}
+	_, _, err := store.Update(ctx, b, key, func(n *int, _ bool) error { *n++; return nil })
+	return err
+}
+
+// testUpdate: Update creates a missing object, loses no update under
+// contention, and leaves the object alone when fn fails.
+func testUpdate(t *testing.T, b store.Bucket) {
+	type doc struct {
+		Hits  int      `json:"hits"`
+		Names []string `json:"names"`
+	}
+	const writers, each = 5, 6
+	var wg sync.WaitGroup
+	created := atomic.Int64{}
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				_, _, err := store.Update(ctx(t), b, "update/doc.json", func(d *doc, exists bool) error {
+					if !exists {
+						created.Add(1)
+					}
+					d.Hits++
+					d.Names = append(d.Names, fmt.Sprintf("w%d-%d", w, i))
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	got, _ := mustGet(t, b, "update/doc.json")
+	var d doc
+	if err := json.Unmarshal(got, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Hits != writers*each || len(d.Names) != writers*each {
+		t.Fatalf("hits %d names %d, want %d: lost updates", d.Hits, len(d.Names), writers*each)
+	}
+	if created.Load() == 0 {
+		t.Error("fn never saw the object missing")
+	}
+	stop := errors.New("stop")
+	_, _, err := store.Update(ctx(t), b, "update/doc.json", func(d *doc, _ bool) error { d.Hits = -1; return stop })
+	if err != stop {
+		t.Fatalf("fn's error: %v", err)
+	}
+	if again, _ := mustGet(t, b, "update/doc.json"); string(again) != string(got) {
+		t.Fatalf("a failed update wrote: %s", again)
+	}
+	mustPut(t, b, "update/bad.json", []byte("{not json"), store.Condition{})
+	if _, _, err := store.Update(ctx(t), b, "update/bad.json", func(*doc, bool) error { return nil }); err == nil {
+		t.Fatal("Update accepted an unreadable object")
 	}
 }
 
