@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -33,6 +32,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/atlhyper/atlhyper/internal/backoff"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
 )
@@ -188,19 +188,15 @@ func (s *Spool) uploaded(key string, n int, spooled bool) {
 	}
 }
 
-// failed records an upload failure and schedules the next attempt:
-// exponential backoff with full jitter.
+// failed records an upload failure and schedules the next attempt
+// (internal/backoff: exponential, jittered).
 func (s *Spool) failed(err error) time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failures++
 	s.stats.UploadErrors++
 	s.stats.LastError = err.Error()
-	ceil := s.cfg.MinBackoff << min(s.failures-1, 30)
-	if ceil <= 0 || ceil > s.cfg.MaxBackoff {
-		ceil = s.cfg.MaxBackoff
-	}
-	d := time.Duration(rand.Int64N(int64(ceil)) + 1)
+	d := backoff.Backoff{Min: s.cfg.MinBackoff, Max: s.cfg.MaxBackoff}.Delay(s.failures - 1)
 	s.retryAt = time.Now().Add(d)
 	return d
 }

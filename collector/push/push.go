@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/atlhyper/atlhyper/collector/payload"
+	"github.com/atlhyper/atlhyper/internal/backoff"
 )
 
 // Config configures a Pusher.
@@ -171,11 +172,11 @@ func (p *Pusher) Stats() Stats {
 // Run sends queued scrapes until ctx ends, then makes one last attempt,
 // bounded by FlushTimeout, to deliver what is left.
 func (p *Pusher) Run(ctx context.Context) {
-	backoff := time.Duration(0)
+	wait, failures := time.Duration(0), 0
 	for ctx.Err() == nil {
 		switch {
-		case backoff > 0:
-			sleep(ctx, backoff)
+		case wait > 0:
+			sleep(ctx, wait)
 			if ctx.Err() != nil {
 				continue
 			}
@@ -186,14 +187,15 @@ func (p *Pusher) Run(ctx context.Context) {
 			case <-p.wake:
 			}
 		}
-		retry, wait := p.sendOnce(ctx)
+		retry, asked := p.sendOnce(ctx)
 		switch {
 		case !retry:
-			backoff = 0
-		case wait > 0:
-			backoff = wait
+			wait, failures = 0, 0
+		case asked > 0:
+			wait = asked
 		default:
-			backoff = p.nextBackoff(backoff)
+			wait = p.delay(failures)
+			failures++
 		}
 	}
 	if p.Stats().Queued == 0 {
@@ -211,13 +213,11 @@ func (p *Pusher) Run(ctx context.Context) {
 	}
 }
 
-// nextBackoff doubles the wait up to MaxBackoff and picks a random point in
-// its upper half, so collectors that lost the agent together do not all
-// come back in the same instant.
-func (p *Pusher) nextBackoff(prev time.Duration) time.Duration {
-	b := max(prev*2, p.cfg.MinBackoff)
-	b = min(b, p.cfg.MaxBackoff)
-	return b/2 + rand.N(b/2+1)
+// delay is the wait after the given number of failures in a row: from
+// MinBackoff doubling to MaxBackoff, with jitter (internal/backoff), so
+// collectors that lost the agent together do not all come back at once.
+func (p *Pusher) delay(failures int) time.Duration {
+	return backoff.Backoff{Min: p.cfg.MinBackoff, Max: p.cfg.MaxBackoff}.Delay(failures)
 }
 
 // sendOnce sends the oldest batch. retry reports a failure worth retrying

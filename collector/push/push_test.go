@@ -263,13 +263,12 @@ func TestFlushOnShutdown(t *testing.T) {
 
 func TestBackoff(t *testing.T) {
 	p := &Pusher{cfg: Config{MinBackoff: time.Second, MaxBackoff: time.Minute}}
-	b := time.Duration(0)
-	for range 20 {
-		nb := p.nextBackoff(b)
-		if nb < time.Second/2 || nb > time.Minute {
-			t.Fatalf("backoff %s out of range", nb)
+	var b time.Duration
+	for failures := range 20 {
+		b = p.delay(failures)
+		if b < time.Second/2 || b > time.Minute {
+			t.Fatalf("backoff %s out of range", b)
 		}
-		b = nb
 	}
 	if b < 30*time.Second {
 		t.Fatalf("backoff did not grow to the cap: %s", b)
