@@ -22,12 +22,12 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/atlhyper/atlhyper/internal/lru"
 	"github.com/atlhyper/atlhyper/query/cache"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
@@ -50,8 +50,15 @@ type Config struct {
 	RecentListTTL, OldListTTL time.Duration
 	// FetchConcurrency bounds parallel object fetches (default 16).
 	FetchConcurrency int
-	Logger           *slog.Logger
-	Now              func() time.Time
+	// MaxListedObjects bounds the objects the partition listings keep in
+	// memory (default 100,000, ~20 MB); MaxInputNames the input names of
+	// compacted objects read from their footers (default 100,000). Least
+	// recently used go first: a long-running API or scheduler that
+	// touches ever more days stays within them.
+	MaxListedObjects, MaxInputNames int
+
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Engine runs queries over the lake.
@@ -61,9 +68,8 @@ type Engine struct {
 	db      *sql.DB
 	schemas map[string]string // table -> zero-row file with the current schema
 
-	mu     sync.Mutex
-	lists  map[string]listing  // partition prefix -> listing
-	inputs map[string][]string // compacted object key -> input names
+	lists  *lru.Cache[string, listing]  // partition prefix -> listing
+	inputs *lru.Cache[string, []string] // compacted object key -> input names
 }
 
 type listing struct {
@@ -115,6 +121,12 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.FetchConcurrency <= 0 {
 		cfg.FetchConcurrency = 16
 	}
+	if cfg.MaxListedObjects <= 0 {
+		cfg.MaxListedObjects = 100_000
+	}
+	if cfg.MaxInputNames <= 0 {
+		cfg.MaxInputNames = 100_000
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -129,7 +141,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, cache: c, schemas: map[string]string{}, lists: map[string]listing{}, inputs: map[string][]string{}}
+	e := &Engine{cfg: cfg, cache: c, schemas: map[string]string{},
+		lists:  lru.New[string, listing](int64(cfg.MaxListedObjects), func(l listing) int64 { return int64(len(l.objs)) + 1 }),
+		inputs: lru.New[string, []string](int64(cfg.MaxInputNames), func(in []string) int64 { return int64(len(in)) + 1 })}
 	if err := e.writeSchemas(); err != nil {
 		return nil, err
 	}
@@ -222,6 +236,13 @@ func (e *Engine) Close() error { return e.db.Close() }
 
 // CacheStats reports the local cache's counters.
 func (e *Engine) CacheStats() cache.Stats { return e.cache.Stats() }
+
+// MemoryCaches reports the in-memory caches against their bounds: the
+// partition listings (cost: objects) and compacted objects' inputs (cost:
+// names).
+func (e *Engine) MemoryCaches() (listings, inputs lru.Stats) {
+	return e.lists.Stats(), e.inputs.Stats()
+}
 
 // Query runs req and calls fn with the result rows while the views exist.
 // Errors are classified: store.ErrUnavailable (retry later), lake.ErrCorrupt
@@ -436,9 +457,7 @@ func (e *Engine) list(ctx context.Context, table, cluster string, day time.Time,
 	if e.cfg.Now().Sub(day) < 72*time.Hour {
 		ttl = e.cfg.RecentListTTL
 	}
-	e.mu.Lock()
-	l, ok := e.lists[prefix]
-	e.mu.Unlock()
+	l, ok := e.lists.Get(prefix)
 	if ok && !fresh && e.cfg.Now().Sub(l.at) < ttl {
 		return l.objs, nil
 	}
@@ -446,18 +465,13 @@ func (e *Engine) list(ctx context.Context, table, cluster string, day time.Time,
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", prefix, err)
 	}
-	e.mu.Lock()
-	e.lists[prefix] = listing{objs: objs, at: e.cfg.Now()}
-	e.mu.Unlock()
+	e.lists.Put(prefix, listing{objs: objs, at: e.cfg.Now()})
 	return objs, nil
 }
 
 // inputsOf reads a compacted object's inputs from its footer, once.
 func (e *Engine) inputsOf(ctx context.Context, o lake.Stored) ([]string, error) {
-	e.mu.Lock()
-	in, ok := e.inputs[o.Info.Key]
-	e.mu.Unlock()
-	if ok {
+	if in, ok := e.inputs.Get(o.Info.Key); ok {
 		return in, nil
 	}
 	path, release, err := e.cache.Fetch(ctx, o.Info)
@@ -474,9 +488,7 @@ func (e *Engine) inputsOf(ctx context.Context, o lake.Stored) ([]string, error) 
 	if err != nil {
 		return nil, fmt.Errorf("object %s: %w", o.Info.Key, err)
 	}
-	e.mu.Lock()
-	e.inputs[o.Info.Key] = meta.Inputs
-	e.mu.Unlock()
+	e.inputs.Put(o.Info.Key, meta.Inputs)
 	return meta.Inputs, nil
 }
 

@@ -5,11 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/atlhyper/atlhyper/query"
+	"github.com/atlhyper/atlhyper/query/compact"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
 	"github.com/atlhyper/atlhyper/query/store/miniotest"
@@ -164,5 +167,72 @@ func TestStoreDown(t *testing.T) {
 	srv.Restart(t)
 	if got, err := count(t, e, s, "SELECT count(*) FROM pods"); err != nil || got != 6 {
 		t.Fatalf("back up: %d %v", got, err)
+	}
+}
+
+// TestMemoryCachesStayBounded: a long-running engine querying day after
+// day keeps its partition listings and compacted objects' inputs within
+// their bounds, least recently used out, and answers as before.
+func TestMemoryCachesStayBounded(t *testing.T) {
+	ctx := context.Background()
+	b := openFile(t)
+	const days, perDay = 40, 3
+	w, err := lake.NewWriter(lake.WriterConfig{Cluster: "c1", Writer: "test", Sink: lake.StoreSink{Bucket: b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := range days {
+		for h := range perDay {
+			lake.Add(w, lake.Pods, lake.Pod{Meta: lake.Meta{TS: day0.AddDate(0, 0, d).Add(time.Duration(h*6) * time.Hour), Op: lake.OpUpdate,
+				Kind: "Pod", Namespace: "ns", Name: fmt.Sprintf("p%d", h), UID: fmt.Sprintf("u%d-%d", d, h)}})
+			if err := w.Flush(ctx); err != nil { // one object per hour
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := day0.AddDate(0, 0, days+5)
+	c, err := compact.New(compact.Config{Bucket: b, WorkDir: t.TempDir(), Now: func() time.Time { return now },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged := 0
+	for d := range days {
+		r, err := c.CompactPartition(ctx, lake.Pods, "c1", day0.AddDate(0, 0, d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		merged += r.ObjectsWritten
+	}
+	if merged != days {
+		t.Fatalf("compaction wrote %d merged objects, want one per day", merged)
+	}
+	// The inputs are within their grace period: readers must see each
+	// merged object's inputs (read from its footer) to hide them.
+	const maxObjects, maxNames = 10, 12
+	e, err := query.Open(ctx, query.Config{Bucket: b, CacheDir: t.TempDir(), Threads: 1, Now: func() time.Time { return now },
+		MaxListedObjects: maxObjects, MaxInputNames: maxNames})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for round := range 2 {
+		for d := range days {
+			from := day0.AddDate(0, 0, d)
+			got, err := count(t, e, query.Scope{Table: "pods", Clusters: []string{"c1"}, From: from, To: from.AddDate(0, 0, 1)}, "SELECT count(*) FROM pods")
+			if err != nil || got != perDay {
+				t.Fatalf("round %d day %d: %d rows %v, want %d (each row once)", round, d, got, err, perDay)
+			}
+			listings, inputs := e.MemoryCaches()
+			if listings.Cost > maxObjects || inputs.Cost > maxNames {
+				t.Fatalf("day %d: listings %+v, inputs %+v: over their bounds", d, listings, inputs)
+			}
+			if listings.Entries == 0 || inputs.Entries == 0 {
+				t.Fatalf("day %d: listings %+v, inputs %+v: the caches are not used", d, listings, inputs)
+			}
+		}
 	}
 }
