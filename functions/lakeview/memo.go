@@ -1,14 +1,13 @@
 package lakeview
 
 import (
-	"container/list"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"sync"
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/atlhyper/atlhyper/internal/lru"
 	"github.com/atlhyper/atlhyper/query"
 )
 
@@ -17,45 +16,14 @@ import (
 // computation would return. Bounded by entry count, least recently used out.
 type memo struct {
 	group singleflight.Group
-	mu    sync.Mutex
-	max   int
-	ll    *list.List
-	items map[string]*list.Element
+	cache *lru.Cache[string, any]
 }
 
-type memoEntry struct {
-	key string
-	val any
-}
+func newMemo(max int) *memo { return &memo{cache: lru.New[string, any](int64(max), nil)} }
 
-func newMemo(max int) *memo {
-	return &memo{max: max, ll: list.New(), items: map[string]*list.Element{}}
-}
+func (m *memo) get(key string) (any, bool) { return m.cache.Get(key) }
 
-func (m *memo) get(key string) (any, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	el, ok := m.items[key]
-	if !ok {
-		return nil, false
-	}
-	m.ll.MoveToFront(el)
-	return el.Value.(*memoEntry).val, true
-}
-
-func (m *memo) put(key string, val any) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if el, ok := m.items[key]; ok {
-		m.ll.Remove(el)
-	}
-	m.items[key] = m.ll.PushFront(&memoEntry{key: key, val: val})
-	for m.ll.Len() > m.max {
-		el := m.ll.Back()
-		m.ll.Remove(el)
-		delete(m.items, el.Value.(*memoEntry).key)
-	}
-}
+func (m *memo) put(key string, val any) { m.cache.Put(key, val) }
 
 // cached returns compute's result for question over scopes, reusing it
 // while the scopes' objects are unchanged.
