@@ -2,18 +2,17 @@ package lakeview
 
 import (
 	"bytes"
-	"container/list"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/atlhyper/atlhyper/internal/lru"
 	"github.com/atlhyper/atlhyper/query"
 )
 
@@ -232,57 +231,29 @@ func stringMap(v any) map[string]string {
 }
 
 // stateCache keeps snapshots by key, valid for one object-set fingerprint,
-// bounded in bytes with least-recently-used eviction.
+// bounded in bytes (lru).
 type stateCache struct {
 	group singleflight.Group
-	mu    sync.Mutex
-	max   int64
-	total int64
-	ll    *list.List
-	items map[string]*list.Element
+	cache *lru.Cache[string, stateEntry]
 }
 
 type stateEntry struct {
-	key, fp string
-	s       *Snapshot
+	fp string
+	s  *Snapshot
 }
 
 func newStateCache(max int64) *stateCache {
-	return &stateCache{max: max, ll: list.New(), items: map[string]*list.Element{}}
+	return &stateCache{cache: lru.New[string, stateEntry](max, func(e stateEntry) int64 { return e.s.size })}
 }
 
 func (c *stateCache) get(key, fp string) *Snapshot {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.items[key]
-	if !ok {
-		return nil
+	if e, ok := c.cache.Get(key); ok && e.fp == fp {
+		return e.s
 	}
-	e := el.Value.(*stateEntry)
-	if e.fp != fp {
-		return nil
-	}
-	c.ll.MoveToFront(el)
-	return e.s
+	return nil
 }
 
-func (c *stateCache) put(key, fp string, s *Snapshot) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.items[key]; ok {
-		c.total -= el.Value.(*stateEntry).s.size
-		c.ll.Remove(el)
-	}
-	c.items[key] = c.ll.PushFront(&stateEntry{key: key, fp: fp, s: s})
-	c.total += s.size
-	for c.total > c.max && c.ll.Len() > 1 {
-		el := c.ll.Back()
-		e := el.Value.(*stateEntry)
-		c.ll.Remove(el)
-		delete(c.items, e.key)
-		c.total -= e.s.size
-	}
-}
+func (c *stateCache) put(key, fp string, s *Snapshot) { c.cache.Put(key, stateEntry{fp: fp, s: s}) }
 
 // ListQuery selects, orders and pages the objects of one kind.
 type ListQuery struct {
