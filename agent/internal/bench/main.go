@@ -1,4 +1,4 @@
-// Command bench measures the agent (scripts/bench agent → go run ./agent/bench):
+// Command bench measures the agent (scripts/bench agent → go run ./agent/internal/bench):
 // the real agent binary against a real kube-apiserver + etcd (envtest)
 // holding ≥ 5,000 pods on ≥ 100 nodes created through the API, writing to a
 // local store, under a realistic low churn. It prints, on stdout:

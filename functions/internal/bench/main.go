@@ -3,7 +3,7 @@
 // (hourly checkpoints, pod churn, anomalies, events, node metrics). It
 // prints one figure per line: `name value unit`.
 //
-//	go run ./functions/bench [--clusters 10 --nodes 100 --pods 3000 --days 7]
+//	go run ./functions/internal/bench [--clusters 10 --nodes 100 --pods 3000 --days 7]
 package main
 
 import (
