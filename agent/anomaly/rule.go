@@ -43,7 +43,7 @@ type Rule struct {
 	ClearAfter time.Duration
 	// Logs asks for the previous container's log tail when it opens.
 	Logs bool
-	// Doc is one line for docs/anomalies.md.
+	// Doc is one line for the rule table of docs/agent.md (Anomaly rules).
 	Doc string
 }
 
