@@ -16,7 +16,7 @@ type Prices struct {
 }
 
 // S3Standard are Amazon S3 Standard list prices (us-east-1, first 50 TB),
-// the figures AtlHyper's design works from (DESIGN.md).
+// the figures AtlHyper's cost estimate works from (docs/api.md, Self-monitoring: what AtlHyper costs).
 var S3Standard = Prices{PutListPer1000: 0.005, GetPer1000: 0.0004, StoragePerGBMonth: 0.023}
 
 // HoursPerMonth is the month AWS bills by (8,760 h / 12).

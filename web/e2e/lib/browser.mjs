@@ -1,5 +1,6 @@
 // Debian's Chromium driven by playwright-core (never a downloaded browser),
-// with the flags DESIGN.md lists. Playwright gives every launch a fresh
+// headless as root with the flags below (sandbox, GPU, QUIC and background
+// networking off). Playwright gives every launch a fresh
 // temporary profile directory (the "fresh --user-data-dir").
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
