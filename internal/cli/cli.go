@@ -85,3 +85,16 @@ func (l *Log) New(w io.Writer) (*slog.Logger, error) {
 	}
 	return nil, fmt.Errorf("--log-format %q: want json or text", l.format)
 }
+
+// Setup is a command's whole command line: a flag set with the command's
+// flags (declare) and the logging flags, parsed from args and the
+// environment, and the logger they describe.
+func Setup(name string, args []string, declare func(*flag.FlagSet)) (*slog.Logger, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	declare(fs)
+	l := LogFlags(fs)
+	if err := Parse(fs, args); err != nil {
+		return nil, err
+	}
+	return l.Logger()
+}

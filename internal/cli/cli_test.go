@@ -2,7 +2,9 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
 	"flag"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +95,17 @@ func TestLogger(t *testing.T) {
 	log.Info("plain")
 	if !strings.Contains(out.String(), "msg=plain") {
 		t.Errorf("text from the environment: %s", out.String())
+	}
+}
+
+func TestSetup(t *testing.T) {
+	t.Setenv("ATLHYPER_STORE", "file:///env")
+	var store *string
+	log, err := cli.Setup("t", []string{"--log-level=debug"}, func(fs *flag.FlagSet) { store = fs.String("store", "", "") })
+	if err != nil || log == nil || *store != "file:///env" || !log.Enabled(context.Background(), slog.LevelDebug) {
+		t.Fatalf("Setup: %v %q", err, *store)
+	}
+	if _, err := cli.Setup("t", []string{"--log-format=xml"}, func(*flag.FlagSet) {}); err == nil {
+		t.Error("a bad log format passed Setup")
 	}
 }

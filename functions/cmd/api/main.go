@@ -34,16 +34,14 @@ func main() {
 
 func run() error {
 	cfg := app.FromEnv()
-	fs := flag.NewFlagSet("api", flag.ContinueOnError)
-	cfg.Flags(fs)
-	listen := fs.String("listen", "127.0.0.1:8080", "listen address")
-	web := fs.String("web", "", "serve the static web dashboard from this directory")
-	logFlags := cli.LogFlags(fs)
-	if err := cli.Parse(fs, os.Args[1:]); err != nil {
-		return err
-	}
+	var listen, web *string
 	var err error
-	if cfg.Logger, err = logFlags.Logger(); err != nil {
+	cfg.Logger, err = cli.Setup("api", os.Args[1:], func(fs *flag.FlagSet) {
+		cfg.Flags(fs)
+		listen = fs.String("listen", "127.0.0.1:8080", "listen address")
+		web = fs.String("web", "", "serve the static web dashboard from this directory")
+	})
+	if err != nil {
 		return err
 	}
 

@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,17 +30,10 @@ func main() {
 // the local server's flags, as ATLHYPER_<FLAG> (internal/cli).
 func run() error {
 	cfg := app.FromEnv()
-	fs := flag.NewFlagSet("lambda", flag.ContinueOnError)
-	cfg.Flags(fs)
-	logFlags := cli.LogFlags(fs)
-	if err := cli.Parse(fs, nil); err != nil {
+	var err error
+	if cfg.Logger, err = cli.Setup("lambda", nil, cfg.Flags); err != nil {
 		return err
 	}
-	log, err := logFlags.Logger()
-	if err != nil {
-		return err
-	}
-	cfg.Logger = log
 	if cfg.CacheDir == "" {
 		cfg.CacheDir = filepath.Join(os.TempDir(), "atlhyper-cache")
 	}

@@ -36,18 +36,16 @@ func main() {
 }
 
 func run() error {
-	fs := flag.NewFlagSet("scheduler", flag.ContinueOnError)
-	storeURL := fs.String("store", "", "store URL")
-	compactEvery := fs.Duration("compact-every", 15*time.Minute, "compaction interval")
-	inventoryEvery := fs.Duration("inventory-every", time.Hour, "inventory interval")
-	retention := fs.String("retention", "", "per-table retention in days, e.g. pods=14,node_metrics=30")
-	workDir := fs.String("work-dir", os.TempDir(), "scratch space for merges")
-	once := fs.String("once", "", "run this job once and exit (compact, inventory)")
-	logFlags := cli.LogFlags(fs)
-	if err := cli.Parse(fs, os.Args[1:]); err != nil {
-		return err
-	}
-	log, err := logFlags.Logger()
+	var storeURL, retention, workDir, once *string
+	var compactEvery, inventoryEvery *time.Duration
+	log, err := cli.Setup("scheduler", os.Args[1:], func(fs *flag.FlagSet) {
+		storeURL = fs.String("store", "", "store URL")
+		compactEvery = fs.Duration("compact-every", 15*time.Minute, "compaction interval")
+		inventoryEvery = fs.Duration("inventory-every", time.Hour, "inventory interval")
+		retention = fs.String("retention", "", "per-table retention in days, e.g. pods=14,node_metrics=30")
+		workDir = fs.String("work-dir", os.TempDir(), "scratch space for merges")
+		once = fs.String("once", "", "run this job once and exit (compact, inventory)")
+	})
 	if err != nil {
 		return err
 	}
