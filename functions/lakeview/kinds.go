@@ -20,35 +20,23 @@ type Kind struct {
 
 // Kinds lists every kind with list and detail routes, in display order:
 // every kind of the registry with state rows.
-var Kinds = func() []Kind {
-	var out []Kind
-	for _, k := range kinds.Stateful() {
-		out = append(out, Kind{Path: k.Resource, Kind: k.Name, Table: k.Table, Namespaced: k.Namespaced,
-			Node: k.Has(kinds.FilterNode), Phase: k.Has(kinds.FilterPhase), Ready: k.Has(kinds.FilterReady),
-			Owner: k.Has(kinds.FilterOwner)})
+var Kinds, byPath, byName = index(kinds.Stateful())
+
+func index(reg []kinds.Kind) (all []Kind, byPath, byName map[string]Kind) {
+	byPath, byName = map[string]Kind{}, map[string]Kind{}
+	for _, k := range reg {
+		v := Kind{Path: k.Resource, Kind: k.Name, Table: k.Table, Namespaced: k.Namespaced, Node: k.Has(kinds.FilterNode),
+			Phase: k.Has(kinds.FilterPhase), Ready: k.Has(kinds.FilterReady), Owner: k.Has(kinds.FilterOwner)}
+		all, byPath[v.Path], byName[v.Kind] = append(all, v), v, v
 	}
-	return out
-}()
+	return all, byPath, byName
+}
 
 // KindByPath finds a kind by its path name.
-func KindByPath(path string) (Kind, bool) {
-	for _, k := range Kinds {
-		if k.Path == path {
-			return k, true
-		}
-	}
-	return Kind{}, false
-}
+func KindByPath(path string) (Kind, bool) { k, ok := byPath[path]; return k, ok }
 
 // KindByName finds a kind by its Kubernetes name.
-func KindByName(name string) (Kind, bool) {
-	for _, k := range Kinds {
-		if k.Kind == name {
-			return k, true
-		}
-	}
-	return Kind{}, false
-}
+func KindByName(name string) (Kind, bool) { k, ok := byName[name]; return k, ok }
 
 // StateTables are the lake tables holding object state.
 var StateTables = kinds.StateTables
