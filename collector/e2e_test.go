@@ -18,7 +18,7 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2"
 
-	"github.com/atlhyper/atlhyper/collector/ingest"
+	"github.com/atlhyper/atlhyper/agent/ingest"
 	"github.com/atlhyper/atlhyper/collector/payload"
 	"github.com/atlhyper/atlhyper/collector/push"
 	"github.com/atlhyper/atlhyper/collector/sampler"

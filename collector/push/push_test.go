@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atlhyper/atlhyper/collector/ingest"
+	"github.com/atlhyper/atlhyper/agent/ingest"
 	"github.com/atlhyper/atlhyper/collector/payload"
 	"github.com/atlhyper/atlhyper/query/lake"
 )

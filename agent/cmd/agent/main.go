@@ -34,9 +34,9 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/atlhyper/atlhyper/agent"
+	"github.com/atlhyper/atlhyper/agent/ingest"
 	"github.com/atlhyper/atlhyper/agent/lease"
 	"github.com/atlhyper/atlhyper/agent/watch"
-	"github.com/atlhyper/atlhyper/collector/ingest"
 	"github.com/atlhyper/atlhyper/internal/cli"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"

@@ -27,7 +27,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/atlhyper/atlhyper/collector/ingest"
+	"github.com/atlhyper/atlhyper/agent/ingest"
 	"github.com/atlhyper/atlhyper/query/lake"
 )
 
