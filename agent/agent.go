@@ -290,7 +290,7 @@ func (a *Agent) current() *run {
 }
 
 // NodeMetrics is the sink for the collectors' node metrics (see
-// collector/ingest): rows join the node_metrics buffer of the lake writer.
+// agent/ingest): rows join the node_metrics buffer of the lake writer.
 // A standby refuses them, so collectors retry against the leader.
 func (a *Agent) NodeMetrics(_ context.Context, rows []lake.NodeMetric) error {
 	r := a.current()
