@@ -27,6 +27,7 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/atlhyper/atlhyper/query/cache"
 	"github.com/atlhyper/atlhyper/query/lake"
@@ -50,6 +51,11 @@ type Config struct {
 	RecentListTTL, OldListTTL time.Duration
 	// FetchConcurrency bounds parallel object fetches (default 16).
 	FetchConcurrency int
+	// Tails adds watched clusters' tail objects to scopes that reach into
+	// the last TailReach (default 3 h), each revalidated with a
+	// conditional GET after TailTTL (default 1 s). See tail.go.
+	Tails              bool
+	TailTTL, TailReach time.Duration
 	Logger           *slog.Logger
 	Now              func() time.Time
 }
@@ -64,6 +70,9 @@ type Engine struct {
 	mu     sync.Mutex
 	lists  map[string]listing  // partition prefix -> listing
 	inputs map[string][]string // compacted object key -> input names
+	tails  map[string]*tail    // cluster -> its tail as last read
+
+	tailGroup singleflight.Group
 }
 
 type listing struct {
@@ -115,6 +124,12 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.FetchConcurrency <= 0 {
 		cfg.FetchConcurrency = 16
 	}
+	if cfg.TailTTL <= 0 {
+		cfg.TailTTL = time.Second
+	}
+	if cfg.TailReach <= 0 {
+		cfg.TailReach = 3 * time.Hour
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -129,7 +144,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, cache: c, schemas: map[string]string{}, lists: map[string]listing{}, inputs: map[string][]string{}}
+	e := &Engine{cfg: cfg, cache: c, schemas: map[string]string{}, lists: map[string]listing{}, inputs: map[string][]string{}, tails: map[string]*tail{}}
 	if err := e.writeSchemas(); err != nil {
 		return nil, err
 	}
@@ -357,16 +372,20 @@ func tsLiteral(t time.Time) string {
 
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// Files resolves a scope to the visible objects it covers (no download).
+// Files resolves a scope to the objects it reads (no download): visible
+// lake objects and tail parts, whose keys start with "_tail/" and whose
+// ETag is their tail's.
 func (e *Engine) Files(ctx context.Context, s Scope) ([]lake.Stored, error) {
 	var out []lake.Stored
 	for _, cluster := range s.Clusters {
 		for _, day := range lake.Days(s.From, s.To) {
-			objs, err := e.visible(ctx, s.Table, cluster, day, s.From, s.To, false)
+			srcs, err := e.partition(ctx, s.Table, cluster, day, s.From, s.To, false)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, objs...)
+			for _, src := range srcs {
+				out = append(out, src.Stored)
+			}
 		}
 	}
 	return out, nil
@@ -376,13 +395,13 @@ func (e *Engine) fetchScope(ctx context.Context, s Scope, fresh bool) ([]string,
 	if len(s.Clusters) == 0 {
 		return nil, nil, fmt.Errorf("%w: %s: no cluster", ErrBadRequest, s.Table)
 	}
-	var objs []lake.Stored
+	var objs []source
 	for _, cluster := range s.Clusters {
 		if err := lake.ValidCluster(cluster); err != nil {
 			return nil, nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
 		for _, day := range lake.Days(s.From, s.To) {
-			v, err := e.visible(ctx, s.Table, cluster, day, s.From, s.To, fresh)
+			v, err := e.partition(ctx, s.Table, cluster, day, s.From, s.To, fresh)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -395,7 +414,13 @@ func (e *Engine) fetchScope(ctx context.Context, s Scope, fresh bool) ([]string,
 	g.SetLimit(e.cfg.FetchConcurrency)
 	for i, o := range objs {
 		g.Go(func() error {
-			p, rel, err := e.cache.Fetch(gctx, o.Info)
+			fetch := e.cache.Fetch
+			if o.data != nil {
+				fetch = func(context.Context, store.Info) (string, func(), error) {
+					return e.cache.Put(o.Info.Key, o.Info.ETag, o.data)
+				}
+			}
+			p, rel, err := fetch(gctx, o.Info)
 			if err != nil {
 				return err
 			}

@@ -1,8 +1,10 @@
 package lake
 
 import (
+	"encoding/json"
 	"time"
 
+	"github.com/atlhyper/atlhyper/query/lease"
 	"github.com/atlhyper/atlhyper/query/store"
 )
 
@@ -14,17 +16,17 @@ import (
 // zero are left out (docs/agent.md).
 const (
 	// CurrentKey is ClusterKey(id, CurrentKey): everything a dashboard
-	// needs about one cluster now. The agent rewrites it within ~10 s when
-	// an anomaly opens or resolves or a node changes, and at most once a
-	// minute for other changes (counts), so a busy cluster costs a few
-	// PUTs a minute, not one per change.
+	// needs about one cluster now, and the agent's liveness. The agent of
+	// the cluster is its only writer, holding a lease on it (query/lease):
+	// every write renews the lease and is a heartbeat. It is rewritten
+	// every heartbeat interval (2 min by default) and within ~10 s when an
+	// anomaly opens, changes severity or resolves or a node changes, so a
+	// quiet cluster costs 30 PUTs an hour and a page never waits for a
+	// flush.
 	CurrentKey = "current.json"
-	// HeartbeatKey is ClusterKey(id, HeartbeatKey): the agent's liveness
-	// and health, rewritten every ≤ 30 s.
-	HeartbeatKey = "heartbeat.json"
 
-	CurrentSchemaVersion   = 1
-	HeartbeatSchemaVersion = 1
+	CurrentSchemaVersion   = 2
+	HeartbeatSchemaVersion = 2
 )
 
 // CurrentState is the content of current.json.
@@ -43,6 +45,15 @@ type CurrentState struct {
 	AnomaliesOmitted int           `json:"anomalies_omitted,omitempty"`
 	// Objects counts watched objects by kind ("Pod": 5000, …).
 	Objects map[string]int `json:"objects"`
+	// Heartbeat is the agent's liveness and health when it wrote this.
+	Heartbeat *HeartbeatState `json:"heartbeat,omitempty"`
+	// Lease is the writer's lease on this object, maintained by the lease
+	// itself: holder "" means the agent stopped and released it.
+	Lease *lease.Record `json:"lease,omitempty"`
+	// AgentState is private to the agent: what a restarted agent needs to
+	// neither duplicate nor lose (open anomalies with their counters, the
+	// events high-water mark). Readers ignore it.
+	AgentState json.RawMessage `json:"agent_state,omitempty"`
 }
 
 // MaxCurrentAnomalies bounds CurrentState.Anomalies so current.json stays
@@ -153,13 +164,13 @@ type OpenAnomaly struct {
 	Count       int32     `json:"count"`
 }
 
-// HeartbeatState is the content of heartbeat.json.
+// HeartbeatState is the agent's liveness and health, in current.json.
 type HeartbeatState struct {
 	SchemaVersion int       `json:"schema_version"`
 	Cluster       string    `json:"cluster"`
-	TS            time.Time `json:"ts"` // when written; stale after ~3 intervals
-	// IntervalSeconds is how often the agent writes this object, so a
-	// reader can tell "late" from "offline" without configuration.
+	TS            time.Time `json:"ts"` // when written
+	// IntervalSeconds is how often the agent writes it at the least, so
+	// a reader can tell "late" from "offline" without configuration.
 	IntervalSeconds int       `json:"interval_seconds"`
 	Agent           AgentInfo `json:"agent"`
 	UptimeSeconds   int64     `json:"uptime_seconds"`
@@ -188,6 +199,10 @@ type HeartbeatState struct {
 	Errors      int64      `json:"errors"`
 	LastError   string     `json:"last_error,omitempty"`
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
+	// KubeAPIDownSince is set while the agent cannot reach its cluster's
+	// API server: the agent is alive, but what it reports is as old as
+	// this.
+	KubeAPIDownSince *time.Time `json:"kube_api_down_since,omitempty"`
 }
 
 // SpoolInfo describes the agent's on-disk spool of objects waiting for
