@@ -53,9 +53,10 @@ type Config struct {
 	FetchConcurrency int
 	// Tails adds watched clusters' tail objects to scopes that reach into
 	// the last TailReach (default 3 h), each revalidated with a
-	// conditional GET after TailTTL (default 1 s). See tail.go.
-	Tails              bool
-	TailTTL, TailReach time.Duration
+	// conditional GET after TailTTL (default 1 s) and ignored once older
+	// than TailMaxAge (default 3 min). See tail.go.
+	Tails                          bool
+	TailTTL, TailReach, TailMaxAge time.Duration
 	Logger           *slog.Logger
 	Now              func() time.Time
 }
@@ -129,6 +130,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	if cfg.TailReach <= 0 {
 		cfg.TailReach = 3 * time.Hour
+	}
+	if cfg.TailMaxAge <= 0 {
+		cfg.TailMaxAge = 3 * time.Minute
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -71,7 +71,7 @@ func (e *Engine) tail(ctx context.Context, cluster string) (*tail, error) {
 	e.mu.Unlock()
 	now := e.cfg.Now()
 	if ok && now.Sub(t.checked) < e.cfg.TailTTL {
-		return t.orNil(), nil
+		return e.fresh(t.orNil()), nil
 	}
 	res, err, _ := e.tailGroup.Do(cluster, func() (any, error) {
 		key := lake.ClusterKey(cluster, lake.TailKey)
@@ -116,11 +116,22 @@ func (e *Engine) tail(ctx context.Context, cluster string) (*tail, error) {
 		e.cfg.Logger.Warn("query: cannot read tail", "cluster", cluster, "error", err)
 		return nil, nil
 	}
-	return res.(*tail).orNil(), nil
+	return e.fresh(res.(*tail).orNil()), nil
 }
 
 func (t *tail) orNil() *tail {
 	if t == nil || t.m.AsOf.IsZero() {
+		return nil
+	}
+	return t
+}
+
+// fresh hides a tail its agent stopped rewriting (it rewrites a watched
+// cluster's tail every 30 s): an old tail adds nothing the lake will not
+// show soon, and compaction may by then have rewritten the objects that
+// took its rows.
+func (e *Engine) fresh(t *tail) *tail {
+	if t == nil || e.cfg.Now().Sub(t.m.AsOf) > e.cfg.TailMaxAge {
 		return nil
 	}
 	return t
@@ -188,7 +199,11 @@ func (e *Engine) partition(ctx context.Context, table, cluster string, day, from
 	keys := make(map[string]bool, len(listed))
 	for _, o := range listed {
 		keys[o.Info.Key] = true
-		if lake.NewerThan(o.ObjectKey, t.m.Writer, t.m.AsOf) && !t.pending[o.Info.Key] {
+		newer, err := e.holdsNewer(ctx, o, t)
+		if err != nil {
+			return nil, err
+		}
+		if newer {
 			return out, nil // the lake has (or is about to list) these rows
 		}
 	}
@@ -202,6 +217,28 @@ func (e *Engine) partition(ctx context.Context, table, cluster string, day, from
 		out = append(out, source{Stored: lake.Stored{Info: info, ObjectKey: k}, data: t.parts[i]})
 	}
 	return out, nil
+}
+
+// holdsNewer reports whether o is, or (compacted) replaces, an object of
+// the tail's writer made at or after the tail's moment, other than one the
+// tail lists as pending.
+func (e *Engine) holdsNewer(ctx context.Context, o lake.Stored, t *tail) (bool, error) {
+	if !o.Compacted() {
+		return lake.NewerThan(o.ObjectKey, t.m.Writer, t.m.AsOf) && !t.pending[o.Info.Key], nil
+	}
+	if o.Covers(t.m.AsOf.Add(-2*time.Hour), t.m.AsOf.Add(time.Hour)) {
+		inputs, err := e.inputsOf(ctx, o)
+		if err != nil {
+			return false, err
+		}
+		for _, name := range inputs {
+			k, err := lake.ParseKey(o.Partition() + name)
+			if err == nil && lake.NewerThan(k, t.m.Writer, t.m.AsOf) && !t.pending[k.Key()] {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 func missingRecent(t *tail, prefix string, listed []lake.Stored) bool {

@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/atlhyper/atlhyper/functions/lakeview"
+	"github.com/atlhyper/atlhyper/query/control"
 	"github.com/atlhyper/atlhyper/query/lake"
 )
 
@@ -83,6 +84,29 @@ func (s *Server) namespaceSummaries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"as_of": asOf, "items": items})
+}
+
+// watchCluster renews the cluster's watch lease (query/control): while a
+// dashboard keeps renewing it, the agent publishes its unflushed rows every
+// few seconds and polls for commands fast. Not audited: it changes what
+// the cluster costs for a few minutes, not what anyone may see or do.
+func (s *Server) watchCluster(w http.ResponseWriter, r *http.Request) {
+	c, perr := clusterParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	if err := s.cfg.View.CheckCluster(r.Context(), c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	until, err := control.Watch(r.Context(), s.cfg.Bucket, c, s.cfg.Now(), control.MaxWatch)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"cluster": c, "watch_until": until.UTC(),
+		"renew_after_seconds": int(control.MaxWatch / 2 / time.Second)})
 }
 
 // writePage writes {"items": [raw…], "next_cursor", "total", "as_of"}.

@@ -35,9 +35,9 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/atlhyper/atlhyper/agent"
-	"github.com/atlhyper/atlhyper/agent/lease"
 	"github.com/atlhyper/atlhyper/collector/ingest"
 	"github.com/atlhyper/atlhyper/query/lake"
+	"github.com/atlhyper/atlhyper/query/lease"
 	"github.com/atlhyper/atlhyper/query/store"
 )
 
