@@ -416,6 +416,7 @@ type Stats struct {
 	Buffered      map[string]int   // rows per table not yet written
 	Spool         spool.Stats
 	Objects       map[string]int // watched objects per kind
+	Requests      store.Requests // the agent's store requests since start
 	Errors        int64
 	LastError     string
 }
@@ -424,5 +425,5 @@ type Stats struct {
 func (a *Agent) Stats() Stats {
 	n, last, _ := a.errorState()
 	return Stats{Leader: a.Leader(), Ready: a.Ready(), Writer: a.writerStats(), Buffered: a.buffered(),
-		Spool: a.spoolStats(), Objects: a.counts(), Errors: n, LastError: last}
+		Spool: a.spoolStats(), Objects: a.counts(), Requests: a.meter.Requests(), Errors: n, LastError: last}
 }

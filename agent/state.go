@@ -190,6 +190,8 @@ func (a *Agent) heartbeatState(r *run, now time.Time) lake.HeartbeatState {
 			t := ws.LastFlush.UTC()
 			hb.LastFlush = &t
 		}
+		complete := ws.CompleteUntil.UTC()
+		hb.CompleteUntil = &complete
 		hb.Written = lake.WrittenInfo{Rows: ws.Rows, Objects: ws.Objects, Bytes: ws.Bytes}
 		r.cpMu.Lock()
 		if !r.lastCheckpoint.IsZero() {

@@ -161,7 +161,8 @@ type ClusterInfo struct {
 	// the cluster): lists are then seconds behind, as DataAsOf says.
 	Watched bool `json:"watched"`
 	// DataAsOf is the moment the cluster's lists reflect: the tail's
-	// moment while watched, else the agent's last flush.
+	// moment while watched, else the moment before which the agent had
+	// stored every row (its heartbeat's complete_until).
 	DataAsOf *time.Time `json:"data_as_of,omitempty"`
 }
 
@@ -221,17 +222,19 @@ func (v *View) clusterState(ctx context.Context, id string) (clusterState, error
 		hb = cur.Heartbeat
 		info.AgentStopped = cur.Lease != nil && cur.Lease.Holder == ""
 	}
-	if tail != nil && tail.Current != nil && (cur == nil || tail.AsOf.After(cur.GeneratedAt)) {
-		// The tail is newer: its state and heartbeat are what the agent
-		// holds now, and what the lists show.
-		cur = tail.Current
-		if cur.Heartbeat != nil {
-			hb = cur.Heartbeat
-		}
-		info.AgentStopped = false
+	if tail != nil {
 		info.Watched = true
 		t := tail.AsOf.UTC()
 		info.DataAsOf = &t
+		if tail.Current != nil && (cur == nil || tail.AsOf.After(cur.GeneratedAt)) {
+			// The tail is newer: its state and heartbeat are what the
+			// agent holds now, and what the lists show.
+			cur = tail.Current
+			if cur.Heartbeat != nil {
+				hb = cur.Heartbeat
+			}
+			info.AgentStopped = false
+		}
 	}
 	if hb != nil {
 		ts := hb.TS.UTC()
@@ -247,8 +250,8 @@ func (v *View) clusterState(ctx context.Context, id string) (clusterState, error
 		info.SpoolBytes, info.SpoolFull = hb.Spool.Bytes, hb.Spool.Full
 		info.Errors, info.LastError, info.LastErrorAt = hb.Errors, hb.LastError, hb.LastErrorAt
 		info.KubeAPIDownSince = hb.KubeAPIDownSince
-		if info.DataAsOf == nil && hb.LastFlush != nil {
-			t := hb.LastFlush.UTC()
+		if c := hb.CompleteUntil; c != nil && (info.DataAsOf == nil || c.After(*info.DataAsOf)) {
+			t := c.UTC()
 			info.DataAsOf = &t
 		}
 	}

@@ -177,9 +177,13 @@ type HeartbeatState struct {
 	// Synced is true once every watched kind has finished its initial
 	// sync; until then counts are partial.
 	Synced bool `json:"synced"`
-	// LastFlush is the last time every buffered row reached the store or
-	// the spool.
+	// LastFlush is the last time the writer had handed every encoded
+	// object to the store or the spool.
 	LastFlush *time.Time `json:"last_flush,omitempty"`
+	// CompleteUntil: every row the agent observed before it is in the
+	// store or the spool; later ones wait in memory for the next flush
+	// (or are in the tail while the cluster is watched).
+	CompleteUntil *time.Time `json:"complete_until,omitempty"`
 	// LastCheckpoint is the time of the last complete checkpoint.
 	LastCheckpoint *time.Time `json:"last_checkpoint,omitempty"`
 	Spool          SpoolInfo  `json:"spool"`

@@ -69,6 +69,7 @@ type Writer struct {
 	flushMu  sync.Mutex      // one flush at a time keeps objects in order
 	stats    WriterStats
 	recent   []storedKey // objects stored lately, oldest first (for tails)
+	inflight time.Time   // oldest row of buffers a flush is encoding
 	kick     chan struct{}
 	stopOnce sync.Once
 }
@@ -82,6 +83,9 @@ type WriterStats struct {
 	DroppedObjects, DroppedRows int64
 	LastFlush                   time.Time
 	LastError                   string
+	// CompleteUntil: every row added before it has reached the sink (the
+	// oldest buffered row's arrival, or now when nothing waits).
+	CompleteUntil time.Time
 }
 
 type storedKey struct {
@@ -101,6 +105,7 @@ type pendingObject struct {
 	data  []byte
 	table string
 	rows  int
+	added time.Time // when its oldest row was added
 }
 
 // buffer is the untyped view of a tableBuffer[R].
@@ -126,9 +131,15 @@ func (b *tableBuffer[R]) size() (int, int) { return len(b.rows), b.bytes }
 func (b *tableBuffer[R]) since() time.Time { return b.oldest }
 
 func (b *tableBuffer[R]) take(w *Writer) func() ([]pendingObject, error) {
-	rows := b.rows
+	rows, oldest := b.rows, b.oldest
 	b.rows, b.bytes, b.oldest = nil, 0, time.Time{}
-	return func() ([]pendingObject, error) { return encodeObjects(w, b.t, rows) }
+	return func() ([]pendingObject, error) {
+		objs, err := encodeObjects(w, b.t, rows)
+		for i := range objs {
+			objs[i].added = oldest
+		}
+		return objs, err
+	}
 }
 
 func (b *tableBuffer[R]) peek() func() ([]hourPart, error) {
@@ -279,6 +290,9 @@ func WriteNow[R any](ctx context.Context, w *Writer, t *Table[R], rows []R) erro
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", t.name, err)
 	}
+	for i := range objs {
+		objs[i].added = w.cfg.Now()
+	}
 	w.flushMu.Lock()
 	defer w.flushMu.Unlock()
 	w.enqueue(objs)
@@ -360,10 +374,14 @@ func (w *Writer) flush(ctx context.Context, all bool) error {
 			continue
 		}
 		if all || rows >= w.cfg.MaxRows || bytes >= w.cfg.MaxBytes || w.aged(b.since(), now) {
+			if w.inflight.IsZero() || b.since().Before(w.inflight) {
+				w.inflight = b.since() // taken, not yet pending: still incomplete
+			}
 			due = append(due, b.take(w))
 		}
 	}
 	w.mu.Unlock()
+	defer func() { w.mu.Lock(); w.inflight = time.Time{}; w.mu.Unlock() }()
 	var encErr error
 	for _, encode := range due {
 		objs, err := encode()
@@ -433,6 +451,20 @@ func (w *Writer) Stats() WriterStats {
 	defer w.mu.Unlock()
 	s := w.stats
 	s.PendingObjects, s.PendingBytes = len(w.pending), w.pendingB
+	s.CompleteUntil = w.cfg.Now()
+	for _, b := range w.buffers {
+		if n, _ := b.size(); n > 0 && b.since().Before(s.CompleteUntil) {
+			s.CompleteUntil = b.since()
+		}
+	}
+	for _, o := range w.pending {
+		if o.added.Before(s.CompleteUntil) {
+			s.CompleteUntil = o.added
+		}
+	}
+	if !w.inflight.IsZero() && w.inflight.Before(s.CompleteUntil) {
+		s.CompleteUntil = w.inflight
+	}
 	return s
 }
 
