@@ -57,8 +57,8 @@ type Config struct {
 	// than TailMaxAge (default 3 min). See tail.go.
 	Tails                          bool
 	TailTTL, TailReach, TailMaxAge time.Duration
-	Logger           *slog.Logger
-	Now              func() time.Time
+	Logger                         *slog.Logger
+	Now                            func() time.Time
 }
 
 // Engine runs queries over the lake.
