@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -63,6 +64,13 @@ func TestWatchedClusterIsFreshUnwatchedCostsNothing(t *testing.T) {
 	h.create(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: node}})
 	h.create(h.pod("steady"))
 	h.podStatus("steady", setRunning)
+	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
+	h.create(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: h.ns, Name: "web"},
+		Spec: appsv1.DeploymentSpec{Replicas: ptr(int32(3)), Selector: sel, Template: corev1.PodTemplateSpec{
+			ObjectMeta: metav1.ObjectMeta{Labels: sel.MatchLabels}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "web:1"}}}}}})
+	h.deploymentStatus("web", func(d *appsv1.Deployment) {
+		d.Status.Replicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas, d.Status.UpdatedReplicas = 3, 1, 1, 3
+	})
 
 	a := h.startAgent("fresh", func(c *agent.Config) {
 		c.AnomalyRules = fastRules()
@@ -161,6 +169,17 @@ func TestWatchedClusterIsFreshUnwatchedCostsNothing(t *testing.T) {
 	info, err := v.Cluster(h.ctx(), h.cluster)
 	if err != nil || !info.Watched || info.Status != "online" {
 		t.Fatalf("cluster info while watched: %+v %v", info, err)
+	}
+	// The cards count trouble as trouble, whatever the anomaly thresholds.
+	o, err := v.Overview(h.ctx(), h.cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := o.Summary.Pods; p.CrashLooping != 1 || p.NotReady != 1 || p.Ready != 1 {
+		t.Fatalf("pod counts %+v: want 1 crash-looping, 1 not ready, 1 ready", p)
+	}
+	if w := o.Summary.Workloads; w.BelowDesired != 1 || w.Healthy != w.Total-1 {
+		t.Fatalf("workload counts %+v: want the 1/3 Deployment below desired and unhealthy", w)
 	}
 	if n, _ := counted.extraPuts(h.cluster); n == 0 {
 		t.Fatal("watched, yet no tail was written")

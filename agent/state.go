@@ -273,44 +273,51 @@ func (r *run) current() lake.CurrentState {
 			sum.Resources.MemLimitBytes += row.MemLimitBytes
 		}
 	}
-	workload := func(namespace string, healthy bool) {
+	workload := func(namespace string, healthy, below bool) {
 		for _, c := range []*lake.WorkloadCounts{&sum.Workloads, &nsOf(namespace).Workloads} {
 			c.Total++
 			if healthy {
 				c.Healthy++
 			}
+			if below {
+				c.BelowDesired++
+			}
 		}
 	}
 	for _, o := range r.set.List(rows.KindDeployment) {
 		d := o.(*appsv1.Deployment)
-		workload(d.Namespace, d.Status.AvailableReplicas >= replicas(d.Spec.Replicas) && !rows.DeploymentProgressDeadlineExceeded(d))
+		below := d.Status.AvailableReplicas < replicas(d.Spec.Replicas)
+		workload(d.Namespace, !below && !rows.DeploymentProgressDeadlineExceeded(d), below)
 	}
 	for _, o := range r.set.List(rows.KindStatefulSet) {
 		s := o.(*appsv1.StatefulSet)
-		workload(s.Namespace, s.Status.ReadyReplicas >= replicas(s.Spec.Replicas))
+		below := s.Status.ReadyReplicas < replicas(s.Spec.Replicas)
+		workload(s.Namespace, !below, below)
 	}
 	for _, o := range r.set.List(rows.KindDaemonSet) {
 		d := o.(*appsv1.DaemonSet)
-		workload(d.Namespace, d.Status.NumberUnavailable == 0 && d.Status.NumberReady >= d.Status.DesiredNumberScheduled)
+		below := d.Status.NumberUnavailable > 0 || d.Status.NumberReady < d.Status.DesiredNumberScheduled
+		workload(d.Namespace, !below, below)
 	}
 	for _, o := range r.set.List(rows.KindReplicaSet) {
 		s := o.(*appsv1.ReplicaSet)
 		if ref := metav1.GetControllerOf(s); ref != nil && ref.Kind == rows.KindDeployment {
 			continue
 		}
-		workload(s.Namespace, s.Status.AvailableReplicas >= replicas(s.Spec.Replicas))
+		below := s.Status.AvailableReplicas < replicas(s.Spec.Replicas)
+		workload(s.Namespace, !below, below)
 	}
 	for _, o := range r.set.List(rows.KindJob) {
 		j := o.(*batchv1.Job)
 		if ref := metav1.GetControllerOf(j); ref != nil && ref.Kind == rows.KindCronJob {
 			continue
 		}
-		workload(j.Namespace, rows.JobStatus(j) != "Failed")
+		workload(j.Namespace, rows.JobStatus(j) != "Failed", false)
 	}
 	for _, o := range r.set.List(rows.KindCronJob) {
 		c := o.(*batchv1.CronJob)
 		last := anomaly.LastFinishedJob(r.jobsOf(c))
-		workload(c.Namespace, last == nil || rows.JobStatus(last) != "Failed")
+		workload(c.Namespace, last == nil || rows.JobStatus(last) != "Failed", false)
 	}
 	for _, o := range r.set.List(rows.KindService) {
 		nsOf(o.(*corev1.Service).Namespace).Services++
@@ -362,8 +369,29 @@ func countPod(c *lake.PodCounts, p *lake.Pod) {
 	}
 	if p.Ready {
 		c.Ready++
+	} else if p.Phase != string(corev1.PodSucceeded) && p.Phase != string(corev1.PodFailed) {
+		c.NotReady++
 	}
 	c.Restarts += int64(p.Restarts)
+	crash, waitErr := false, false
+	for _, ct := range p.Containers {
+		if ct.State != "waiting" {
+			continue
+		}
+		switch ct.Reason {
+		case "CrashLoopBackOff":
+			crash = true
+		case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError",
+			"CreateContainerError", "RunContainerError", "ErrImageNeverPull":
+			waitErr = true
+		}
+	}
+	if crash {
+		c.CrashLooping++
+	}
+	if waitErr {
+		c.WaitingErrors++
+	}
 }
 
 func countAnomaly(c *lake.AnomalyCounts, sev string) {

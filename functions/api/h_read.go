@@ -397,7 +397,7 @@ func (s *Server) writeRecords(w http.ResponseWriter, r *http.Request, rq lakevie
 		s.fail(w, r, err)
 		return
 	}
-	writePage(w, page.Items, page.NextCursor, page.Total, page.To, nil)
+	writePage(w, page.Items, page.NextCursor, page.Total, s.recordsAsOf(r, rq), nil)
 }
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
@@ -520,8 +520,31 @@ func (s *Server) listAnomalies(scoped bool) http.HandlerFunc {
 			writePage(w, nil, "", 0, rq.To, nil)
 			return
 		}
-		s.writeRecords(w, r, rq)
+		page, err := s.cfg.View.Records(r.Context(), rq)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writePage(w, s.cfg.View.WithLiveStatus(r.Context(), page.Items), page.NextCursor, page.Total, s.recordsAsOf(r, rq), nil)
 	}
+}
+
+// recordsAsOf is the moment a page of records reflects: its range's end,
+// or for a range reaching now, the least of its clusters' data moments.
+func (s *Server) recordsAsOf(r *http.Request, rq lakeview.RecordQuery) time.Time {
+	if rq.To.Before(s.cfg.Now().Add(-time.Minute)) {
+		return rq.To
+	}
+	asOf := rq.To
+	for _, c := range rq.Clusters {
+		if c == lake.GlobalCluster {
+			continue // written by the API itself: complete
+		}
+		if t := s.cfg.View.DataAsOf(r.Context(), c); t.Before(asOf) {
+			asOf = t
+		}
+	}
+	return asOf
 }
 
 func (s *Server) anomalyTrend(scoped bool) http.HandlerFunc {

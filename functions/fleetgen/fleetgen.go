@@ -363,7 +363,7 @@ func (c *clusterGen) stateObjects(ctx context.Context, b store.Bucket) error {
 		default:
 			s.Anomalies.Info++
 		}
-		open = append(open, lake.OpenAnomaly{Fingerprint: a.Fingerprint, Rule: a.Rule, Severity: a.Severity, Kind: a.Kind, Namespace: a.Namespace,
+		open = append(open, lake.OpenAnomaly{Fingerprint: a.Fingerprint, Rule: a.Rule, Severity: a.Severity, Status: lake.AnomalyOpen, Kind: a.Kind, Namespace: a.Namespace,
 			Name: a.Name, Reason: a.Reason, Message: a.Message, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen, Count: a.Count})
 	}
 	sort.Slice(open, func(i, j int) bool { return open[i].Fingerprint < open[j].Fingerprint })

@@ -344,6 +344,15 @@ func health(info ClusterInfo, cur *lake.CurrentState, now time.Time) Health {
 		if bad := s.Workloads.Total - s.Workloads.Healthy; bad > 0 {
 			add("warning", "workloads_unhealthy", map[string]any{"count": bad, "total": s.Workloads.Total}, "%d of %d workloads unhealthy", bad, s.Workloads.Total)
 		}
+		if n := s.Pods.CrashLooping; n > 0 {
+			add("warning", "pods_crash_looping", map[string]any{"count": n}, "%d pods crash-looping", n)
+		}
+		if n := s.Pods.WaitingErrors; n > 0 {
+			add("warning", "pods_waiting_errors", map[string]any{"count": n}, "%d pods cannot start a container (image or configuration errors)", n)
+		}
+		if n := s.Pods.NotReady; n > 0 {
+			add("info", "pods_not_ready", map[string]any{"count": n}, "%d pods not ready", n)
+		}
 		if n := s.Pods.Failed; n > 0 {
 			add("info", "pods_failed", map[string]any{"count": n}, "%d pods failed", n)
 		}
@@ -547,8 +556,11 @@ func (v *View) Overview(ctx context.Context, id string) (ClusterOverview, error)
 				out.Counts[kind] = n
 			}
 		}
-		if st.current.Anomalies != nil {
-			out.OpenAnomalies = st.current.Anomalies
+		for _, a := range st.current.Anomalies {
+			if a.Status == "" { // written by an agent before statuses existed
+				a.Status = lake.AnomalyOpen
+			}
+			out.OpenAnomalies = append(out.OpenAnomalies, a)
 		}
 		out.AnomaliesOmitted = st.current.AnomaliesOmitted
 	}

@@ -26,6 +26,9 @@ const (
 	CurrentKey = "current.json"
 
 	CurrentSchemaVersion   = 2
+
+	// AnomalyCleared is OpenAnomaly.Status once its condition stopped.
+	AnomalyCleared = "cleared"
 	HeartbeatSchemaVersion = 2
 )
 
@@ -106,6 +109,15 @@ type PodCounts struct {
 	Unknown   int   `json:"unknown,omitempty"`
 	Ready     int   `json:"ready,omitempty"`    // Ready condition True
 	Restarts  int64 `json:"restarts,omitempty"` // sum of container restarts
+	// NotReady counts pods that should be serving and are not: neither
+	// Succeeded nor Failed, and Ready not True (pending pods included).
+	NotReady int `json:"not_ready,omitempty"`
+	// CrashLooping counts pods with a container waiting in
+	// CrashLoopBackOff; WaitingErrors those with one waiting on an error
+	// (image pull, invalid image, container config or create errors).
+	// Both now, whatever an anomaly rule's threshold.
+	CrashLooping  int `json:"crash_looping,omitempty"`
+	WaitingErrors int `json:"waiting_errors,omitempty"`
 }
 
 // WorkloadCounts counts top-level workloads: Deployments, StatefulSets,
@@ -116,6 +128,9 @@ type PodCounts struct {
 type WorkloadCounts struct {
 	Total   int `json:"total,omitempty"`
 	Healthy int `json:"healthy,omitempty"`
+	// BelowDesired counts Deployments, StatefulSets, DaemonSets and
+	// ReplicaSets with fewer available (ready) replicas than desired.
+	BelowDesired int `json:"below_desired,omitempty"`
 }
 
 // AnomalyCounts counts open anomalies by severity.
@@ -162,6 +177,14 @@ type OpenAnomaly struct {
 	FirstSeen   time.Time `json:"first_seen"`
 	LastSeen    time.Time `json:"last_seen"`
 	Count       int32     `json:"count"`
+	// Status is "open" while the condition holds and "cleared" once it
+	// stopped: then it resolves at ResolvesAt unless it holds again.
+	// Pulses (terminations, events) carry ResolvesAt while open too. This
+	// live status is not in the anomalies table, which keeps transitions
+	// (open, update, resolved), not the flapping of a condition.
+	Status     string     `json:"status"`
+	ClearedAt  *time.Time `json:"cleared_at,omitempty"`
+	ResolvesAt *time.Time `json:"resolves_at,omitempty"`
 }
 
 // HeartbeatState is the agent's liveness and health, in current.json.
