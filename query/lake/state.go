@@ -25,10 +25,10 @@ const (
 	// flush.
 	CurrentKey = "current.json"
 
-	CurrentSchemaVersion   = 2
+	CurrentSchemaVersion = 2
 
 	// AnomalyCleared is OpenAnomaly.Status once its condition stopped.
-	AnomalyCleared = "cleared"
+	AnomalyCleared         = "cleared"
 	HeartbeatSchemaVersion = 2
 )
 
