@@ -2,20 +2,24 @@
 // through informers and is the only writer of that cluster's data in the
 // lake — state history (a change row per add/update/delete plus hourly
 // checkpoints), object details, events, anomalies, heartbeats — and of its
-// small state objects under _sys/clusters/<id>/ (current.json,
-// heartbeat.json, leader.json, agent-state.json).
+// state objects under _sys/clusters/<id>/: current.json (cluster state,
+// liveness and its leader lease in one object) and, while someone watches
+// the cluster, tail.zip (rows not yet flushed).
 //
 // Data flow:
 //
 //	informers (agent/watch, stripped by transforms)
 //	  → Handle: change detection, rows (agent/rows), anomaly rules (agent/anomaly)
 //	  → lake.Writer (batches per table) → spool (agent/spool) → store
-//	publisher: current.json, heartbeat.json, agent-state.json every few seconds
+//	current.json: every heartbeat interval (the lease renewal), and within
+//	  seconds of an anomaly or node change
+//	control.json (query/control): polled with conditional GETs; while the
+//	  cluster is watched, tail.zip every few seconds while rows change
 //	checkpoints: hourly snapshot rows of every watched object
 //
-// Only the holder of the cluster's leader lease (agent/lease) runs the
-// pipeline; a second replica stands by. The agent never writes to the
-// Kubernetes API and never reads a Secret's or ConfigMap's data.
+// Only the holder of the cluster's lease (query/lease) runs the pipeline;
+// a second replica stands by. The agent never writes to the Kubernetes API
+// and never reads a Secret's or ConfigMap's data.
 package agent
 
 import (
@@ -33,10 +37,11 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/atlhyper/atlhyper/agent/anomaly"
-	"github.com/atlhyper/atlhyper/agent/lease"
 	"github.com/atlhyper/atlhyper/agent/spool"
 	"github.com/atlhyper/atlhyper/agent/watch"
+	"github.com/atlhyper/atlhyper/query/control"
 	"github.com/atlhyper/atlhyper/query/lake"
+	"github.com/atlhyper/atlhyper/query/lease"
 	"github.com/atlhyper/atlhyper/query/store"
 )
 
@@ -46,15 +51,6 @@ var Version = "dev"
 
 // WriterName names the agent in lake object keys.
 const WriterName = "agent"
-
-// Keys of the agent's state objects under _sys/clusters/<id>/.
-const (
-	LeaderKey = "leader.json"
-	// StateKey holds what a restarted agent needs to neither duplicate
-	// nor lose: open anomalies with their counters, and the events
-	// high-water mark. Private to the agent.
-	StateKey = "agent-state.json"
-)
 
 // Config configures an Agent. Zero values take the documented defaults
 // (docs/agent.md).
@@ -80,25 +76,36 @@ type Config struct {
 	SpoolDir      string
 	SpoolMaxBytes int64 // default 256 MiB
 
-	// FlushAge is the longest a row waits in a table's buffer (default
-	// 5 min); FlushRows flushes a table earlier (default 50,000).
+	// FlushAge spaces flushes: every buffered table is written at each
+	// multiple of it in UTC (default 20 min: :00, :20, :40), so no object
+	// straddles an hour; FlushRows flushes a table earlier (default
+	// 50,000). A watched cluster's unflushed rows reach readers through
+	// its tail object instead.
 	FlushAge  time.Duration
 	FlushRows int
 	// CheckpointInterval spaces full checkpoints (default 1 h, aligned to
 	// the clock: 10:00, 11:00, …). One is written right after start too.
 	CheckpointInterval time.Duration
 	// StateInterval is how often anomaly timers run and how soon
-	// current.json is rewritten after an anomaly opens or resolves or a
-	// node changes (default 10 s). Other changes (counts) reach it at most
-	// every CurrentInterval (default 60 s).
-	StateInterval   time.Duration
-	CurrentInterval time.Duration
-	// HeartbeatInterval spaces heartbeats (default 30 s).
+	// current.json is rewritten after an anomaly opens, changes severity
+	// or resolves or a node changes (default 10 s).
+	StateInterval time.Duration
+	// HeartbeatInterval is the longest current.json goes unwritten: every
+	// write renews the lease and is a heartbeat (default 2 min).
 	HeartbeatInterval time.Duration
-	// LeaderElection turns on the leader lease (default in the binary:
-	// on). LeaseDuration defaults to 2 min, renewed every third of it.
+	// LeaderElection turns on the lease's election (default in the binary:
+	// on); without it current.json is written with plain PUTs.
+	// LeaseDuration is how long a standby waits for an unchanged
+	// current.json before it takes over (default 3 heartbeat intervals);
+	// a standby polls it every StandbyPoll (default 1 min).
 	LeaderElection bool
 	LeaseDuration  time.Duration
+	StandbyPoll    time.Duration
+	// IdlePoll and WatchedPoll space the conditional GETs of the cluster's
+	// control object (query/control) while nobody watches the cluster
+	// (default 15 s) and while someone does (default 2 s). TailInterval is
+	// the least time between two tail objects while watched (default 12 s).
+	IdlePoll, WatchedPoll, TailInterval time.Duration
 	// MaxDetailBytes bounds one object's detail JSON (default 256 KiB);
 	// larger objects keep their row and get a truncated detail.
 	MaxDetailBytes int
@@ -143,14 +150,20 @@ func (c *Config) defaults() error {
 			*d = v
 		}
 	}
-	def(&c.FlushAge, 5*time.Minute)
+	def(&c.FlushAge, 20*time.Minute)
 	def(&c.CheckpointInterval, time.Hour)
 	def(&c.StateInterval, 10*time.Second)
-	def(&c.CurrentInterval, time.Minute)
-	def(&c.HeartbeatInterval, 30*time.Second)
-	def(&c.LeaseDuration, 2*time.Minute)
+	def(&c.HeartbeatInterval, 2*time.Minute)
+	def(&c.LeaseDuration, 3*c.HeartbeatInterval)
+	def(&c.StandbyPoll, time.Minute)
+	def(&c.IdlePoll, control.IdlePoll)
+	def(&c.WatchedPoll, control.WatchedPoll)
+	def(&c.TailInterval, 12*time.Second)
 	def(&c.AnomalyUpdateInterval, 5*time.Minute)
 	def(&c.LogTail.Timeout, 5*time.Second)
+	if time.Hour%c.FlushAge != 0 && c.FlushAge%time.Hour != 0 {
+		return fmt.Errorf("agent: flush age %s must divide an hour (or be whole hours)", c.FlushAge)
+	}
 	if c.FlushRows <= 0 {
 		c.FlushRows = 50_000
 	}
@@ -192,6 +205,9 @@ type Agent struct {
 	kubeVer string // API server version, once known
 	// apiDownSince is when the API server stopped answering probes.
 	apiDownSince time.Time
+	// prevState is current.json as found when the lease was taken: kept
+	// until this term's pipeline can compute its own.
+	prevState []byte
 
 	errMu     sync.Mutex
 	errCount  int64
@@ -240,23 +256,17 @@ func (a *Agent) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.spool.Run(spoolCtx) }()
 	}
-	var err error
-	if !a.cfg.LeaderElection {
-		a.setLeader(true)
-		err = a.lead(ctx)
-		a.setLeader(false)
-	} else {
-		var leadErr error
-		err = lease.Run(ctx, lease.Config{
-			Bucket: a.bucket, Key: lake.ClusterKey(a.cfg.Cluster, LeaderKey), Identity: a.cfg.Instance,
-			Duration: a.cfg.LeaseDuration, Clock: a.cfg.Clock, Logger: a.log.With("component", "lease"),
-			OnChange: a.setLeader,
-		}, func(ctx context.Context) { leadErr = a.lead(ctx) })
-		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-			err = nil // stopped while standing by
-		}
-		err = errors.Join(err, leadErr)
+	var leadErr error
+	err := lease.Run(ctx, lease.Config{
+		Bucket: a.bucket, Key: lake.ClusterKey(a.cfg.Cluster, lake.CurrentKey), Identity: a.cfg.Instance,
+		Duration: a.cfg.LeaseDuration, RenewInterval: a.cfg.HeartbeatInterval, PollInterval: a.cfg.StandbyPoll,
+		Payload: a.payload, Unconditional: !a.cfg.LeaderElection,
+		Clock: a.cfg.Clock, Logger: a.log.With("component", "lease"), OnChange: a.setLeader,
+	}, func(ctx context.Context, l *lease.Lease) { leadErr = a.lead(ctx, l) })
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		err = nil // stopped while standing by
 	}
+	err = errors.Join(err, leadErr)
 	if a.spool != nil {
 		// A last attempt to empty the spool; what remains stays on disk
 		// for the next start.
@@ -270,6 +280,11 @@ func (a *Agent) Run(ctx context.Context) error {
 }
 
 func (a *Agent) setLeader(v bool) {
+	if v {
+		a.mu.Lock()
+		a.run = nil // the previous term's, if any
+		a.mu.Unlock()
+	}
 	a.leader.Store(v)
 	a.m.leader.Set(b2f(v))
 }
@@ -283,7 +298,11 @@ func (a *Agent) Ready() bool {
 	return r != nil && r.synced.Load()
 }
 
+// current is the running term, nil unless this agent holds the lease.
 func (a *Agent) current() *run {
+	if !a.Leader() {
+		return nil
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.run
@@ -319,15 +338,13 @@ func (a *Agent) Checkpoint(ctx context.Context, details bool) (time.Time, error)
 	return r.checkpoint(ctx, details)
 }
 
-// PublishState rewrites current.json and agent-state.json now if they
-// changed (tests).
+// PublishState rewrites current.json now (tests).
 func (a *Agent) PublishState(ctx context.Context) error {
 	r := a.current()
 	if r == nil {
 		return errors.New("agent is not the leader")
 	}
-	r.tick(ctx, true)
-	return nil
+	return r.publish(ctx)
 }
 
 func (a *Agent) recordError(component string, err error) {
@@ -402,6 +419,7 @@ type Stats struct {
 	Buffered      map[string]int   // rows per table not yet written
 	Spool         spool.Stats
 	Objects       map[string]int // watched objects per kind
+	Requests      store.Requests // the agent's store requests since start
 	Errors        int64
 	LastError     string
 }
@@ -410,5 +428,5 @@ type Stats struct {
 func (a *Agent) Stats() Stats {
 	n, last, _ := a.errorState()
 	return Stats{Leader: a.Leader(), Ready: a.Ready(), Writer: a.writerStats(), Buffered: a.buffered(),
-		Spool: a.spoolStats(), Objects: a.counts(), Errors: n, LastError: last}
+		Spool: a.spoolStats(), Objects: a.counts(), Requests: a.meter.Requests(), Errors: n, LastError: last}
 }

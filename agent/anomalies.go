@@ -137,7 +137,7 @@ type logJob struct{ row lake.Anomaly }
 // without logs.
 func (r *run) emitAnomaly(row lake.Anomaly, logs bool) {
 	r.a.m.transitions.WithLabelValues(row.Rule, row.State).Inc()
-	r.dirty.Store(true)
+	r.changes.Add(1)
 	if row.State != lake.AnomalyUpdate {
 		r.urgent.Store(true)
 	}

@@ -49,11 +49,11 @@ func TestOptionalCRDKind(t *testing.T) {
 	}
 	skipped := func(h *harness) []lake.SkippedKind {
 		t.Helper()
-		var hb lake.HeartbeatState
+		var cur lake.CurrentState
 		h.eventually("heartbeat", 30*time.Second, func() bool {
-			return readJSON(t, b, lake.ClusterKey(h.cluster, lake.HeartbeatKey), &hb)
+			return readJSON(t, b, lake.ClusterKey(h.cluster, lake.CurrentKey), &cur) && cur.Heartbeat != nil
 		})
-		return hb.Agent.Skipped
+		return cur.Heartbeat.Agent.Skipped
 	}
 	const reason = "API gateway.networking.k8s.io/v1 not served"
 

@@ -96,7 +96,8 @@ func (h *harness) config(instance string, rc *rest.Config) agent.Config {
 	}
 	return agent.Config{
 		Cluster: h.cluster, Instance: instance, Kube: kube, Source: src, Namespace: h.ns, Store: h.bucket,
-		SpoolDir: h.t.TempDir(), StateInterval: 100 * time.Millisecond, CurrentInterval: 200 * time.Millisecond, HeartbeatInterval: time.Second,
+		SpoolDir: h.t.TempDir(), StateInterval: 100 * time.Millisecond, HeartbeatInterval: time.Second, StandbyPoll: 300 * time.Millisecond,
+		IdlePoll: 200 * time.Millisecond, WatchedPoll: 100 * time.Millisecond, TailInterval: 200 * time.Millisecond,
 		FlushAge: time.Hour, CheckpointInterval: time.Hour, LeaseDuration: 3 * time.Second, LeaderElection: true,
 		Logger: testLogger(h.t).With("instance", instance),
 	}

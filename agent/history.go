@@ -65,7 +65,7 @@ func (r *run) handle(ev watch.Event) {
 		r.record(ev.Kind, lake.OpDelete, ev.Obj, nil, now)
 		r.evaluate(ev.Kind, obj, true)
 	}
-	r.dirty.Store(true)
+	r.changes.Add(1)
 	if ev.Kind == rows.KindNode && !ev.Initial {
 		r.urgent.Store(true) // a node changed for real (heartbeats were skipped above)
 	}
@@ -136,7 +136,7 @@ func (r *run) handleEvent(ev watch.Event, now time.Time) {
 	r.a.m.changes.WithLabelValues(rows.KindEvent, ev.Op).Inc()
 	if obs := anomaly.Event(e); len(obs) > 0 {
 		r.engine.Observe("Event/"+e.Namespace+"/"+e.Name, obs)
-		r.dirty.Store(true)
+		r.changes.Add(1)
 	}
 }
 

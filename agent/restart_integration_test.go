@@ -252,18 +252,21 @@ func TestRestartNeitherLosesNorDuplicates(t *testing.T) {
 		}
 		last = r.Count
 	}
-	var st struct {
-		EventsUntil time.Time `json:"events_until"`
-		Anomalies   struct {
-			Anomalies []struct {
-				Fingerprint string `json:"fingerprint"`
-				Count       int32  `json:"count"`
+	var cur struct {
+		AgentState *struct {
+			EventsUntil time.Time `json:"events_until"`
+			Anomalies   struct {
+				Anomalies []struct {
+					Fingerprint string `json:"fingerprint"`
+					Count       int32  `json:"count"`
+				} `json:"anomalies"`
 			} `json:"anomalies"`
-		} `json:"anomalies"`
+		} `json:"agent_state"`
 	}
-	if !readJSON(t, b, lake.ClusterKey(h.cluster, agent.StateKey), &st) {
+	if !readJSON(t, b, lake.ClusterKey(h.cluster, lake.CurrentKey), &cur) || cur.AgentState == nil {
 		t.Fatal("no agent state saved")
 	}
+	st := cur.AgentState
 	var final int32
 	for _, a := range st.Anomalies.Anomalies {
 		if a.Fingerprint == fp {

@@ -16,7 +16,7 @@ import (
 	"github.com/atlhyper/atlhyper/agent/anomaly"
 	"github.com/atlhyper/atlhyper/agent/watch"
 	"github.com/atlhyper/atlhyper/query/lake"
-	"github.com/atlhyper/atlhyper/query/store"
+	"github.com/atlhyper/atlhyper/query/lease"
 )
 
 // run is one term as leader: informers, writer, anomaly engine and the
@@ -30,17 +30,24 @@ type run struct {
 	engine *anomaly.Engine
 	set    *watch.Set
 	synced atomic.Bool
-	dirty  atomic.Bool // something current.json shows may have changed
-	urgent atomic.Bool // … and it is worth rewriting it now
+	lease  *lease.Lease
+	// changes counts what a tail would show differently (rows, anomaly
+	// and count changes); urgent asks for current.json within
+	// StateInterval.
+	changes atomic.Uint64
+	urgent  atomic.Bool
 
 	mu        sync.Mutex
 	eventSigs map[types.UID]uint64
 	// Events before restoredHWM, or at it and in restoredAt, were
 	// recorded by an earlier run; eventsHWM is the newest event time
 	// recorded and hwmKeys the events recorded at exactly that time
-	// (event times have second resolution).
+	// (event times have second resolution). stateHWM and stateKeys are
+	// the mark as last saved in current.json.
 	restoredHWM, eventsHWM time.Time
 	restoredAt, hwmKeys    map[string]bool
+	stateHWM               time.Time
+	stateKeys              []string
 
 	evalMu sync.Mutex // serialises rules that read several caches
 
@@ -48,14 +55,12 @@ type run struct {
 	lastCheckpoint time.Time
 	detailsDay     time.Time
 
-	pubMu         sync.Mutex
-	lastCurrent   []byte    // current.json as last written, without its time
-	lastPublished time.Time // when current.json was last compared or written
-	lastOpenVer   uint64
-	lastPersist   time.Time
-	lastStateHWM  time.Time
-	lastStateKeys []string
-	lastHeartbeat time.Time
+	lastOpenVer      atomic.Uint64 // open anomalies' version in the last current.json
+	pubMu            sync.Mutex
+	lastPublished    time.Time // when current.json was last written by this run
+	lastHeartbeatRow time.Time
+
+	fresh freshness // the watch and the tail (fresh.go)
 
 	logq chan logJob
 }
@@ -63,22 +68,24 @@ type run struct {
 func (a *Agent) now() time.Time { return a.cfg.Clock.Now().UTC() }
 
 // lead runs one term as leader until ctx ends, then shuts down in order:
-// informers, log fetches, writer (flush), state objects.
-func (a *Agent) lead(ctx context.Context) error {
+// informers, log fetches, writer (flush); the lease then publishes the
+// final state as it releases.
+func (a *Agent) lead(ctx context.Context, l *lease.Lease) error {
 	cfg := &a.cfg
-	r := &run{a: a, cfg: cfg, log: a.log, eventSigs: map[types.UID]uint64{},
+	a.mu.Lock()
+	a.prevState = l.Previous()
+	a.mu.Unlock()
+	r := &run{a: a, cfg: cfg, log: a.log, lease: l, eventSigs: map[types.UID]uint64{},
 		logq: make(chan logJob, 256)}
 	w, err := lake.NewWriter(lake.WriterConfig{Cluster: cfg.Cluster, Writer: WriterName, Sink: a.sink,
-		MaxRows: cfg.FlushRows, MaxAge: cfg.FlushAge, Logger: a.log.With("component", "writer"), Now: a.now})
+		MaxRows: cfg.FlushRows, MaxAge: cfg.FlushAge, Align: true, Logger: a.log.With("component", "writer"), Now: a.now})
 	if err != nil {
 		return err
 	}
 	r.w = w
 	r.engine = anomaly.New(anomaly.Config{Cluster: cfg.Cluster, Rules: cfg.AnomalyRules,
 		UpdateInterval: cfg.AnomalyUpdateInterval, Now: a.now, Emit: r.emitAnomaly, Context: r.anomalyContext})
-	if err := r.restore(ctx); err != nil {
-		return err
-	}
+	r.restore(l.Previous())
 
 	// Discovery needs the API server; retry until it answers.
 	for attempt := 0; ; attempt++ {
@@ -106,14 +113,11 @@ func (a *Agent) lead(ctx context.Context) error {
 		case <-a.cfg.Clock.After(d):
 		}
 	}
+	// a.run stays set after lead returns: the lease's release publishes
+	// this term's final state. current() hides it once the lease is gone.
 	a.mu.Lock()
 	a.run = r
 	a.mu.Unlock()
-	defer func() {
-		a.mu.Lock()
-		a.run = nil
-		a.mu.Unlock()
-	}()
 
 	bg := context.WithoutCancel(ctx)
 	infCtx, stopInformers := context.WithCancel(bg)
@@ -133,11 +137,14 @@ func (a *Agent) lead(ctx context.Context) error {
 	defer stopLoop()
 	loopDone := make(chan struct{})
 	go func() { defer close(loopDone); r.loop(loopCtx) }()
+	freshDone := make(chan struct{})
+	go func() { defer close(freshDone); r.fresh.run(loopCtx, r) }()
 
 	<-ctx.Done()
 	a.log.Info("shutting down: stopping informers, flushing")
 	stopLoop()
 	<-loopDone
+	<-freshDone
 	stopInformers()
 	r.set.Wait()
 	close(r.logq) // workers finish queued fetches (bounded by their timeout)
@@ -146,15 +153,13 @@ func (a *Agent) lead(ctx context.Context) error {
 	wg.Wait()
 	fctx, cancel := context.WithTimeout(bg, 2*time.Minute)
 	defer cancel()
-	// The last heartbeat goes first (its row must reach the writer before
-	// it closes); the state last, once every event row is written, so that
-	// its events mark covers them.
-	r.heartbeat(fctx)
 	err = w.Close(fctx)
 	if err != nil {
 		a.recordError("lake", err)
 	}
-	r.tick(fctx, true)
+	r.fresh.stop(fctx, r)
+	// The lease publishes the final state as it releases, once every
+	// event row is written, so that its events mark covers them.
 	return err
 }
 
@@ -167,7 +172,6 @@ func (r *run) loop(ctx context.Context) {
 			close(syncedCh)
 		}
 	}()
-	r.heartbeat(ctx)
 	tick := r.cfg.Clock.NewTicker(r.cfg.StateInterval)
 	defer tick.Stop()
 	var nextCheckpoint time.Time
@@ -185,16 +189,13 @@ func (r *run) loop(ctx context.Context) {
 				r.log.Error("startup checkpoint failed; rows are held for retry", "error", err)
 			}
 			nextCheckpoint = r.nextCheckpoint(ts)
-			r.tick(ctx, true)
+			r.publish(ctx)
 			continue
 		case <-tick.C():
 		}
 		r.engine.Tick()
-		r.tick(ctx, false)
+		r.tick(ctx)
 		now := r.a.now()
-		if now.Sub(r.lastHeartbeat) >= r.cfg.HeartbeatInterval-r.cfg.StateInterval/2 {
-			r.heartbeat(ctx)
-		}
 		if r.synced.Load() && !now.Before(nextCheckpoint) {
 			details := !r.detailsDay.Equal(lake.Day(now))
 			ts, err := r.checkpoint(ctx, details)
@@ -214,10 +215,10 @@ func (r *run) nextCheckpoint(last time.Time) time.Time {
 	return last.Truncate(r.cfg.CheckpointInterval).Add(r.cfg.CheckpointInterval)
 }
 
-// persisted is agent-state.json.
+// persisted is current.json's agent_state: what a restarted agent needs to
+// neither duplicate nor lose.
 type persisted struct {
 	SchemaVersion int       `json:"schema_version"`
-	Cluster       string    `json:"cluster"`
 	Instance      string    `json:"instance"`
 	SavedAt       time.Time `json:"saved_at"`
 	// EventsUntil: events last seen before it, or at it and listed in
@@ -229,55 +230,32 @@ type persisted struct {
 
 const persistedVersion = 1
 
-// restore loads agent-state.json. A missing object is a first start. An
-// unreachable store is retried for a while; after that the agent starts
-// without it (and says so) rather than not collecting at all.
-func (r *run) restore(ctx context.Context) error {
-	key := lake.ClusterKey(r.cfg.Cluster, StateKey)
-	deadline := r.a.now().Add(time.Minute)
-	for attempt := 0; ; attempt++ {
-		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		data, _, err := r.a.bucket.Get(rctx, key, "")
-		cancel()
-		switch {
-		case store.IsNotFound(err):
-			r.log.Info("no saved agent state: first start for this cluster")
-			return nil
-		case err == nil:
-			var p persisted
-			if err := json.Unmarshal(data, &p); err != nil || p.SchemaVersion != persistedVersion {
-				r.log.Error("saved agent state unreadable; starting fresh", "error", err, "schema", p.SchemaVersion)
-				return nil
-			}
-			if err := r.engine.Restore(p.Anomalies); err != nil {
-				r.log.Error("saved anomaly state rejected; starting fresh", "error", err)
-			}
-			r.restoredHWM, r.eventsHWM = p.EventsUntil, p.EventsUntil
-			r.restoredAt, r.hwmKeys = map[string]bool{}, map[string]bool{}
-			for _, k := range p.EventsAt {
-				r.restoredAt[k], r.hwmKeys[k] = true, true
-			}
-			r.lastStateHWM, r.lastStateKeys = p.EventsUntil, p.EventsAt
-			r.log.Info("restored agent state", "anomalies", len(p.Anomalies.Anomalies), "saved_at", p.SavedAt,
-				"by", p.Instance)
-			return nil
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		r.a.recordError("store", err)
-		if r.a.now().After(deadline) {
-			r.log.Error("cannot read saved agent state; starting without it (open anomalies may be reported again)", "error", err)
-			return nil
-		}
-		d := min(time.Second<<min(attempt, 4), 10*time.Second)
-		r.log.Warn("cannot read saved agent state; retrying", "error", err, "retry_in", d)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-r.cfg.Clock.After(d):
-		}
+// restore loads the agent_state of the current.json found when the lease
+// was taken. None is a first start; an unreadable one is logged and the
+// agent starts fresh (open anomalies may be reported again).
+func (r *run) restore(prev []byte) {
+	var cur struct {
+		AgentState *persisted `json:"agent_state"`
 	}
+	if len(prev) == 0 || json.Unmarshal(prev, &cur) != nil || cur.AgentState == nil {
+		r.log.Info("no saved agent state: first start for this cluster")
+		return
+	}
+	p := cur.AgentState
+	if p.SchemaVersion != persistedVersion {
+		r.log.Error("saved agent state unreadable; starting fresh", "schema", p.SchemaVersion)
+		return
+	}
+	if err := r.engine.Restore(p.Anomalies); err != nil {
+		r.log.Error("saved anomaly state rejected; starting fresh", "error", err)
+	}
+	r.restoredHWM, r.eventsHWM = p.EventsUntil, p.EventsUntil
+	r.restoredAt, r.hwmKeys = map[string]bool{}, map[string]bool{}
+	for _, k := range p.EventsAt {
+		r.restoredAt[k], r.hwmKeys[k] = true, true
+	}
+	r.stateHWM, r.stateKeys = p.EventsUntil, p.EventsAt
+	r.log.Info("restored agent state", "anomalies", len(p.Anomalies.Anomalies), "saved_at", p.SavedAt, "by", p.Instance)
 }
 
 // recoverHandler keeps one bad object from taking the agent down: client-go

@@ -1,10 +1,8 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"slices"
 	"sort"
 	"time"
 
@@ -16,116 +14,110 @@ import (
 	"github.com/atlhyper/atlhyper/agent/anomaly"
 	"github.com/atlhyper/atlhyper/agent/rows"
 	"github.com/atlhyper/atlhyper/query/lake"
-	"github.com/atlhyper/atlhyper/query/store"
 )
 
-// storeUnconditional: state objects are plain puts; the leader lease is
-// what keeps a second writer away.
-var storeUnconditional = store.Condition{}
-
-// tick rewrites current.json if what it shows changed, and
-// agent-state.json if the anomaly state or the events high-water mark
-// moved. force skips the "nothing changed" shortcut of current.json's
-// recomputation (not its comparison).
-func (r *run) tick(ctx context.Context, force bool) {
-	r.pubMu.Lock()
-	defer r.pubMu.Unlock()
-	now := r.a.now()
-	due := force || r.urgent.Load() || now.Sub(r.lastPublished) >= r.cfg.CurrentInterval
-	if r.set != nil && due && (force || r.dirty.Load()) {
-		r.urgent.Store(false)
-		r.dirty.Store(false)
-		r.lastPublished = now
-		r.publishCurrent(ctx)
+// payload is current.json's content for the lease to publish: the
+// cluster's state, the agent's heartbeat and its private state. The lease
+// calls it at every renewal (each heartbeat interval), at every Publish
+// and when it is released. Before the pipeline runs (a new leader still
+// discovering the API), the previous holder's state is kept and only the
+// heartbeat is new.
+func (a *Agent) payload(ctx context.Context) (json.RawMessage, error) {
+	now := a.now()
+	if _, err := a.probeAPI(); err != nil {
+		a.recordError("kube", err)
 	}
-	r.persist(ctx, force)
+	r := a.current()
+	hb := a.heartbeatState(r, now)
+	var cur lake.CurrentState
+	if r != nil && r.set != nil {
+		cur = r.current()
+		cur.GeneratedAt = now
+		state, err := json.Marshal(r.privateState(now))
+		if err != nil {
+			return nil, err
+		}
+		cur.AgentState = state
+		r.heartbeatRow(&hb, now)
+	} else {
+		a.mu.Lock()
+		prev := a.prevState
+		a.mu.Unlock()
+		if len(prev) == 0 || json.Unmarshal(prev, &cur) != nil {
+			cur = lake.CurrentState{Cluster: a.cfg.Cluster, GeneratedAt: now}
+		}
+		cur.Agent = a.info(r)
+		cur.Lease = nil
+	}
+	cur.SchemaVersion, cur.Cluster, cur.Heartbeat = lake.CurrentSchemaVersion, a.cfg.Cluster, &hb
+	return json.Marshal(cur)
 }
 
-func (r *run) publishCurrent(ctx context.Context) {
-	cur := r.current()
-	cur.GeneratedAt = time.Time{}
-	cmp, err := json.Marshal(cur)
-	if err != nil {
-		r.a.recordError("state", err)
-		return
-	}
-	if bytes.Equal(cmp, r.lastCurrent) {
-		return
-	}
-	cur.GeneratedAt = r.a.now()
-	data, _ := json.Marshal(cur)
-	key := lake.ClusterKey(r.cfg.Cluster, lake.CurrentKey)
+// publish rewrites current.json now. A lost lease stops the term (the
+// lease cancels it); other errors are retried at the next tick.
+func (r *run) publish(ctx context.Context) error {
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if _, err := r.a.bucket.Put(pctx, key, data, storeUnconditional); err != nil {
-		r.a.recordError("store", err)
-		r.log.Warn("cannot write current state; will retry", "key", key, "error", err)
-		r.dirty.Store(true)
+	r.urgent.Store(false)
+	if err := r.lease.Publish(pctx); err != nil {
 		r.urgent.Store(true)
-		return
+		r.a.recordError("store", err)
+		r.log.Warn("cannot write current state; will retry", "error", err)
+		return err
 	}
-	r.lastCurrent = cmp
+	r.pubMu.Lock()
+	r.lastPublished = r.a.now()
+	r.pubMu.Unlock()
+	return nil
 }
 
-// persistEvery spaces saves of agent-state.json for the events mark alone:
-// after a crash, a stale mark re-records at most a few minutes of events.
-// Changes to open anomalies are saved within StateInterval.
-const persistEvery = 5 * time.Minute
+// tick publishes current.json if something it shows urgently changed (an
+// anomaly opened, changed severity or resolved, a node changed, open
+// anomalies' private state moved) and StateInterval has passed since the
+// last write. Everything else reaches it with the next heartbeat.
+func (r *run) tick(ctx context.Context) {
+	if _, open := r.engine.Version(); open != r.lastOpenVer.Load() {
+		r.urgent.Store(true)
+	}
+	r.pubMu.Lock()
+	due := r.a.now().Sub(r.lastPublished) >= r.cfg.StateInterval
+	r.pubMu.Unlock()
+	if due && r.urgent.Load() {
+		r.publish(ctx)
+	}
+}
 
-// persist writes agent-state.json when it changed. The events mark only
+// privateState is current.json's agent_state. The events mark only
 // advances while no event row is waiting in the writer, so a crash never
 // leaves the mark ahead of rows that did not reach the store or spool.
-func (r *run) persist(ctx context.Context, force bool) {
+func (r *run) privateState(now time.Time) persisted {
 	_, open := r.engine.Version()
-	hwm, keys := r.lastStateHWM, r.lastStateKeys
+	r.lastOpenVer.Store(open)
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.w.Buffered()[lake.Events.Name()] == 0 && r.w.Stats().PendingObjects == 0 {
-		r.mu.Lock()
-		hwm, keys = r.eventsHWM, make([]string, 0, len(r.hwmKeys))
+		keys := make([]string, 0, len(r.hwmKeys))
 		for k := range r.hwmKeys {
 			keys = append(keys, k)
 		}
-		r.mu.Unlock()
 		sort.Strings(keys)
+		r.stateHWM, r.stateKeys = r.eventsHWM, keys
 	}
-	changed := !hwm.Equal(r.lastStateHWM) || !slices.Equal(keys, r.lastStateKeys)
-	now := r.a.now()
-	switch {
-	case force, open != r.lastOpenVer:
-	case changed && now.Sub(r.lastPersist) >= persistEvery:
-	default:
-		return
-	}
-	p := persisted{SchemaVersion: persistedVersion, Cluster: r.cfg.Cluster, Instance: r.cfg.Instance,
-		SavedAt: now, EventsUntil: hwm, EventsAt: keys, Anomalies: r.engine.Snapshot()}
-	data, err := json.Marshal(p)
-	if err != nil {
-		r.a.recordError("state", err)
-		return
-	}
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if _, err := r.a.bucket.Put(pctx, lake.ClusterKey(r.cfg.Cluster, StateKey), data, storeUnconditional); err != nil {
-		r.a.recordError("store", err)
-		r.log.Warn("cannot save agent state; will retry", "error", err)
-		return
-	}
-	r.lastOpenVer, r.lastStateHWM, r.lastStateKeys, r.lastPersist = open, hwm, keys, now
+	return persisted{SchemaVersion: persistedVersion, Instance: r.cfg.Instance, SavedAt: now,
+		EventsUntil: r.stateHWM, EventsAt: r.stateKeys, Anomalies: r.engine.Snapshot()}
 }
 
-// heartbeat writes heartbeat.json and a heartbeats row.
-func (r *run) heartbeat(ctx context.Context) {
-	now := r.a.now()
-	r.lastHeartbeat = now
-	if _, err := r.a.probeAPI(); err != nil {
-		r.a.recordError("kube", err)
+// heartbeatRow adds a heartbeats row, one per heartbeat interval: urgent
+// writes in between are not heartbeats of their own.
+func (r *run) heartbeatRow(hb *lake.HeartbeatState, now time.Time) {
+	r.pubMu.Lock()
+	due := now.Sub(r.lastHeartbeatRow) >= r.cfg.HeartbeatInterval/2
+	if due {
+		r.lastHeartbeatRow = now
 	}
-	hb := r.a.heartbeatState(r, now)
-	data, _ := json.Marshal(hb)
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if _, err := r.a.bucket.Put(pctx, lake.ClusterKey(r.cfg.Cluster, lake.HeartbeatKey), data, storeUnconditional); err != nil {
-		r.a.recordError("store", err)
-		r.log.Warn("cannot write heartbeat; will retry", "error", err)
+	r.pubMu.Unlock()
+	if !due {
+		return
 	}
 	lake.Add(r.w, lake.Heartbeats, lake.Heartbeat{
 		TS: now, Agent: r.cfg.Instance, Version: Version, StartedAt: r.a.started.UTC(), LastFlush: hb.LastFlush,
@@ -183,6 +175,12 @@ func (a *Agent) heartbeatState(r *run, now time.Time) lake.HeartbeatState {
 	hb := lake.HeartbeatState{SchemaVersion: lake.HeartbeatSchemaVersion, Cluster: a.cfg.Cluster, TS: now,
 		IntervalSeconds: int(a.cfg.HeartbeatInterval / time.Second), Agent: a.info(r),
 		UptimeSeconds: int64(now.Sub(a.started) / time.Second)}
+	a.mu.Lock()
+	if !a.apiDownSince.IsZero() {
+		t := a.apiDownSince.UTC()
+		hb.KubeAPIDownSince = &t
+	}
+	a.mu.Unlock()
 	req := a.meter.Requests()
 	hb.Requests = &req
 	if r != nil {
@@ -192,6 +190,8 @@ func (a *Agent) heartbeatState(r *run, now time.Time) lake.HeartbeatState {
 			t := ws.LastFlush.UTC()
 			hb.LastFlush = &t
 		}
+		complete := ws.CompleteUntil.UTC()
+		hb.CompleteUntil = &complete
 		hb.Written = lake.WrittenInfo{Rows: ws.Rows, Objects: ws.Objects, Bytes: ws.Bytes}
 		r.cpMu.Lock()
 		if !r.lastCheckpoint.IsZero() {
@@ -273,44 +273,51 @@ func (r *run) current() lake.CurrentState {
 			sum.Resources.MemLimitBytes += row.MemLimitBytes
 		}
 	}
-	workload := func(namespace string, healthy bool) {
+	workload := func(namespace string, healthy, below bool) {
 		for _, c := range []*lake.WorkloadCounts{&sum.Workloads, &nsOf(namespace).Workloads} {
 			c.Total++
 			if healthy {
 				c.Healthy++
 			}
+			if below {
+				c.BelowDesired++
+			}
 		}
 	}
 	for _, o := range r.set.List(rows.KindDeployment) {
 		d := o.(*appsv1.Deployment)
-		workload(d.Namespace, d.Status.AvailableReplicas >= replicas(d.Spec.Replicas) && !rows.DeploymentProgressDeadlineExceeded(d))
+		below := d.Status.AvailableReplicas < replicas(d.Spec.Replicas)
+		workload(d.Namespace, !below && !rows.DeploymentProgressDeadlineExceeded(d), below)
 	}
 	for _, o := range r.set.List(rows.KindStatefulSet) {
 		s := o.(*appsv1.StatefulSet)
-		workload(s.Namespace, s.Status.ReadyReplicas >= replicas(s.Spec.Replicas))
+		below := s.Status.ReadyReplicas < replicas(s.Spec.Replicas)
+		workload(s.Namespace, !below, below)
 	}
 	for _, o := range r.set.List(rows.KindDaemonSet) {
 		d := o.(*appsv1.DaemonSet)
-		workload(d.Namespace, d.Status.NumberUnavailable == 0 && d.Status.NumberReady >= d.Status.DesiredNumberScheduled)
+		below := d.Status.NumberUnavailable > 0 || d.Status.NumberReady < d.Status.DesiredNumberScheduled
+		workload(d.Namespace, !below, below)
 	}
 	for _, o := range r.set.List(rows.KindReplicaSet) {
 		s := o.(*appsv1.ReplicaSet)
 		if ref := metav1.GetControllerOf(s); ref != nil && ref.Kind == rows.KindDeployment {
 			continue
 		}
-		workload(s.Namespace, s.Status.AvailableReplicas >= replicas(s.Spec.Replicas))
+		below := s.Status.AvailableReplicas < replicas(s.Spec.Replicas)
+		workload(s.Namespace, !below, below)
 	}
 	for _, o := range r.set.List(rows.KindJob) {
 		j := o.(*batchv1.Job)
 		if ref := metav1.GetControllerOf(j); ref != nil && ref.Kind == rows.KindCronJob {
 			continue
 		}
-		workload(j.Namespace, rows.JobStatus(j) != "Failed")
+		workload(j.Namespace, rows.JobStatus(j) != "Failed", false)
 	}
 	for _, o := range r.set.List(rows.KindCronJob) {
 		c := o.(*batchv1.CronJob)
 		last := anomaly.LastFinishedJob(r.jobsOf(c))
-		workload(c.Namespace, last == nil || rows.JobStatus(last) != "Failed")
+		workload(c.Namespace, last == nil || rows.JobStatus(last) != "Failed", false)
 	}
 	for _, o := range r.set.List(rows.KindService) {
 		nsOf(o.(*corev1.Service).Namespace).Services++
@@ -362,8 +369,29 @@ func countPod(c *lake.PodCounts, p *lake.Pod) {
 	}
 	if p.Ready {
 		c.Ready++
+	} else if p.Phase != string(corev1.PodSucceeded) && p.Phase != string(corev1.PodFailed) {
+		c.NotReady++
 	}
 	c.Restarts += int64(p.Restarts)
+	crash, waitErr := false, false
+	for _, ct := range p.Containers {
+		if ct.State != "waiting" {
+			continue
+		}
+		switch ct.Reason {
+		case "CrashLoopBackOff":
+			crash = true
+		case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError",
+			"CreateContainerError", "RunContainerError", "ErrImageNeverPull":
+			waitErr = true
+		}
+	}
+	if crash {
+		c.CrashLooping++
+	}
+	if waitErr {
+		c.WaitingErrors++
+	}
 }
 
 func countAnomaly(c *lake.AnomalyCounts, sev string) {

@@ -22,10 +22,12 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/atlhyper/atlhyper/internal/lru"
 	"github.com/atlhyper/atlhyper/query/cache"
@@ -56,6 +58,12 @@ type Config struct {
 	// recently used go first: a long-running API or scheduler that
 	// touches ever more days stays within them.
 	MaxListedObjects, MaxInputNames int
+	// Tails adds watched clusters' tail objects to scopes that reach into
+	// the last TailReach (default 3 h), each revalidated with a
+	// conditional GET after TailTTL (default 1 s) and ignored once older
+	// than TailMaxAge (default 3 min). See tail.go.
+	Tails                          bool
+	TailTTL, TailReach, TailMaxAge time.Duration
 
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -70,6 +78,10 @@ type Engine struct {
 
 	lists  *lru.Cache[string, listing]  // partition prefix -> listing
 	inputs *lru.Cache[string, []string] // compacted object key -> input names
+
+	mu        sync.Mutex
+	tails     map[string]*tail // cluster -> its tail as last read (one per cluster)
+	tailGroup singleflight.Group
 }
 
 type listing struct {
@@ -127,6 +139,15 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.MaxInputNames <= 0 {
 		cfg.MaxInputNames = 100_000
 	}
+	if cfg.TailTTL <= 0 {
+		cfg.TailTTL = time.Second
+	}
+	if cfg.TailReach <= 0 {
+		cfg.TailReach = 3 * time.Hour
+	}
+	if cfg.TailMaxAge <= 0 {
+		cfg.TailMaxAge = 3 * time.Minute
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -141,7 +162,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, cache: c, schemas: map[string]string{},
+	e := &Engine{cfg: cfg, cache: c, schemas: map[string]string{}, tails: map[string]*tail{},
 		lists:  lru.New[string, listing](int64(cfg.MaxListedObjects), func(l listing) int64 { return int64(len(l.objs)) + 1 }),
 		inputs: lru.New[string, []string](int64(cfg.MaxInputNames), func(in []string) int64 { return int64(len(in)) + 1 })}
 	if err := e.writeSchemas(); err != nil {
@@ -378,16 +399,20 @@ func tsLiteral(t time.Time) string {
 
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// Files resolves a scope to the visible objects it covers (no download).
+// Files resolves a scope to the objects it reads (no download): visible
+// lake objects and tail parts, whose keys start with "_tail/" and whose
+// ETag is their tail's.
 func (e *Engine) Files(ctx context.Context, s Scope) ([]lake.Stored, error) {
 	var out []lake.Stored
 	for _, cluster := range s.Clusters {
 		for _, day := range lake.Days(s.From, s.To) {
-			objs, err := e.visible(ctx, s.Table, cluster, day, s.From, s.To, false)
+			srcs, err := e.partition(ctx, s.Table, cluster, day, s.From, s.To, false)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, objs...)
+			for _, src := range srcs {
+				out = append(out, src.Stored)
+			}
 		}
 	}
 	return out, nil
@@ -397,13 +422,13 @@ func (e *Engine) fetchScope(ctx context.Context, s Scope, fresh bool) ([]string,
 	if len(s.Clusters) == 0 {
 		return nil, nil, fmt.Errorf("%w: %s: no cluster", ErrBadRequest, s.Table)
 	}
-	var objs []lake.Stored
+	var objs []source
 	for _, cluster := range s.Clusters {
 		if err := lake.ValidCluster(cluster); err != nil {
 			return nil, nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
 		for _, day := range lake.Days(s.From, s.To) {
-			v, err := e.visible(ctx, s.Table, cluster, day, s.From, s.To, fresh)
+			v, err := e.partition(ctx, s.Table, cluster, day, s.From, s.To, fresh)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -416,7 +441,13 @@ func (e *Engine) fetchScope(ctx context.Context, s Scope, fresh bool) ([]string,
 	g.SetLimit(e.cfg.FetchConcurrency)
 	for i, o := range objs {
 		g.Go(func() error {
-			p, rel, err := e.cache.Fetch(gctx, o.Info)
+			fetch := e.cache.Fetch
+			if o.data != nil {
+				fetch = func(context.Context, store.Info) (string, func(), error) {
+					return e.cache.Put(o.Info.Key, o.Info.ETag, o.data)
+				}
+			}
+			p, rel, err := fetch(gctx, o.Info)
 			if err != nil {
 				return err
 			}

@@ -315,12 +315,31 @@ func (e *Engine) step(st *entry, now time.Time) {
 	}
 	if st.ClearingSince == nil {
 		st.ClearingSince = &now
+		// current.json says so within the state interval: still open,
+		// but nobody should mistake it for an ongoing problem. (No row:
+		// a crash loop clears between back-offs, and the lake keeps
+		// transitions, not flapping.)
 		e.version++
 		e.openVersion++
 	}
 	if now.Sub(*st.ClearingSince) >= rule.ClearAfter {
 		e.resolve(st, now)
 	}
+}
+
+// resolvesAt is when an open anomaly resolves unless its condition holds
+// again: the end of its clear-after period while clearing, the end of its
+// pulse window for pulses; nil while the condition holds.
+func (e *Engine) resolvesAt(st *entry) *time.Time {
+	if st.ClearingSince != nil {
+		t := st.ClearingSince.Add(e.rules[st.Rule].ClearAfter)
+		return &t
+	}
+	if !st.Asserted && st.PulseUntil != nil {
+		t := *st.PulseUntil
+		return &t
+	}
+	return nil
 }
 
 func (e *Engine) emit(st *entry, state string, now time.Time, logs bool) {
@@ -517,9 +536,16 @@ func (e *Engine) Open() []lake.OpenAnomaly {
 		if !st.Open {
 			continue
 		}
-		out = append(out, lake.OpenAnomaly{Fingerprint: st.Fingerprint, Rule: st.Rule, Severity: st.Severity,
+		o := lake.OpenAnomaly{Fingerprint: st.Fingerprint, Rule: st.Rule, Severity: st.Severity, Status: lake.AnomalyOpen,
 			Kind: st.Kind, Namespace: st.Namespace, Name: st.Name, Container: st.Container, Node: st.Node,
-			Reason: st.Reason, Message: st.Message, FirstSeen: st.FirstSeen, LastSeen: st.LastSeen, Count: st.Count})
+			Reason: st.Reason, Message: st.Message, FirstSeen: st.FirstSeen, LastSeen: st.LastSeen, Count: st.Count,
+			ResolvesAt: e.resolvesAt(st)}
+		if st.ClearingSince != nil {
+			o.Status = lake.AnomalyCleared
+			t := *st.ClearingSince
+			o.ClearedAt = &t
+		}
+		out = append(out, o)
 	}
 	slices.SortFunc(out, func(a, b lake.OpenAnomaly) int {
 		return cmp.Or(cmp.Compare(SeverityRank(a.Severity), SeverityRank(b.Severity)), b.LastSeen.Compare(a.LastSeen),

@@ -267,3 +267,52 @@ func TestEscalationIsImmediate(t *testing.T) {
 	e.Observe("Deployment/shop/web", nil)
 	eq(t, "resolved", r.states()[2], DeploymentUnavailable+":"+lake.AnomalyResolved)
 }
+
+// TestOpenSaysWhenTheConditionCleared: current.json tells an anomaly whose
+// condition holds from one that stopped and resolves at a known moment
+// unless it recurs — without writing rows for the flapping.
+func TestOpenSaysWhenTheConditionCleared(t *testing.T) {
+	c, r := newClock(), &recorder{}
+	e := newEngine(c, r)
+	src := ObjectKey("Pod", "shop", "web-1")
+	e.Observe(src, Pod(crashPod(1, "CrashLoopBackOff", c.meta(0))))
+	open := e.Open()
+	eq(t, "open", len(open), 1)
+	eq(t, "status while crashing", open[0].Status, lake.AnomalyOpen)
+	if open[0].ResolvesAt != nil || open[0].ClearedAt != nil {
+		t.Fatalf("an ongoing crash loop says when it resolves: %+v", open[0])
+	}
+	c.Add(time.Minute)
+	e.Observe(src, Pod(crashPod(1, "", c.meta(-time.Minute))))
+	e.Tick()
+	open = e.Open()
+	eq(t, "status once running", open[0].Status, lake.AnomalyCleared)
+	eq(t, "cleared at", *open[0].ClearedAt, c.Now())
+	eq(t, "resolves at", *open[0].ResolvesAt, c.Now().Add(10*time.Minute))
+	c.Add(2 * time.Minute)
+	e.Observe(src, Pod(crashPod(2, "CrashLoopBackOff", c.meta(0))))
+	open = e.Open()
+	eq(t, "status when it recurs", open[0].Status, lake.AnomalyOpen)
+	if open[0].ResolvesAt != nil {
+		t.Fatalf("a recurring crash loop still says it resolves: %+v", open[0])
+	}
+	for _, row := range r.rows {
+		if row.State != lake.AnomalyOpen && row.State != lake.AnomalyUpdate {
+			t.Fatalf("flapping wrote a %s row", row.State)
+		}
+	}
+	// A pulse (an OOM kill) is open until its window ends.
+	oom := crashPod(3, "", c.meta(0))
+	oom.Status.ContainerStatuses[0].LastTerminationState.Terminated.Reason = "OOMKilled"
+	e.Observe(ObjectKey("Pod", "shop", "web-1"), Pod(oom))
+	for _, o := range e.Open() {
+		if o.Rule == ContainerOOMKilled {
+			eq(t, "pulse status", o.Status, lake.AnomalyOpen)
+			if o.ResolvesAt == nil || !o.ResolvesAt.After(c.Now()) {
+				t.Fatalf("pulse without its window's end: %+v", o)
+			}
+			return
+		}
+	}
+	t.Fatal("no OOM anomaly")
+}

@@ -231,9 +231,10 @@ func newCluster(f *Fleet, id string, seed int64) (*cluster, error) {
 		Clock: f.clock, Logger: f.cfg.Logger, LeaderElection: true,
 		// Keep real-time write rates sane when virtual time runs fast.
 		StateInterval:     max(10*time.Second, time.Duration(f.cfg.Speed*float64(500*time.Millisecond))),
-		CurrentInterval:   max(time.Minute, time.Duration(f.cfg.Speed*float64(2*time.Second))),
-		HeartbeatInterval: max(30*time.Second, time.Duration(f.cfg.Speed*float64(2*time.Second))),
-		LeaseDuration:     max(2*time.Minute, time.Duration(f.cfg.Speed*float64(6*time.Second))),
+		HeartbeatInterval: max(2*time.Minute, time.Duration(f.cfg.Speed*float64(2*time.Second))),
+		IdlePoll:          max(15*time.Second, time.Duration(f.cfg.Speed*float64(time.Second))),
+		WatchedPoll:       max(2*time.Second, time.Duration(f.cfg.Speed*float64(500*time.Millisecond))),
+		TailInterval:      max(12*time.Second, time.Duration(f.cfg.Speed*float64(time.Second))),
 	}
 	if f.cfg.SpoolDir != "" {
 		cfg.SpoolDir = filepath.Join(f.cfg.SpoolDir, id)

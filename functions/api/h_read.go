@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/atlhyper/atlhyper/functions/lakeview"
+	"github.com/atlhyper/atlhyper/query/control"
 	"github.com/atlhyper/atlhyper/query/kinds"
 	"github.com/atlhyper/atlhyper/query/lake"
 )
@@ -84,6 +85,29 @@ func (s *Server) namespaceSummaries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"as_of": asOf, "items": items})
+}
+
+// watchCluster renews the cluster's watch lease (query/control): while a
+// dashboard keeps renewing it, the agent publishes its unflushed rows every
+// few seconds and polls for commands fast. Not audited: it changes what
+// the cluster costs for a few minutes, not what anyone may see or do.
+func (s *Server) watchCluster(w http.ResponseWriter, r *http.Request) {
+	c, perr := clusterParam(r)
+	if perr != nil {
+		writeError(w, requestID(r.Context()), perr)
+		return
+	}
+	if err := s.cfg.View.CheckCluster(r.Context(), c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	until, err := control.Watch(r.Context(), s.cfg.Bucket, c, s.cfg.Now(), control.MaxWatch)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"cluster": c, "watch_until": until.UTC(),
+		"renew_after_seconds": int(control.MaxWatch / 2 / time.Second)})
 }
 
 // writePage writes {"items": [raw…], "next_cursor", "total", "as_of"}.
@@ -388,7 +412,7 @@ func (s *Server) writeRecords(w http.ResponseWriter, r *http.Request, rq lakevie
 		s.fail(w, r, err)
 		return
 	}
-	writePage(w, page.Items, page.NextCursor, page.Total, page.To, nil)
+	writePage(w, page.Items, page.NextCursor, page.Total, s.recordsAsOf(r, rq), nil)
 }
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
@@ -511,8 +535,31 @@ func (s *Server) listAnomalies(scoped bool) http.HandlerFunc {
 			writePage(w, nil, "", 0, rq.To, nil)
 			return
 		}
-		s.writeRecords(w, r, rq)
+		page, err := s.cfg.View.Records(r.Context(), rq)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writePage(w, s.cfg.View.WithLiveStatus(r.Context(), page.Items), page.NextCursor, page.Total, s.recordsAsOf(r, rq), nil)
 	}
+}
+
+// recordsAsOf is the moment a page of records reflects: its range's end,
+// or for a range reaching now, the least of its clusters' data moments.
+func (s *Server) recordsAsOf(r *http.Request, rq lakeview.RecordQuery) time.Time {
+	if rq.To.Before(s.cfg.Now().Add(-time.Minute)) {
+		return rq.To
+	}
+	asOf := rq.To
+	for _, c := range rq.Clusters {
+		if c == lake.GlobalCluster {
+			continue // written by the API itself: complete
+		}
+		if t := s.cfg.View.DataAsOf(r.Context(), c); t.Before(asOf) {
+			asOf = t
+		}
+	}
+	return asOf
 }
 
 func (s *Server) anomalyTrend(scoped bool) http.HandlerFunc {

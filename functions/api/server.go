@@ -143,6 +143,7 @@ func (s *Server) register() {
 	s.handle("GET", v+"/clusters/{cluster}", auth.Viewer, s.getCluster)
 	s.handle("GET", v+"/clusters/{cluster}/overview", auth.Viewer, s.clusterOverview)
 	s.handle("GET", v+"/clusters/{cluster}/namespace-summaries", auth.Viewer, s.namespaceSummaries)
+	s.handle("POST", v+"/clusters/{cluster}/watch", auth.Viewer, s.watchCluster)
 
 	for _, k := range lakeview.Kinds {
 		s.handle("GET", v+"/clusters/{cluster}/"+k.Path, auth.Viewer, s.listObjects(k))

@@ -42,15 +42,17 @@ func TestSystemUsage(t *testing.T) {
 	// alpha: online for two hours, 120 objects written, something spooled.
 	// beta: last heartbeat an hour ago. gamma: registered, no heartbeat.
 	flush := now.Add(-20 * time.Second)
-	putJSON(lake.ClusterKey("alpha", lake.HeartbeatKey), lake.HeartbeatState{SchemaVersion: 1, Cluster: "alpha", TS: now.Add(-5 * time.Second),
-		IntervalSeconds: 30, Agent: lake.AgentInfo{Instance: "agent-alpha-0", Version: "1.2.3", StartedAt: now.Add(-2 * time.Hour)}, UptimeSeconds: 7200,
-		Synced: true, LastFlush: &flush, Spool: lake.SpoolInfo{Objects: 3, Bytes: 4096, MaxBytes: 1 << 30}, WatchedObjects: 900,
-		Written: lake.WrittenInfo{Rows: 50_000, Objects: 120, Bytes: 5 << 20}, Errors: 2, LastError: "put: store unavailable", LastErrorAt: &flush})
-	putJSON(lake.ClusterKey("beta", lake.HeartbeatKey), lake.HeartbeatState{SchemaVersion: 1, Cluster: "beta", TS: now.Add(-time.Hour),
-		IntervalSeconds: 30, UptimeSeconds: 86400, Spool: lake.SpoolInfo{Objects: 40, Bytes: 9 << 20, MaxBytes: 10 << 20, Full: true},
-		Written: lake.WrittenInfo{Objects: 1000}})
+	hbs := map[string]*lake.HeartbeatState{
+		"alpha": {SchemaVersion: 2, Cluster: "alpha", TS: now.Add(-5 * time.Second),
+			IntervalSeconds: 30, Agent: lake.AgentInfo{Instance: "agent-alpha-0", Version: "1.2.3", StartedAt: now.Add(-2 * time.Hour)}, UptimeSeconds: 7200,
+			Synced: true, LastFlush: &flush, Spool: lake.SpoolInfo{Objects: 3, Bytes: 4096, MaxBytes: 1 << 30}, WatchedObjects: 900,
+			Written: lake.WrittenInfo{Rows: 50_000, Objects: 120, Bytes: 5 << 20}, Errors: 2, LastError: "put: store unavailable", LastErrorAt: &flush},
+		"beta": {SchemaVersion: 2, Cluster: "beta", TS: now.Add(-time.Hour),
+			IntervalSeconds: 30, UptimeSeconds: 86400, Spool: lake.SpoolInfo{Objects: 40, Bytes: 9 << 20, MaxBytes: 10 << 20, Full: true},
+			Written: lake.WrittenInfo{Objects: 1000}},
+	}
 	for _, c := range []string{"alpha", "beta", "gamma"} {
-		putJSON(lake.ClusterKey(c, lake.CurrentKey), lake.CurrentState{SchemaVersion: 1, Cluster: c, GeneratedAt: now})
+		putJSON(lake.ClusterKey(c, lake.CurrentKey), lake.CurrentState{SchemaVersion: 2, Cluster: c, GeneratedAt: now, Heartbeat: hbs[c]})
 	}
 	// Two hours of metrics per cluster, two objects per hour.
 	for _, c := range []string{"alpha", "beta"} {

@@ -158,7 +158,7 @@ func Open(ctx context.Context, c Config) (*App, error) {
 		return nil, fmt.Errorf("bootstrap admin: %w", err)
 	}
 	e, err := query.Open(ctx, query.Config{Bucket: b, CacheDir: c.CacheDir, CacheBytes: c.CacheBytes, MemoryLimit: c.MemoryLimit,
-		Threads: c.Threads, Timeout: 30 * time.Second, Logger: c.Logger, Now: c.Now})
+		Threads: c.Threads, Timeout: 30 * time.Second, Tails: true, Logger: c.Logger, Now: c.Now})
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/atlhyper/atlhyper/query/lake"
+	"github.com/atlhyper/atlhyper/query/lease"
 	"github.com/atlhyper/atlhyper/query/store"
 )
 
@@ -362,23 +363,22 @@ func (c *clusterGen) stateObjects(ctx context.Context, b store.Bucket) error {
 		default:
 			s.Anomalies.Info++
 		}
-		open = append(open, lake.OpenAnomaly{Fingerprint: a.Fingerprint, Rule: a.Rule, Severity: a.Severity, Kind: a.Kind, Namespace: a.Namespace,
+		open = append(open, lake.OpenAnomaly{Fingerprint: a.Fingerprint, Rule: a.Rule, Severity: a.Severity, Status: lake.AnomalyOpen, Kind: a.Kind, Namespace: a.Namespace,
 			Name: a.Name, Reason: a.Reason, Message: a.Message, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen, Count: a.Count})
 	}
 	sort.Slice(open, func(i, j int) bool { return open[i].Fingerprint < open[j].Fingerprint })
 	cur.Anomalies = open
 	cur.Objects["Pod"], cur.Objects["Node"], cur.Objects["Deployment"] = len(c.pods), len(c.nodes), len(c.wl)
 	cur.Objects["Namespace"] = c.s.Namespaces
-	hb := lake.HeartbeatState{SchemaVersion: lake.HeartbeatSchemaVersion, Cluster: c.id, TS: now, IntervalSeconds: 30, Agent: cur.Agent,
-		Synced: true, Objects: cur.Objects, WatchedObjects: int64(len(c.pods) + len(c.nodes))}
-	for name, v := range map[string]any{lake.CurrentKey: cur, lake.HeartbeatKey: hb} {
-		data, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		if _, err := b.Put(ctx, lake.ClusterKey(c.id, name), data, store.Condition{}); err != nil {
-			return err
-		}
+	cur.Heartbeat = &lake.HeartbeatState{SchemaVersion: lake.HeartbeatSchemaVersion, Cluster: c.id, TS: now, IntervalSeconds: 120,
+		Agent: cur.Agent, Synced: true, Objects: cur.Objects, WatchedObjects: int64(len(c.pods) + len(c.nodes))}
+	cur.Lease = &lease.Record{Holder: cur.Agent.Instance, AcquiredAt: now, RenewedAt: now, DurationSeconds: 360, Transitions: 1}
+	data, err := json.Marshal(cur)
+	if err != nil {
+		return err
+	}
+	if _, err := b.Put(ctx, lake.ClusterKey(c.id, lake.CurrentKey), data, store.Condition{}); err != nil {
+		return err
 	}
 	return nil
 }

@@ -1,15 +1,18 @@
 package lakeview
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/atlhyper/atlhyper/query"
+	"github.com/atlhyper/atlhyper/query/lake"
 )
 
 // TrendBucket is one bucket of an anomaly trend.
@@ -173,4 +176,60 @@ func (v *View) Anomaly(ctx context.Context, cluster, fingerprint string, from, t
 		return AnomalyHistory{}, fmt.Errorf("anomaly %q in %s: %w", fingerprint, cluster, ErrNotFound)
 	}
 	return AnomalyHistory{Anomaly: rows[len(rows)-1], Transitions: rows}, nil
+}
+
+// WithLiveStatus adds to anomaly rows (latest per fingerprint) what the
+// lake does not keep: "status" — open while the condition holds, cleared
+// once it stopped (with "cleared_at" and "resolves_at": it resolves then
+// unless it recurs), resolved — taken from each cluster's current state,
+// which is at most seconds old while the cluster is watched. Rows of
+// anomalies the current state does not list (beyond its 200) stay "open".
+func (v *View) WithLiveStatus(ctx context.Context, items [][]byte) [][]byte {
+	live := map[string]map[string]lake.OpenAnomaly{} // cluster -> fingerprint -> live
+	out := make([][]byte, len(items))
+	for i, it := range items {
+		out[i] = it
+		var row struct{ Cluster, Fingerprint, State string }
+		if json.Unmarshal(it, &row) != nil || len(it) < 2 || it[len(it)-1] != '}' {
+			continue
+		}
+		extra := map[string]any{"status": lake.AnomalyOpen}
+		if row.State == lake.AnomalyResolved {
+			extra["status"] = lake.AnomalyResolved
+		} else {
+			m, ok := live[row.Cluster]
+			if !ok {
+				m = map[string]lake.OpenAnomaly{}
+				if st, err := v.clusterState(ctx, row.Cluster); err == nil && st.current != nil {
+					for _, o := range st.current.Anomalies {
+						m[o.Fingerprint] = o
+					}
+				}
+				live[row.Cluster] = m
+			}
+			if o, ok := m[row.Fingerprint]; ok {
+				if o.Status != "" {
+					extra["status"] = o.Status
+				}
+				if o.ClearedAt != nil {
+					extra["cleared_at"] = o.ClearedAt.UTC()
+				}
+				if o.ResolvesAt != nil {
+					extra["resolves_at"] = o.ResolvesAt.UTC()
+				}
+			}
+		}
+		tail, err := json.Marshal(extra)
+		if err != nil {
+			continue
+		}
+		b := bytes.NewBuffer(make([]byte, 0, len(it)+len(tail)))
+		b.Write(it[:len(it)-1])
+		if len(it) > 2 {
+			b.WriteByte(',')
+		}
+		b.Write(tail[1:])
+		out[i] = b.Bytes()
+	}
+	return out
 }

@@ -130,35 +130,54 @@ func getSmall[T any](ctx context.Context, f *fleet, key string) (*T, error) {
 
 // ClusterInfo is one cluster's registration and agent liveness.
 type ClusterInfo struct {
-	ID                  string     `json:"id"`
+	ID string `json:"id"`
+	// Status is the agent's liveness: online, stale (late, or it cannot
+	// reach its API server) or offline; see health for the thresholds.
+	Status              string     `json:"status"`
 	Online              bool       `json:"online"`
 	LastHeartbeat       *time.Time `json:"last_heartbeat,omitempty"`
 	HeartbeatAgeSeconds *float64   `json:"heartbeat_age_seconds,omitempty"`
-	Agent               string     `json:"agent,omitempty"`
-	AgentVersion        string     `json:"agent_version,omitempty"`
-	AgentStartedAt      *time.Time `json:"agent_started_at,omitempty"`
-	KubernetesVersion   string     `json:"kubernetes_version,omitempty"`
-	Synced              bool       `json:"synced"`
-	LastFlush           *time.Time `json:"last_flush,omitempty"`
-	LastCheckpoint      *time.Time `json:"last_checkpoint,omitempty"`
-	SpoolBytes          int64      `json:"spool_bytes"`
-	SpoolFull           bool       `json:"spool_full,omitempty"`
-	Errors              int64      `json:"errors"`
-	LastError           string     `json:"last_error,omitempty"`
-	LastErrorAt         *time.Time `json:"last_error_at,omitempty"`
-	StateUpdatedAt      *time.Time `json:"state_updated_at,omitempty"`
+	// HeartbeatIntervalSeconds is how often the agent writes at the least.
+	HeartbeatIntervalSeconds int        `json:"heartbeat_interval_seconds,omitempty"`
+	Agent                    string     `json:"agent,omitempty"`
+	AgentVersion             string     `json:"agent_version,omitempty"`
+	AgentStartedAt           *time.Time `json:"agent_started_at,omitempty"`
+	// AgentStopped is set when the agent released its lease (a clean stop)
+	// and no successor took it yet.
+	AgentStopped      bool       `json:"agent_stopped,omitempty"`
+	KubernetesVersion string     `json:"kubernetes_version,omitempty"`
+	KubeAPIDownSince  *time.Time `json:"kube_api_down_since,omitempty"`
+	Synced            bool       `json:"synced"`
+	LastFlush         *time.Time `json:"last_flush,omitempty"`
+	LastCheckpoint    *time.Time `json:"last_checkpoint,omitempty"`
+	SpoolBytes        int64      `json:"spool_bytes"`
+	SpoolFull         bool       `json:"spool_full,omitempty"`
+	Errors            int64      `json:"errors"`
+	LastError         string     `json:"last_error,omitempty"`
+	LastErrorAt       *time.Time `json:"last_error_at,omitempty"`
+	// StateUpdatedAt is when the summary shown was computed.
+	StateUpdatedAt *time.Time `json:"state_updated_at,omitempty"`
+	// Watched is true while the agent publishes a tail (someone watches
+	// the cluster): lists are then seconds behind, as DataAsOf says.
+	Watched bool `json:"watched"`
+	// DataAsOf is the moment the cluster's lists reflect: the tail's
+	// moment while watched, else the moment before which the agent had
+	// stored every row (its heartbeat's complete_until).
+	DataAsOf *time.Time `json:"data_as_of,omitempty"`
 }
 
-// Reason explains a health status.
+// Reason explains a health status. Code is stable (the dashboard
+// translates by it); Params carry its values; Message is English.
 type Reason struct {
-	Severity string `json:"severity"`
-	Code     string `json:"code"`
-	Message  string `json:"message"`
+	Severity string         `json:"severity"`
+	Code     string         `json:"code"`
+	Message  string         `json:"message"`
+	Params   map[string]any `json:"params,omitempty"`
 }
 
 // Health is a cluster's status with reasons.
 type Health struct {
-	Status  string   `json:"status"` // healthy | degraded | critical | offline | unknown
+	Status  string   `json:"status"` // healthy | degraded | critical | stale | offline | unknown
 	Reasons []Reason `json:"reasons"`
 }
 
@@ -169,38 +188,59 @@ type Summary struct {
 }
 
 type clusterState struct {
-	info      ClusterInfo
-	current   *lake.CurrentState
-	heartbeat *lake.HeartbeatState
-	health    Health
+	info    ClusterInfo
+	current *lake.CurrentState // the freshest: the tail's while watched
+	health  Health
 }
 
+// Liveness thresholds, in heartbeat intervals I (current.json carries I;
+// 2 min by default): a heartbeat older than I + lateSlack is late (the
+// cluster is stale), older than offlineAfter intervals the agent is
+// offline — by then a standby replica has taken over (its lease lasts
+// three intervals by default).
+const (
+	lateSlack    = 60 * time.Second
+	offlineAfter = 3
+)
+
 func (v *View) clusterState(ctx context.Context, id string) (clusterState, error) {
-	var hb *lake.HeartbeatState
 	var cur *lake.CurrentState
+	var tail *lake.TailManifest
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		hb, err = getSmall[lake.HeartbeatState](gctx, v.fleet, lake.ClusterKey(id, lake.HeartbeatKey))
-		return err
-	})
 	g.Go(func() (err error) {
 		cur, err = getSmall[lake.CurrentState](gctx, v.fleet, lake.ClusterKey(id, lake.CurrentKey))
 		return err
 	})
+	g.Go(func() (err error) { tail, err = v.e.Tail(gctx, id); return err })
 	if err := g.Wait(); err != nil {
 		return clusterState{}, err
 	}
 	now := v.cfg.Now()
 	info := ClusterInfo{ID: id}
+	var hb *lake.HeartbeatState
+	if cur != nil {
+		hb = cur.Heartbeat
+		info.AgentStopped = cur.Lease != nil && cur.Lease.Holder == ""
+	}
+	if tail != nil {
+		info.Watched = true
+		t := tail.AsOf.UTC()
+		info.DataAsOf = &t
+		if tail.Current != nil && (cur == nil || tail.AsOf.After(cur.GeneratedAt)) {
+			// The tail is newer: its state and heartbeat are what the
+			// agent holds now, and what the lists show.
+			cur = tail.Current
+			if cur.Heartbeat != nil {
+				hb = cur.Heartbeat
+			}
+			info.AgentStopped = false
+		}
+	}
 	if hb != nil {
 		ts := hb.TS.UTC()
 		age := now.Sub(ts).Seconds()
-		within := v.cfg.OnlineWithin
-		if d := 3 * time.Duration(hb.IntervalSeconds) * time.Second; d > within {
-			within = d
-		}
-		info.Online = now.Sub(ts) <= within
 		info.LastHeartbeat, info.HeartbeatAgeSeconds = &ts, &age
+		info.HeartbeatIntervalSeconds = hb.IntervalSeconds
 		info.Agent, info.AgentVersion, info.KubernetesVersion = hb.Agent.Instance, hb.Agent.Version, hb.Agent.KubernetesVersion
 		if !hb.Agent.StartedAt.IsZero() {
 			st := hb.Agent.StartedAt.UTC()
@@ -209,7 +249,14 @@ func (v *View) clusterState(ctx context.Context, id string) (clusterState, error
 		info.Synced, info.LastFlush, info.LastCheckpoint = hb.Synced, hb.LastFlush, hb.LastCheckpoint
 		info.SpoolBytes, info.SpoolFull = hb.Spool.Bytes, hb.Spool.Full
 		info.Errors, info.LastError, info.LastErrorAt = hb.Errors, hb.LastError, hb.LastErrorAt
+		info.KubeAPIDownSince = hb.KubeAPIDownSince
+		if c := hb.CompleteUntil; c != nil && (info.DataAsOf == nil || c.After(*info.DataAsOf)) {
+			t := c.UTC()
+			info.DataAsOf = &t
+		}
 	}
+	info.Status = liveness(info, now)
+	info.Online = info.Status == "online" || info.Status == "stale"
 	if cur != nil {
 		ts := cur.GeneratedAt.UTC()
 		info.StateUpdatedAt = &ts
@@ -217,57 +264,100 @@ func (v *View) clusterState(ctx context.Context, id string) (clusterState, error
 			info.KubernetesVersion = cur.Agent.KubernetesVersion
 		}
 	}
-	return clusterState{info: info, current: cur, heartbeat: hb, health: health(info, cur, now)}, nil
+	return clusterState{info: info, current: cur, health: health(info, cur, now)}, nil
+}
+
+// liveness is online, stale (heartbeat late, or the agent cannot reach its
+// API server), offline (no heartbeat for offlineAfter intervals, or the
+// agent stopped cleanly), or "" when the agent never wrote one.
+func liveness(info ClusterInfo, now time.Time) string {
+	if info.LastHeartbeat == nil {
+		return ""
+	}
+	interval := time.Duration(info.HeartbeatIntervalSeconds) * time.Second
+	if interval <= 0 {
+		interval = 2 * time.Minute
+	}
+	age := now.Sub(*info.LastHeartbeat)
+	switch {
+	case info.AgentStopped, age > offlineAfter*interval:
+		return "offline"
+	case age > interval+lateSlack, info.KubeAPIDownSince != nil:
+		return "stale"
+	}
+	return "online"
 }
 
 func health(info ClusterInfo, cur *lake.CurrentState, now time.Time) Health {
 	h := Health{Reasons: []Reason{}}
-	add := func(sev, code, format string, args ...any) {
-		h.Reasons = append(h.Reasons, Reason{Severity: sev, Code: code, Message: fmt.Sprintf(format, args...)})
+	add := func(sev, code string, params map[string]any, format string, args ...any) {
+		h.Reasons = append(h.Reasons, Reason{Severity: sev, Code: code, Params: params, Message: fmt.Sprintf(format, args...)})
 	}
+	secs := func(d time.Duration) int64 { return int64(d.Round(time.Second) / time.Second) }
 	if info.LastHeartbeat == nil && cur == nil {
 		h.Status = "unknown"
-		add("warning", "no_data", "no heartbeat or state from this cluster's agent yet")
+		add("warning", "no_data", nil, "no heartbeat or state from this cluster's agent yet")
 		return h
 	}
-	if info.LastHeartbeat == nil {
-		add("warning", "no_heartbeat", "no heartbeat from the agent")
-	} else if !info.Online {
+	switch info.Status {
+	case "":
+		add("warning", "no_heartbeat", nil, "no heartbeat from the agent")
+	case "offline":
 		h.Status = "offline"
-		add("critical", "agent_offline", "no heartbeat for %s", now.Sub(*info.LastHeartbeat).Round(time.Second))
+		if info.AgentStopped {
+			add("critical", "agent_stopped", map[string]any{"since": info.LastHeartbeat}, "the agent stopped (released its lease) at %s", info.LastHeartbeat.Format(time.RFC3339))
+		} else {
+			age := now.Sub(*info.LastHeartbeat)
+			add("critical", "agent_offline", map[string]any{"seconds": secs(age)}, "no heartbeat for %s", age.Round(time.Second))
+		}
+	case "stale":
+		h.Status = "stale"
+		if info.KubeAPIDownSince != nil {
+			d := now.Sub(*info.KubeAPIDownSince)
+			add("warning", "kube_api_unreachable", map[string]any{"seconds": secs(d)}, "the agent cannot reach the Kubernetes API server for %s: what it reports is that old", d.Round(time.Second))
+		} else {
+			age := now.Sub(*info.LastHeartbeat)
+			add("warning", "heartbeat_late", map[string]any{"seconds": secs(age)}, "the last heartbeat is %s old (expected every %ds)", age.Round(time.Second), info.HeartbeatIntervalSeconds)
+		}
 	}
 	if info.SpoolFull {
-		add("warning", "spool_full", "the agent's spool is full: rows may be lost if it stops")
+		add("warning", "spool_full", nil, "the agent's spool is full: rows may be lost if it stops")
 	}
 	if info.LastHeartbeat != nil && !info.Synced {
-		add("info", "not_synced", "the agent has not finished its initial sync; counts are partial")
+		add("info", "not_synced", nil, "the agent has not finished its initial sync; counts are partial")
 	}
 	if cur != nil {
-		if age := now.Sub(cur.GeneratedAt); age > 2*time.Minute && info.Online {
-			add("warning", "state_stale", "the cluster state was last refreshed %s ago", age.Round(time.Second))
-		}
 		s := cur.Summary
-		if s.Anomalies.Critical > 0 {
-			add("critical", "critical_anomalies", "%d critical anomalies open", s.Anomalies.Critical)
+		if n := s.Anomalies.Critical; n > 0 {
+			add("critical", "critical_anomalies", map[string]any{"count": n}, "%d critical anomalies open", n)
 		}
 		if n := s.Nodes.NotReady; n > 0 {
 			sev := "warning"
 			if s.Nodes.Total > 0 && 2*n >= s.Nodes.Total {
 				sev = "critical"
 			}
-			add(sev, "nodes_not_ready", "%d of %d nodes not ready", n, s.Nodes.Total)
+			add(sev, "nodes_not_ready", map[string]any{"count": n, "total": s.Nodes.Total}, "%d of %d nodes not ready", n, s.Nodes.Total)
 		}
-		if s.Anomalies.Warning > 0 {
-			add("warning", "warning_anomalies", "%d warning anomalies open", s.Anomalies.Warning)
+		if n := s.Anomalies.Warning; n > 0 {
+			add("warning", "warning_anomalies", map[string]any{"count": n}, "%d warning anomalies open", n)
 		}
 		if bad := s.Workloads.Total - s.Workloads.Healthy; bad > 0 {
-			add("warning", "workloads_unhealthy", "%d of %d workloads unhealthy", bad, s.Workloads.Total)
+			add("warning", "workloads_unhealthy", map[string]any{"count": bad, "total": s.Workloads.Total}, "%d of %d workloads unhealthy", bad, s.Workloads.Total)
 		}
-		if s.Pods.Failed > 0 {
-			add("info", "pods_failed", "%d pods failed", s.Pods.Failed)
+		if n := s.Pods.CrashLooping; n > 0 {
+			add("warning", "pods_crash_looping", map[string]any{"count": n}, "%d pods crash-looping", n)
 		}
-		if s.Pods.Pending > 0 {
-			add("info", "pods_pending", "%d pods pending", s.Pods.Pending)
+		if n := s.Pods.WaitingErrors; n > 0 {
+			add("warning", "pods_waiting_errors", map[string]any{"count": n}, "%d pods cannot start a container (image or configuration errors)", n)
+		}
+		if n := s.Pods.NotReady; n > 0 {
+			add("info", "pods_not_ready", map[string]any{"count": n}, "%d pods not ready", n)
+		}
+		if n := s.Pods.Failed; n > 0 {
+			add("info", "pods_failed", map[string]any{"count": n}, "%d pods failed", n)
+		}
+		if n := s.Pods.Pending; n > 0 {
+			add("info", "pods_pending", map[string]any{"count": n}, "%d pods pending", n)
 		}
 	}
 	if h.Status == "" {
@@ -293,6 +383,16 @@ func sevRank(s string) int {
 		return 1
 	}
 	return 2
+}
+
+// DataAsOf is the moment a live read of cluster reflects: its tail's
+// while watched, else the agent's last flush; now when unknown.
+func (v *View) DataAsOf(ctx context.Context, cluster string) time.Time {
+	st, err := v.clusterState(ctx, cluster)
+	if err != nil || st.info.DataAsOf == nil {
+		return v.cfg.Now().UTC()
+	}
+	return *st.info.DataAsOf
 }
 
 // Cluster returns one cluster's info.
@@ -335,7 +435,7 @@ func (v *View) allStates(ctx context.Context) ([]clusterState, error) {
 }
 
 // AgentHeartbeat is one cluster's liveness, as the cluster list reports
-// it, with the agent's whole heartbeat object (nil when it wrote none).
+// it, with the agent's whole heartbeat (nil when it wrote none).
 type AgentHeartbeat struct {
 	Info      ClusterInfo
 	Heartbeat *lake.HeartbeatState
@@ -350,7 +450,10 @@ func (v *View) Heartbeats(ctx context.Context) ([]AgentHeartbeat, error) {
 	}
 	out := make([]AgentHeartbeat, len(states))
 	for i, s := range states {
-		out[i] = AgentHeartbeat{Info: s.info, Heartbeat: s.heartbeat}
+		out[i] = AgentHeartbeat{Info: s.info}
+		if s.current != nil {
+			out[i].Heartbeat = s.current.Heartbeat
+		}
 	}
 	return out, nil
 }
@@ -377,7 +480,7 @@ func (v *View) Fleet(ctx context.Context) (FleetOverview, error) {
 	}
 	out := FleetOverview{GeneratedAt: v.cfg.Now().UTC(), Clusters: make([]FleetCluster, 0, len(states))}
 	t := map[string]int{}
-	for _, k := range []string{"clusters", "online", "offline", "healthy", "degraded", "critical", "nodes", "nodes_ready", "pods", "pods_running", "pods_pending", "pods_failed", "anomalies_open", "anomalies_critical"} {
+	for _, k := range []string{"clusters", "online", "offline", "healthy", "degraded", "critical", "stale", "unknown", "nodes", "nodes_ready", "pods", "pods_running", "pods_pending", "pods_failed", "anomalies_open", "anomalies_critical"} {
 		t[k] = 0
 	}
 	for _, s := range states {
@@ -453,8 +556,11 @@ func (v *View) Overview(ctx context.Context, id string) (ClusterOverview, error)
 				out.Counts[kind] = n
 			}
 		}
-		if st.current.Anomalies != nil {
-			out.OpenAnomalies = st.current.Anomalies
+		for _, a := range st.current.Anomalies {
+			if a.Status == "" { // written by an agent before statuses existed
+				a.Status = lake.AnomalyOpen
+			}
+			out.OpenAnomalies = append(out.OpenAnomalies, a)
 		}
 		out.AnomaliesOmitted = st.current.AnomaliesOmitted
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/atlhyper/atlhyper/query/kinds"
-	"github.com/atlhyper/atlhyper/query/lake"
 )
 
 // Kind is one collected Kubernetes kind as the API lists and details it:
@@ -47,16 +46,20 @@ type Collection struct {
 	Reason    string // why not, as the agent reports it
 }
 
-// Collection reads from the cluster's latest heartbeat whether its agent
-// collects kind. A cluster without a heartbeat yet counts as collecting:
-// nothing says otherwise.
+// Collection reads from the cluster's current state (the agent's, or its
+// tail's while watched) whether its agent collects kind. A cluster without
+// state yet counts as collecting: nothing says otherwise.
 func (v *View) Collection(ctx context.Context, cluster, kind string) (Collection, error) {
-	hb, err := getSmall[lake.HeartbeatState](ctx, v.fleet, lake.ClusterKey(cluster, lake.HeartbeatKey))
+	st, err := v.clusterState(ctx, cluster)
 	if err != nil {
 		return Collection{}, err
 	}
-	if hb != nil {
-		for _, s := range hb.Agent.Skipped {
+	if st.current != nil {
+		skipped := st.current.Agent.Skipped
+		if hb := st.current.Heartbeat; hb != nil && len(hb.Agent.Skipped) > 0 {
+			skipped = hb.Agent.Skipped
+		}
+		for _, s := range skipped {
 			if s.Kind == kind {
 				return Collection{Reason: s.Reason}, nil
 			}

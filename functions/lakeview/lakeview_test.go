@@ -39,9 +39,7 @@ func TestStateReconstruction(t *testing.T) {
 	lake.Add(w, lake.Pods, pod(t0.Add(14*time.Hour), "add", "f", "uf", "Running", 0))
 	w.Close(ctx)
 	lake.WriteNow(ctx, w, lake.Objects, []lake.Object{{Meta: lake.Meta{TS: t0, Op: "checkpoint", Kind: "Namespace", Name: "ns", UID: "n1"}}})
-	for _, name := range []string{"current.json", "heartbeat.json"} {
-		b.Put(ctx, lake.ClusterKey("c1", name), []byte(`{}`), store.Condition{})
-	}
+	b.Put(ctx, lake.ClusterKey("c1", lake.CurrentKey), []byte(`{}`), store.Condition{})
 	e, err := query.Open(ctx, query.Config{Bucket: b, CacheDir: t.TempDir(), Threads: 2})
 	if err != nil {
 		t.Fatal(err)

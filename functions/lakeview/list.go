@@ -120,7 +120,7 @@ func (v *View) List(ctx context.Context, cluster string, q ListQuery) (ListPage,
 	end := min(start+q.Limit, len(rows))
 	page := ListPage{Total: len(rows), AsOf: s.At, Checkpoint: s.Checkpoint, Items: make([][]byte, 0, end-start)}
 	if page.AsOf.IsZero() {
-		page.AsOf = v.cfg.Now().UTC()
+		page.AsOf = v.DataAsOf(ctx, cluster)
 	}
 	for _, r := range rows[start:end] {
 		page.Items = append(page.Items, r.JSON)

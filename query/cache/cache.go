@@ -226,6 +226,46 @@ func (c *Cache) fetch(ctx context.Context, info store.Info, path string) error {
 		// listing is stale. Let the caller list again.
 		return fmt.Errorf("fetch %s: etag %s, listed %s: %w", info.Key, got.ETag, info.ETag, store.ErrNotFound)
 	}
+	if err := c.install(info.Key, data, path); err != nil {
+		return err
+	}
+	c.count(func(s *Stats) { s.Misses++; s.BytesFetched += int64(len(data)) })
+	return nil
+}
+
+// Put caches data as the object key with etag — content that reaches the
+// reader otherwise than as one stored object, such as a part of a tail —
+// validated and evictable like a fetched object, and pins it.
+func (c *Cache) Put(key, etag string, data []byte) (path string, release func(), err error) {
+	path = c.Path(key, etag)
+	if c.pinIfPresent(path) {
+		return path, c.releaser(path), nil
+	}
+	if _, err, _ = c.group.Do(path, func() (any, error) { return nil, c.install(key, data, path) }); err != nil {
+		return "", nil, err
+	}
+	c.pinIfPresent(path)
+	return path, c.releaser(path), nil
+}
+
+// Drop removes a cached object now unless it is pinned.
+func (c *Cache) Drop(key, etag string) {
+	path := c.Path(key, etag)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.files[path]; e != nil && e.pins > 0 {
+		return
+	}
+	if err := os.Remove(path); err == nil || errors.Is(err, fs.ErrNotExist) {
+		if e := c.files[path]; e != nil {
+			c.total -= e.size
+			delete(c.files, path)
+		}
+	}
+}
+
+// install writes data at path by rename, after validation.
+func (c *Cache) install(key string, data []byte, path string) error {
 	tmp, err := os.CreateTemp(filepath.Join(c.dir, "tmp"), "fetch-*")
 	if err != nil {
 		return fmt.Errorf("cache: %w", err)
@@ -233,14 +273,14 @@ func (c *Cache) fetch(ctx context.Context, info store.Info, path string) error {
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("cache: write %s: %w", info.Key, err)
+		return fmt.Errorf("cache: write %s: %w", key, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("cache: write %s: %w", info.Key, err)
+		return fmt.Errorf("cache: write %s: %w", key, err)
 	}
 	if c.validate != nil {
 		if err := c.validate(tmp.Name()); err != nil {
-			return fmt.Errorf("object %s: %w", info.Key, err)
+			return fmt.Errorf("object %s: %w", key, err)
 		}
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -255,8 +295,6 @@ func (c *Cache) fetch(ctx context.Context, info store.Info, path string) error {
 	}
 	c.files[path] = &entry{size: int64(len(data)), lastUse: time.Now()}
 	c.total += int64(len(data))
-	c.stats.Misses++
-	c.stats.BytesFetched += int64(len(data))
 	over := c.total > c.maxBytes
 	c.mu.Unlock()
 	if over {

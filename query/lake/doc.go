@@ -3,8 +3,8 @@
 //
 //   - Layout: object keys <table>/cluster=<id>/date=<day>/<span>-<writer>-<ULID>.parquet,
 //     partition prefixes, and the small mutable JSON objects under _sys/
-//     (the agents' current.json and heartbeat.json: CurrentState,
-//     HeartbeatState).
+//     (the agents' current.json: CurrentState with its HeartbeatState;
+//     the tail of a watched cluster: TailManifest).
 //   - Tables: each table's columns as a Go row type (Pod, Node, Workload,
 //     Object, Event, Anomaly, NodeMetric, Heartbeat, Audit, Detail), its
 //     schema version, sort key and default retention; the Parquet codec

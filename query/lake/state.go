@@ -1,8 +1,10 @@
 package lake
 
 import (
+	"encoding/json"
 	"time"
 
+	"github.com/atlhyper/atlhyper/query/lease"
 	"github.com/atlhyper/atlhyper/query/store"
 )
 
@@ -14,17 +16,20 @@ import (
 // zero are left out (docs/agent.md).
 const (
 	// CurrentKey is ClusterKey(id, CurrentKey): everything a dashboard
-	// needs about one cluster now. The agent rewrites it within ~10 s when
-	// an anomaly opens or resolves or a node changes, and at most once a
-	// minute for other changes (counts), so a busy cluster costs a few
-	// PUTs a minute, not one per change.
+	// needs about one cluster now, and the agent's liveness. The agent of
+	// the cluster is its only writer, holding a lease on it (query/lease):
+	// every write renews the lease and is a heartbeat. It is rewritten
+	// every heartbeat interval (2 min by default) and within ~10 s when an
+	// anomaly opens, changes severity or resolves or a node changes, so a
+	// quiet cluster costs 30 PUTs an hour and a page never waits for a
+	// flush.
 	CurrentKey = "current.json"
-	// HeartbeatKey is ClusterKey(id, HeartbeatKey): the agent's liveness
-	// and health, rewritten every ≤ 30 s.
-	HeartbeatKey = "heartbeat.json"
 
-	CurrentSchemaVersion   = 1
-	HeartbeatSchemaVersion = 1
+	CurrentSchemaVersion = 2
+
+	// AnomalyCleared is OpenAnomaly.Status once its condition stopped.
+	AnomalyCleared         = "cleared"
+	HeartbeatSchemaVersion = 2
 )
 
 // CurrentState is the content of current.json.
@@ -43,6 +48,15 @@ type CurrentState struct {
 	AnomaliesOmitted int           `json:"anomalies_omitted,omitempty"`
 	// Objects counts watched objects by kind ("Pod": 5000, …).
 	Objects map[string]int `json:"objects"`
+	// Heartbeat is the agent's liveness and health when it wrote this.
+	Heartbeat *HeartbeatState `json:"heartbeat,omitempty"`
+	// Lease is the writer's lease on this object, maintained by the lease
+	// itself: holder "" means the agent stopped and released it.
+	Lease *lease.Record `json:"lease,omitempty"`
+	// AgentState is private to the agent: what a restarted agent needs to
+	// neither duplicate nor lose (open anomalies with their counters, the
+	// events high-water mark). Readers ignore it.
+	AgentState json.RawMessage `json:"agent_state,omitempty"`
 }
 
 // MaxCurrentAnomalies bounds CurrentState.Anomalies so current.json stays
@@ -95,6 +109,15 @@ type PodCounts struct {
 	Unknown   int   `json:"unknown,omitempty"`
 	Ready     int   `json:"ready,omitempty"`    // Ready condition True
 	Restarts  int64 `json:"restarts,omitempty"` // sum of container restarts
+	// NotReady counts pods that should be serving and are not: neither
+	// Succeeded nor Failed, and Ready not True (pending pods included).
+	NotReady int `json:"not_ready,omitempty"`
+	// CrashLooping counts pods with a container waiting in
+	// CrashLoopBackOff; WaitingErrors those with one waiting on an error
+	// (image pull, invalid image, container config or create errors).
+	// Both now, whatever an anomaly rule's threshold.
+	CrashLooping  int `json:"crash_looping,omitempty"`
+	WaitingErrors int `json:"waiting_errors,omitempty"`
 }
 
 // WorkloadCounts counts top-level workloads: Deployments, StatefulSets,
@@ -105,6 +128,9 @@ type PodCounts struct {
 type WorkloadCounts struct {
 	Total   int `json:"total,omitempty"`
 	Healthy int `json:"healthy,omitempty"`
+	// BelowDesired counts Deployments, StatefulSets, DaemonSets and
+	// ReplicaSets with fewer available (ready) replicas than desired.
+	BelowDesired int `json:"below_desired,omitempty"`
 }
 
 // AnomalyCounts counts open anomalies by severity.
@@ -151,24 +177,36 @@ type OpenAnomaly struct {
 	FirstSeen   time.Time `json:"first_seen"`
 	LastSeen    time.Time `json:"last_seen"`
 	Count       int32     `json:"count"`
+	// Status is "open" while the condition holds and "cleared" once it
+	// stopped: then it resolves at ResolvesAt unless it holds again.
+	// Pulses (terminations, events) carry ResolvesAt while open too. This
+	// live status is not in the anomalies table, which keeps transitions
+	// (open, update, resolved), not the flapping of a condition.
+	Status     string     `json:"status"`
+	ClearedAt  *time.Time `json:"cleared_at,omitempty"`
+	ResolvesAt *time.Time `json:"resolves_at,omitempty"`
 }
 
-// HeartbeatState is the content of heartbeat.json.
+// HeartbeatState is the agent's liveness and health, in current.json.
 type HeartbeatState struct {
 	SchemaVersion int       `json:"schema_version"`
 	Cluster       string    `json:"cluster"`
-	TS            time.Time `json:"ts"` // when written; stale after ~3 intervals
-	// IntervalSeconds is how often the agent writes this object, so a
-	// reader can tell "late" from "offline" without configuration.
+	TS            time.Time `json:"ts"` // when written
+	// IntervalSeconds is how often the agent writes it at the least, so
+	// a reader can tell "late" from "offline" without configuration.
 	IntervalSeconds int       `json:"interval_seconds"`
 	Agent           AgentInfo `json:"agent"`
 	UptimeSeconds   int64     `json:"uptime_seconds"`
 	// Synced is true once every watched kind has finished its initial
 	// sync; until then counts are partial.
 	Synced bool `json:"synced"`
-	// LastFlush is the last time every buffered row reached the store or
-	// the spool.
+	// LastFlush is the last time the writer had handed every encoded
+	// object to the store or the spool.
 	LastFlush *time.Time `json:"last_flush,omitempty"`
+	// CompleteUntil: every row the agent observed before it is in the
+	// store or the spool; later ones wait in memory for the next flush
+	// (or are in the tail while the cluster is watched).
+	CompleteUntil *time.Time `json:"complete_until,omitempty"`
 	// LastCheckpoint is the time of the last complete checkpoint.
 	LastCheckpoint *time.Time `json:"last_checkpoint,omitempty"`
 	Spool          SpoolInfo  `json:"spool"`
@@ -188,6 +226,10 @@ type HeartbeatState struct {
 	Errors      int64      `json:"errors"`
 	LastError   string     `json:"last_error,omitempty"`
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
+	// KubeAPIDownSince is set while the agent cannot reach its cluster's
+	// API server: the agent is alive, but what it reports is as old as
+	// this.
+	KubeAPIDownSince *time.Time `json:"kube_api_down_since,omitempty"`
 }
 
 // SpoolInfo describes the agent's on-disk spool of objects waiting for

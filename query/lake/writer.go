@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -43,6 +44,10 @@ type WriterConfig struct {
 	MaxRows  int           // default 200,000
 	MaxBytes int           // default 32 MiB
 	MaxAge   time.Duration // default 5 min
+	// Align flushes every buffer at each multiple of MaxAge in UTC
+	// instead: with a MaxAge that divides an hour, no object straddles
+	// an hour and a cluster's tables are written together.
+	Align bool
 	// MaxPendingBytes bounds the encoded objects held in memory while the
 	// sink refuses them (default 64 MiB). Beyond it the oldest are
 	// dropped, counted in WriterStats and logged: a store that stays
@@ -63,6 +68,8 @@ type Writer struct {
 	pendingB int             // bytes in pending
 	flushMu  sync.Mutex      // one flush at a time keeps objects in order
 	stats    WriterStats
+	recent   []storedKey // objects stored lately, oldest first (for tails)
+	inflight time.Time   // oldest row of buffers a flush is encoding
 	kick     chan struct{}
 	stopOnce sync.Once
 }
@@ -76,13 +83,29 @@ type WriterStats struct {
 	DroppedObjects, DroppedRows int64
 	LastFlush                   time.Time
 	LastError                   string
+	// CompleteUntil: every row added before it has reached the sink (the
+	// oldest buffered row's arrival, or now when nothing waits).
+	CompleteUntil time.Time
 }
+
+type storedKey struct {
+	key string
+	at  time.Time
+}
+
+// Tails list the objects stored within recentWindow before them (at most
+// maxRecent): long enough to outlast any reader's listing cache.
+const (
+	recentWindow = 5 * time.Minute
+	maxRecent    = 256
+)
 
 type pendingObject struct {
 	key   string
 	data  []byte
 	table string
 	rows  int
+	added time.Time // when its oldest row was added
 }
 
 // buffer is the untyped view of a tableBuffer[R].
@@ -92,6 +115,8 @@ type buffer interface {
 	// take empties the buffer and returns the work that encodes its rows
 	// into objects (one per hour of data), to run without the lock.
 	take(w *Writer) func() ([]pendingObject, error)
+	// peek is take without emptying: the rows are encoded for a tail.
+	peek() func() ([]hourPart, error)
 }
 
 type tableBuffer[R any] struct {
@@ -106,13 +131,45 @@ func (b *tableBuffer[R]) size() (int, int) { return len(b.rows), b.bytes }
 func (b *tableBuffer[R]) since() time.Time { return b.oldest }
 
 func (b *tableBuffer[R]) take(w *Writer) func() ([]pendingObject, error) {
-	rows := b.rows
+	rows, oldest := b.rows, b.oldest
 	b.rows, b.bytes, b.oldest = nil, 0, time.Time{}
-	return func() ([]pendingObject, error) { return encodeObjects(w, b.t, rows) }
+	return func() ([]pendingObject, error) {
+		objs, err := encodeObjects(w, b.t, rows)
+		for i := range objs {
+			objs[i].added = oldest
+		}
+		return objs, err
+	}
+}
+
+func (b *tableBuffer[R]) peek() func() ([]hourPart, error) {
+	// Appends never touch rows[:len], so the copy of the slice header is a
+	// stable snapshot; encoding sorts, so it works on a copy of the rows.
+	rows := slices.Clone(b.rows)
+	return func() ([]hourPart, error) { return encodeHours(b.t, rows) }
+}
+
+// hourPart is one hour's rows of one table, encoded.
+type hourPart struct {
+	table string
+	hour  time.Time
+	data  []byte
+	rows  int
 }
 
 // encodeObjects splits rows by UTC hour and encodes one object per hour.
 func encodeObjects[R any](w *Writer, t *Table[R], rows []R) ([]pendingObject, error) {
+	parts, err := encodeHours(t, rows)
+	out := make([]pendingObject, 0, len(parts))
+	for _, p := range parts {
+		k := ObjectKey{Table: t.name, Cluster: w.cfg.Cluster, Date: Day(p.hour), Span: HourSpan(p.hour.Hour()), Writer: w.cfg.Writer, ID: NewULID(w.cfg.Now())}
+		out = append(out, pendingObject{key: k.Key(), data: p.data, table: t.name, rows: p.rows})
+	}
+	return out, err
+}
+
+// encodeHours splits rows by UTC hour and encodes each hour, in order.
+func encodeHours[R any](t *Table[R], rows []R) ([]hourPart, error) {
 	byHour := map[time.Time][]R{}
 	first := t.timeOf(&rows[0]).UTC().Truncate(time.Hour)
 	split := false
@@ -135,14 +192,13 @@ func encodeObjects[R any](w *Writer, t *Table[R], rows []R) ([]pendingObject, er
 		hours = append(hours, h)
 	}
 	sort.Slice(hours, func(i, j int) bool { return hours[i].Before(hours[j]) })
-	var out []pendingObject
+	var out []hourPart
 	for _, h := range hours {
 		data, meta, err := t.Encode(byHour[h])
 		if err != nil {
 			return out, err
 		}
-		k := ObjectKey{Table: t.name, Cluster: w.cfg.Cluster, Date: Day(h), Span: HourSpan(h.Hour()), Writer: w.cfg.Writer, ID: NewULID(w.cfg.Now())}
-		out = append(out, pendingObject{key: k.Key(), data: data, table: t.name, rows: int(meta.Rows)})
+		out = append(out, hourPart{table: t.name, hour: h, data: data, rows: int(meta.Rows)})
 	}
 	return out, nil
 }
@@ -234,6 +290,9 @@ func WriteNow[R any](ctx context.Context, w *Writer, t *Table[R], rows []R) erro
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", t.name, err)
 	}
+	for i := range objs {
+		objs[i].added = w.cfg.Now()
+	}
 	w.flushMu.Lock()
 	defer w.flushMu.Unlock()
 	w.enqueue(objs)
@@ -314,11 +373,15 @@ func (w *Writer) flush(ctx context.Context, all bool) error {
 		if rows == 0 {
 			continue
 		}
-		if all || rows >= w.cfg.MaxRows || bytes >= w.cfg.MaxBytes || now.Sub(b.since()) >= w.cfg.MaxAge {
+		if all || rows >= w.cfg.MaxRows || bytes >= w.cfg.MaxBytes || w.aged(b.since(), now) {
+			if w.inflight.IsZero() || b.since().Before(w.inflight) {
+				w.inflight = b.since() // taken, not yet pending: still incomplete
+			}
 			due = append(due, b.take(w))
 		}
 	}
 	w.mu.Unlock()
+	defer func() { w.mu.Lock(); w.inflight = time.Time{}; w.mu.Unlock() }()
 	var encErr error
 	for _, encode := range due {
 		objs, err := encode()
@@ -331,6 +394,14 @@ func (w *Writer) flush(ctx context.Context, all bool) error {
 		w.recordError(encErr)
 	}
 	return errors.Join(encErr, w.drain(ctx))
+}
+
+// aged reports whether a buffer whose oldest row arrived at oldest is due.
+func (w *Writer) aged(oldest, now time.Time) bool {
+	if w.cfg.Align {
+		return !now.Truncate(w.cfg.MaxAge).Equal(oldest.Truncate(w.cfg.MaxAge))
+	}
+	return now.Sub(oldest) >= w.cfg.MaxAge
 }
 
 // drain hands pending objects to the sink in order, stopping at the first
@@ -356,6 +427,10 @@ func (w *Writer) drain(ctx context.Context) error {
 			w.pending = w.pending[1:]
 			w.pendingB -= len(obj.data)
 		}
+		w.recent = append(w.recent, storedKey{key: obj.key, at: w.cfg.Now()})
+		if len(w.recent) > maxRecent {
+			w.recent = slices.Delete(w.recent, 0, len(w.recent)-maxRecent)
+		}
 		w.stats.Objects++
 		w.stats.Rows += int64(obj.rows)
 		w.stats.Bytes += int64(len(obj.data))
@@ -376,6 +451,20 @@ func (w *Writer) Stats() WriterStats {
 	defer w.mu.Unlock()
 	s := w.stats
 	s.PendingObjects, s.PendingBytes = len(w.pending), w.pendingB
+	s.CompleteUntil = w.cfg.Now()
+	for _, b := range w.buffers {
+		if n, _ := b.size(); n > 0 && b.since().Before(s.CompleteUntil) {
+			s.CompleteUntil = b.since()
+		}
+	}
+	for _, o := range w.pending {
+		if o.added.Before(s.CompleteUntil) {
+			s.CompleteUntil = o.added
+		}
+	}
+	if !w.inflight.IsZero() && w.inflight.Before(s.CompleteUntil) {
+		s.CompleteUntil = w.inflight
+	}
 	return s
 }
 
@@ -390,4 +479,57 @@ func (w *Writer) Buffered() map[string]int {
 		}
 	}
 	return out
+}
+
+// Tail takes a snapshot of what the writer holds for a tail object: every
+// buffered row, encoded as one part per table and hour, and every object
+// not yet accepted by the sink, with the moment taken and the keys stored
+// shortly before. The writer keeps all of it. The caller fills in the
+// manifest's instance and current state.
+func (w *Writer) Tail() (TailManifest, [][]byte, error) {
+	w.mu.Lock()
+	m := TailManifest{Cluster: w.cfg.Cluster, Writer: w.cfg.Writer, AsOf: w.cfg.Now().UTC()}
+	names := make([]string, 0, len(w.buffers))
+	for name, b := range w.buffers {
+		if n, _ := b.size(); n > 0 {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	encode := make([]func() ([]hourPart, error), len(names))
+	for i, name := range names {
+		encode[i] = w.buffers[name].peek()
+	}
+	pending := slices.Clone(w.pending)
+	for _, r := range w.recent {
+		if m.AsOf.Sub(r.at) <= recentWindow {
+			m.Recent = append(m.Recent, r.key)
+		}
+	}
+	w.mu.Unlock()
+
+	var data [][]byte
+	for _, enc := range encode {
+		parts, err := enc()
+		if err != nil {
+			return TailManifest{}, nil, fmt.Errorf("tail: %w", err)
+		}
+		for _, p := range parts {
+			m.Parts = append(m.Parts, TailPart{Table: p.table, Hour: p.hour, Rows: p.rows})
+			data = append(data, p.data)
+		}
+	}
+	for _, o := range pending {
+		k, err := ParseKey(o.key)
+		if err != nil {
+			return TailManifest{}, nil, fmt.Errorf("tail: %w", err)
+		}
+		hour := k.Date
+		if h := k.Hour(); h >= 0 {
+			hour = hour.Add(time.Duration(h) * time.Hour)
+		}
+		m.Parts = append(m.Parts, TailPart{Table: o.table, Hour: hour, Rows: o.rows, Pending: o.key})
+		data = append(data, o.data)
+	}
+	return m, data, nil
 }

@@ -35,10 +35,10 @@ import (
 
 	"github.com/atlhyper/atlhyper/agent"
 	"github.com/atlhyper/atlhyper/agent/ingest"
-	"github.com/atlhyper/atlhyper/agent/lease"
 	"github.com/atlhyper/atlhyper/agent/watch"
 	"github.com/atlhyper/atlhyper/internal/cli"
 	"github.com/atlhyper/atlhyper/query/lake"
+	"github.com/atlhyper/atlhyper/query/lease"
 	"github.com/atlhyper/atlhyper/query/store"
 )
 
@@ -59,7 +59,7 @@ type options struct {
 	store, cluster, kubeconfig, kubeContext, namespace, instance string
 	spoolDir, spoolMax, listen, kinds                            string
 	ingestToken, ingestTokenFile                                 string
-	flushAge, checkpoint, stateInterval, currentInt, heartbeat   time.Duration
+	flushAge, checkpoint, stateInterval, heartbeat               time.Duration
 	leaseDur                                                     time.Duration
 	leaderElect, skipAccessCheck, pprof                          bool
 	kubeQPS                                                      float64
@@ -117,13 +117,12 @@ func newFlagSet(o *options) *flag.FlagSet {
 	o.log = cli.LogFlags(fs)
 	fs.StringVar(&o.ingestToken, "ingest-token", "", "bearer token collectors push with (prefer --ingest-token-file); empty with no file disables /v1/node-metrics")
 	fs.StringVar(&o.ingestTokenFile, "ingest-token-file", "", "file holding the collectors' bearer token")
-	fs.DurationVar(&o.flushAge, "flush-age", 5*time.Minute, "longest a row waits in a table buffer before its object is written")
+	fs.DurationVar(&o.flushAge, "flush-age", 20*time.Minute, "flush every table buffer at each multiple of this in UTC (a divisor of an hour)")
 	fs.DurationVar(&o.checkpoint, "checkpoint-interval", time.Hour, "interval of full checkpoints (aligned to the clock)")
 	fs.DurationVar(&o.stateInterval, "state-interval", 10*time.Second, "anomaly timer tick; current.json is rewritten this soon after an anomaly opens or resolves or a node changes")
-	fs.DurationVar(&o.currentInt, "current-interval", time.Minute, "longest current.json lags other changes (counts)")
-	fs.DurationVar(&o.heartbeat, "heartbeat-interval", 30*time.Second, "heartbeat interval")
+	fs.DurationVar(&o.heartbeat, "heartbeat-interval", 2*time.Minute, "longest current.json (the heartbeat and lease renewal) goes unwritten")
 	fs.BoolVar(&o.leaderElect, "leader-elect", true, "hold a leader lease in the store so only one replica writes")
-	fs.DurationVar(&o.leaseDur, "lease-duration", 2*time.Minute, "leader lease: a standby takes over after the lease has not been renewed this long (renewed every third of it)")
+	fs.DurationVar(&o.leaseDur, "lease-duration", 0, "a standby takes over after current.json stood unchanged this long (default: 3 heartbeat intervals)")
 	fs.BoolVar(&o.pprof, "pprof", false, "serve Go profiles at /debug/pprof/ on the --listen address")
 	fs.BoolVar(&o.skipAccessCheck, "skip-access-check", false, "do not ask the API server (SelfSubjectAccessReview) which kinds may be watched")
 	fs.Int64Var(&o.logTailLines, "log-tail-lines", 50, "log lines captured with a crashing container's anomaly; 0 disables log tails")
@@ -257,7 +256,7 @@ func run(args []string) error {
 	a, err = agent.New(agent.Config{
 		Cluster: o.cluster, Instance: o.instance, Kube: kube, Source: src, Namespace: o.namespace, Kinds: kinds,
 		SkipAccessCheck: o.skipAccessCheck, Store: bucket, SpoolDir: o.spoolDir, SpoolMaxBytes: o.spoolMaxBytes,
-		FlushAge: o.flushAge, CheckpointInterval: o.checkpoint, StateInterval: o.stateInterval, CurrentInterval: o.currentInt,
+		FlushAge: o.flushAge, CheckpointInterval: o.checkpoint, StateInterval: o.stateInterval,
 		HeartbeatInterval: o.heartbeat, LeaderElection: o.leaderElect, LeaseDuration: o.leaseDur,
 		LogTail:    agent.LogTailConfig{Lines: o.logTailLines, MaxBytes: o.logTailMaxBytes, Disabled: o.logTailLines == 0},
 		Collectors: collectorsFn, Logger: log, Registerer: reg,
