@@ -36,6 +36,8 @@ type Config struct {
 	MemoryLimit string // DuckDB syntax, e.g. "1GB"
 	Threads     int
 	SQLTimeout  time.Duration
+	// SQLMaxBytes caps one SQL result as sent (default adhoc.DefaultMaxBytes).
+	SQLMaxBytes int64
 
 	JWTSecret, JWTPreviousSecret string
 	AdminUser, AdminPassword     string
@@ -149,8 +151,10 @@ func Open(ctx context.Context, c Config) (*App, error) {
 	if err := authSvc.Bootstrap(ctx, c.AdminUser, c.AdminPassword); err != nil {
 		return nil, fmt.Errorf("bootstrap admin: %w", err)
 	}
+	// Users' SQL runs on the engine's sandbox instance, which can open the
+	// files of the tables a viewer may read and nothing else.
 	e, err := query.Open(ctx, query.Config{Bucket: b, CacheDir: c.CacheDir, CacheBytes: c.CacheBytes, MemoryLimit: c.MemoryLimit,
-		Threads: c.Threads, Timeout: 30 * time.Second, Logger: c.Logger, Now: c.Now})
+		Threads: c.Threads, Timeout: 30 * time.Second, SandboxTables: adhoc.Tables(false), Setup: adhoc.Setup, Logger: c.Logger, Now: c.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +173,7 @@ func Open(ctx context.Context, c Config) (*App, error) {
 		e.Close()
 		return nil, err
 	}
-	srv, err := api.New(api.Config{Auth: authSvc, View: view, SQL: adhoc.NewRunner(e, c.SQLTimeout), Audit: rec, Usage: rep, Bucket: b,
+	srv, err := api.New(api.Config{Auth: authSvc, View: view, SQL: adhoc.NewRunner(e, c.SQLTimeout, c.SQLMaxBytes), Audit: rec, Usage: rep, Bucket: b,
 		CORSOrigins: c.CORSOrigins, TrustProxy: c.TrustProxy, Version: c.Version, Logger: c.Logger, Now: c.Now})
 	if err != nil {
 		e.Close()
