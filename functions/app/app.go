@@ -47,6 +47,12 @@ type Config struct {
 	LoginRate  float64
 	LoginBurst int
 
+	// UserRate, UserBurst and UserReconstructions are the per-user limits
+	// of each instance (api.Config; defaults there).
+	UserRate            float64
+	UserBurst           int
+	UserReconstructions int
+
 	CORSOrigins []string
 	TrustProxy  bool
 	Version     string
@@ -148,8 +154,11 @@ func Open(ctx context.Context, c Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := authSvc.Bootstrap(ctx, c.AdminUser, c.AdminPassword); err != nil {
+	if _, err := authSvc.Bootstrap(ctx, c.AdminUser, c.AdminPassword); err != nil {
 		return nil, fmt.Errorf("bootstrap admin: %w", err)
+	}
+	if admins, err := authSvc.EnabledAdmins(ctx); err == nil && len(admins) == 0 {
+		c.Logger.Warn("no enabled admin in the store: recover one with `api admin --user NAME` (docs/api.md, Break-glass)")
 	}
 	// Users' SQL runs on the engine's sandbox instance, which can open the
 	// files of the tables a viewer may read and nothing else.
@@ -174,7 +183,8 @@ func Open(ctx context.Context, c Config) (*App, error) {
 		return nil, err
 	}
 	srv, err := api.New(api.Config{Auth: authSvc, View: view, SQL: adhoc.NewRunner(e, c.SQLTimeout, c.SQLMaxBytes), Audit: rec, Usage: rep, Bucket: b,
-		CORSOrigins: c.CORSOrigins, TrustProxy: c.TrustProxy, Version: c.Version, Logger: c.Logger, Now: c.Now})
+		CORSOrigins: c.CORSOrigins, TrustProxy: c.TrustProxy, UserRate: c.UserRate, UserBurst: c.UserBurst, UserReconstructions: c.UserReconstructions,
+		Version: c.Version, Logger: c.Logger, Now: c.Now})
 	if err != nil {
 		e.Close()
 		return nil, err
