@@ -4,16 +4,21 @@
 //
 // Every flag can also be set from the environment as COLLECTOR_<FLAG> in
 // upper snake case (--agent-url → COLLECTOR_AGENT_URL); the node name comes
-// from NODE_NAME (the downward API) and the token from COLLECTOR_TOKEN or
-// the file named by --token-file. A flag on the command line wins.
+// from NODE_NAME (the downward API) and the node's token from the file
+// named by --token-file, else COLLECTOR_TOKEN, else it is derived from the
+// agent's ingest secret in --token-secret-file. A flag on the command line
+// wins. "collector token --node N" prints node N's token (the secret on
+// stdin), to provision per-node token files.
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -22,11 +27,20 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/atlhyper/atlhyper/collector/nodetoken"
+	"github.com/atlhyper/atlhyper/collector/payload"
 	"github.com/atlhyper/atlhyper/collector/push"
 	"github.com/atlhyper/atlhyper/collector/sampler"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "token" {
+		if err := printToken(os.Args[2:], os.Stdin, os.Stdout); err != nil {
+			slog.Error("collector token failed", "err", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(os.Args[1:]); err != nil {
 		slog.Error("collector failed", "err", err)
 		os.Exit(1)
@@ -36,6 +50,7 @@ func main() {
 type options struct {
 	proc, sys, rootfs          string
 	agentURL, tokenFile, node  string
+	secretFile                 string
 	interval                   time.Duration
 	backlog, batch, topProcs   int
 	netInclude, netExclude     string
@@ -52,7 +67,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.sys, "sys", "/sys", "host /sys (e.g. /host/sys)")
 	fs.StringVar(&o.rootfs, "rootfs", "/", "host / for filesystem usage (e.g. /host/root)")
 	fs.StringVar(&o.agentURL, "agent-url", "", "agent ingest URL, e.g. http://atlhyper-agent.atlhyper:8080/v1/node-metrics")
-	fs.StringVar(&o.tokenFile, "token-file", "", "file holding the shared bearer token (else COLLECTOR_TOKEN)")
+	fs.StringVar(&o.tokenFile, "token-file", "", "file holding this node's token, <node>.<mac> (else COLLECTOR_TOKEN)")
+	fs.StringVar(&o.secretFile, "token-secret-file", "", "file holding the agent's ingest secret, to derive this node's token from (weaker: see docs/node-metrics.md)")
 	fs.StringVar(&o.node, "node", "", "node name (else NODE_NAME, else the hostname)")
 	fs.DurationVar(&o.interval, "interval", 15*time.Second, "sampling and push interval")
 	fs.IntVar(&o.backlog, "backlog", push.DefaultBacklog, "scrapes kept in memory while the agent is unreachable; the oldest are dropped beyond it")
@@ -126,18 +142,62 @@ func (o *options) samplerConfig() (sampler.Config, error) {
 	return cfg, errors.Join(errs...)
 }
 
+// token finds this node's bearer token and checks that it is this node's.
 func token(o *options) (string, error) {
-	if o.tokenFile != "" {
+	var tok string
+	switch {
+	case o.tokenFile != "":
 		b, err := os.ReadFile(o.tokenFile)
 		if err != nil {
 			return "", fmt.Errorf("read token: %w", err)
 		}
-		return strings.TrimSpace(string(b)), nil
+		tok = strings.TrimSpace(string(b))
+	case os.Getenv("COLLECTOR_TOKEN") != "":
+		tok = os.Getenv("COLLECTOR_TOKEN")
+	case o.secretFile != "":
+		b, err := os.ReadFile(o.secretFile)
+		if err != nil {
+			return "", fmt.Errorf("read the ingest secret: %w", err)
+		}
+		secret := strings.TrimSpace(string(b))
+		if err := nodetoken.CheckSecret(secret); err != nil {
+			return "", err
+		}
+		return nodetoken.Make(secret, o.node), nil
+	default:
+		return "", errors.New("no token: set --token-file, COLLECTOR_TOKEN or --token-secret-file")
 	}
-	if t := os.Getenv("COLLECTOR_TOKEN"); t != "" {
-		return t, nil
+	node, err := nodetoken.Node(tok)
+	if err != nil {
+		return "", fmt.Errorf("the token: %w", err)
 	}
-	return "", errors.New("no token: set --token-file or COLLECTOR_TOKEN")
+	if node != o.node {
+		return "", fmt.Errorf("the token is node %q's, this is node %q: the agent would refuse every push", node, o.node)
+	}
+	return tok, nil
+}
+
+// printToken is "collector token --node N": node N's token, made with the
+// ingest secret read from stdin (for provisioning per-node token files).
+func printToken(args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("collector token", flag.ContinueOnError)
+	node := fs.String("node", "", "the node's name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := payload.ValidNode(*node); err != nil {
+		return fmt.Errorf("--node: %w", err)
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	secret := strings.TrimSpace(line)
+	if err := nodetoken.CheckSecret(secret); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, nodetoken.Make(secret, *node))
+	return err
 }
 
 func run(args []string) error {
