@@ -7,6 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/atlhyper/atlhyper/agent/redact"
 )
 
 // Redacted replaces every literal env value. Names and valueFrom
@@ -80,6 +82,7 @@ func Strip(obj any) (any, error) {
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		o.Status.CurrentMetrics = nil
 	}
+	redact.Object(obj) // the redaction policy: manifest annotations, args, probe headers, secret-shaped values
 	return obj, nil
 }
 

@@ -37,6 +37,7 @@ import (
 
 	"github.com/atlhyper/atlhyper/agent"
 	"github.com/atlhyper/atlhyper/agent/lease"
+	"github.com/atlhyper/atlhyper/agent/redact"
 	"github.com/atlhyper/atlhyper/collector/ingest"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
@@ -61,7 +62,7 @@ type options struct {
 	ingestSecret, ingestSecretFile                               string
 	flushAge, checkpoint, stateInterval, currentInt, heartbeat   time.Duration
 	leaseDur                                                     time.Duration
-	leaderElect, skipAccessCheck, pprof                          bool
+	leaderElect, skipAccessCheck, pprof, redactOn                bool
 	kubeQPS                                                      float64
 	kubeBurst                                                    int
 	logTailLines                                                 int64
@@ -132,6 +133,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.DurationVar(&o.leaseDur, "lease-duration", 2*time.Minute, "leader lease: a standby takes over after the lease has not been renewed this long (renewed every third of it)")
 	fs.BoolVar(&o.pprof, "pprof", false, "serve Go profiles at /debug/pprof/ on the --metrics-listen address")
 	fs.BoolVar(&o.skipAccessCheck, "skip-access-check", false, "do not ask the API server (SelfSubjectAccessReview) which kinds may be watched")
+	fs.BoolVar(&o.redactOn, "redact", true, "apply the redaction policy (agent/redact: manifest annotations, args, probe headers, secret-shaped values in events and log tails); false turns it off for this cluster")
 	fs.Int64Var(&o.logTailLines, "log-tail-lines", 50, "log lines captured with a crashing container's anomaly; 0 disables log tails")
 	fs.StringVar(&o.logTailBytes, "log-tail-max-bytes", "16Ki", "most bytes of a captured log tail (bytes; Ki, Mi suffixes)")
 	fs.Float64Var(&o.kubeQPS, "kube-qps", 20, "client-side QPS limit towards the API server")
@@ -254,6 +256,10 @@ func run(args []string) error {
 	}
 	slog.SetDefault(log)
 	klog.SetSlogLogger(log.With("component", "client-go"))
+	redact.SetPolicy(redact.Policy{Disabled: !o.redactOn})
+	if !o.redactOn {
+		log.Warn("redaction is off (--redact=false): annotations, args, probe headers, events and log tails are stored as the API server has them")
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
