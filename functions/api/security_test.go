@@ -124,7 +124,8 @@ func TestSecurityFindings(t *testing.T) {
 			}
 			resp.Body.Close()
 			csp := resp.Header.Get("Content-Security-Policy")
-			if resp.StatusCode != 200 || !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe") ||
+			if resp.StatusCode != 200 || !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-eval") ||
+				strings.Contains(csp, "script-src 'self' 'unsafe") || strings.Contains(csp, "style-src 'self' 'unsafe") ||
 				resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Referrer-Policy") != "no-referrer" {
 				t.Errorf("%s: %d, CSP %q", path, resp.StatusCode, csp)
 			}

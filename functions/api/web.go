@@ -11,9 +11,10 @@ import (
 )
 
 // The dashboard keeps its tokens in localStorage, so a script injected
-// into it could take them: its Content-Security-Policy allows scripts,
-// styles and everything else only from its own origin (boot.js is a file
-// for this reason), connections only to itself and to the API named in its
+// into it could take them: its Content-Security-Policy allows scripts and
+// everything else only from its own origin (boot.js is a file for this
+// reason; inline <style> elements are the one exception, see
+// DashboardCSP), connections only to itself and to the API named in its
 // config.json, and no framing. The API's own answers carry a policy that
 // allows nothing at all (see base).
 
@@ -23,7 +24,12 @@ func DashboardCSP(connect ...string) string {
 	for _, c := range connect {
 		src += " " + c
 	}
-	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src " + src +
+	// style-src-elem allows inline <style> elements: the SQL editor
+	// (CodeMirror, through style-mod) writes its theme into one, and a
+	// static host cannot give it a nonce. Style attributes, scripts and all
+	// else stay same-origin only.
+	return "default-src 'none'; script-src 'self'; style-src 'self'; style-src-elem 'self' 'unsafe-inline'; style-src-attr 'none'; " +
+		"img-src 'self' data:; font-src 'self'; connect-src " + src +
 		"; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'"
 }
 

@@ -27,7 +27,8 @@ export async function strictCSP(baseUrl) {
   for (const path of ['/', '/boot.js', '/config.json']) {
     const r = await fetch(baseUrl + path);
     const csp = r.headers.get('content-security-policy') ?? '';
-    assert(r.ok && csp.includes("script-src 'self';") && csp.includes("frame-ancestors 'none'") && !csp.includes('unsafe'), `${path}: CSP ${csp}`);
+    assert(r.ok && csp.includes("script-src 'self';") && csp.includes("style-src-attr 'none'") && csp.includes("frame-ancestors 'none'") &&
+      !csp.includes('unsafe-eval') && !/script-src[^;]*unsafe/.test(csp), `${path}: CSP ${csp}`);
     assert(r.headers.get('x-content-type-options') === 'nosniff' && r.headers.get('referrer-policy') === 'no-referrer', `${path}: headers`);
   }
 }
