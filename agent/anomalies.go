@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/atlhyper/atlhyper/agent/anomaly"
+	"github.com/atlhyper/atlhyper/agent/redact"
 	"github.com/atlhyper/atlhyper/agent/rows"
 	"github.com/atlhyper/atlhyper/agent/watch"
 	"github.com/atlhyper/atlhyper/query/lake"
@@ -180,7 +181,7 @@ func (r *run) fetchLogs(ctx context.Context, ns, pod, container string) (string,
 		data, err := r.cfg.Kube.CoreV1().Pods(ns).GetLogs(pod, opts).DoRaw(cctx)
 		cancel()
 		if err == nil {
-			return boundText(data, int(lt.MaxBytes)), nil
+			return redact.Text(boundText(data, int(lt.MaxBytes))), nil // secrets masked, lines kept
 		}
 		lastErr = err
 	}

@@ -48,7 +48,7 @@ func startKubelet(t *testing.T) *fakeKubelet {
 		prev := r.URL.Query().Get("previous") == "true"
 		var lines []string
 		for i := 1; i <= 80; i++ {
-			lines = append(lines, fmt.Sprintf("%s/%s previous=%v line %d", parts[1], parts[2], prev, i))
+			lines = append(lines, fmt.Sprintf("%s/%s previous=%v line %d db=postgres://app:hunter%d@db/app", parts[1], parts[2], prev, i, i))
 		}
 		if tail > 0 && tail < len(lines) {
 			lines = lines[len(lines)-tail:]
@@ -66,11 +66,11 @@ func (k *fakeKubelet) port() int32 {
 }
 
 // expectedTail is what the agent must capture: the last 50 of 80 lines of
-// the previous container.
+// the previous container, each line's password masked (agent/redact).
 func expectedTail(pod, container string) string {
 	var b strings.Builder
 	for i := 31; i <= 80; i++ {
-		fmt.Fprintf(&b, "%s/%s previous=true line %d\n", pod, container, i)
+		fmt.Fprintf(&b, "%s/%s previous=true line %d db=postgres://app:<redacted>@db/app\n", pod, container, i)
 	}
 	return b.String()
 }

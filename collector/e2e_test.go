@@ -19,6 +19,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/atlhyper/atlhyper/agent/ingest"
+	"github.com/atlhyper/atlhyper/collector/nodetoken"
 	"github.com/atlhyper/atlhyper/collector/payload"
 	"github.com/atlhyper/atlhyper/collector/push"
 	"github.com/atlhyper/atlhyper/collector/sampler"
@@ -47,7 +48,8 @@ func TestEndToEnd(t *testing.T) {
 		failures = 2
 		sent     []payload.Payload // what the collector put on the wire
 	)
-	h, err := ingest.New(ingest.Config{Token: "e2e-token", Logger: quiet,
+	const secret = "e2e-ingest-secret-0123456789"
+	h, err := ingest.New(ingest.Config{Secret: secret, Logger: quiet,
 		Sink: func(_ context.Context, rs []lake.NodeMetric) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -89,7 +91,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := push.New(push.Config{URL: agent.URL, Token: "e2e-token", Node: "e2e-node", Interval: time.Second,
+	p, err := push.New(push.Config{URL: agent.URL, Token: nodetoken.Make(secret, "e2e-node"), Node: "e2e-node", Interval: time.Second,
 		MinBackoff: 200 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,9 @@
 //
 // The DuckDB instance is sandboxed: it can read nothing outside the cache
 // directory, install or load no extension, and its configuration is locked.
+// Requests marked Sandboxed run on a second instance that can read only the
+// cache directories of Config.SandboxTables (users' own SQL: the admin-only
+// audit log's files cannot even be opened from it).
 package query
 
 import (
@@ -20,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -64,7 +68,13 @@ type Config struct {
 	// than TailMaxAge (default 3 min). See tail.go.
 	Tails                          bool
 	TailTTL, TailReach, TailMaxAge time.Duration
-
+	// SandboxTables are the only tables a Sandboxed request may scope; the
+	// sandbox instance's allowed directories are exactly their directories
+	// in the cache. Empty: Sandboxed requests are refused.
+	SandboxTables []string
+	// Setup runs once on each DuckDB instance the engine opens, before its
+	// configuration is locked (to register functions).
+	Setup  func(ctx context.Context, conn *sql.Conn) error
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -75,6 +85,9 @@ type Engine struct {
 	cache   *cache.Cache
 	db      *sql.DB
 	schemas map[string]string // table -> zero-row file with the current schema
+
+	sandboxMu sync.Mutex
+	sandbox   *sql.DB // opened on the first Sandboxed request
 
 	lists  *lru.Cache[string, listing]  // partition prefix -> listing
 	inputs *lru.Cache[string, []string] // compacted object key -> input names
@@ -102,6 +115,12 @@ type Request struct {
 	Scopes []Scope
 	SQL    string
 	Args   []any
+	// Sandboxed runs the query on the sandbox instance (Config.SandboxTables).
+	Sandboxed bool
+	// Check, if set, runs on the query's connection once the views exist,
+	// before SQL; files are every file the views read. An error stops the
+	// query and is returned as is.
+	Check func(ctx context.Context, conn *sql.Conn, files []string) error
 }
 
 // ErrBadRequest marks a request the engine refuses before running it.
@@ -168,10 +187,37 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err := e.writeSchemas(); err != nil {
 		return nil, err
 	}
-	if e.db, err = openDuckDB(ctx, dir, cfg); err != nil {
+	if e.db, err = openDuckDB(ctx, filepath.Join(dir, "duckdb-tmp"), []string{dir + string(filepath.Separator)}, cfg); err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// sandboxDB returns the sandbox instance, opening it on first use.
+func (e *Engine) sandboxDB(ctx context.Context) (*sql.DB, error) {
+	e.sandboxMu.Lock()
+	defer e.sandboxMu.Unlock()
+	if e.sandbox != nil {
+		return e.sandbox, nil
+	}
+	if len(e.cfg.SandboxTables) == 0 {
+		return nil, fmt.Errorf("%w: no sandbox tables configured", ErrBadRequest)
+	}
+	var dirs []string
+	for _, t := range e.cfg.SandboxTables {
+		if _, ok := lake.Lookup(t); !ok {
+			return nil, fmt.Errorf("%w: sandbox table %q is not a lake table", ErrBadRequest, t)
+		}
+		sep := string(filepath.Separator)
+		dirs = append(dirs, e.cache.PrefixDir(t+"/")+sep, e.cache.PrefixDir(tailPrefix+t+"/")+sep,
+			filepath.Join(e.cache.Dir(), "schema", t)+sep)
+	}
+	db, err := openDuckDB(ctx, filepath.Join(e.cache.Dir(), "duckdb-tmp-sandbox"), dirs, e.cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.sandbox = db
+	return db, nil
 }
 
 // validateObject rejects a fetched file that is not a readable lake object.
@@ -211,8 +257,9 @@ func (e *Engine) writeSchemas() error {
 	return nil
 }
 
-func openDuckDB(ctx context.Context, dir string, cfg Config) (*sql.DB, error) {
-	tmp := filepath.Join(dir, "duckdb-tmp")
+// openDuckDB opens an instance that can read only below allowed and spills
+// to tmp (each instance needs its own).
+func openDuckDB(ctx context.Context, tmp string, allowed []string, cfg Config) (*sql.DB, error) {
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return nil, err
 	}
@@ -237,11 +284,25 @@ func openDuckDB(ctx context.Context, dir string, cfg Config) (*sql.DB, error) {
 		"SET parquet_metadata_cache = true",
 		"SET allow_community_extensions = false",
 		"SET allow_persistent_secrets = false",
-		// The sandbox: only the cache directory is readable, nothing is
-		// writable, and the configuration cannot be changed afterwards.
-		fmt.Sprintf("SET allowed_directories = [%s]", quote(dir+string(filepath.Separator))),
-		"SET enable_external_access = false",
-		"SET lock_configuration = true",
+	}
+	// The sandbox: only the allowed directories are readable, nothing is
+	// writable, and the configuration cannot be changed afterwards.
+	quoted := make([]string, len(allowed))
+	for i, d := range allowed {
+		quoted[i] = quote(d)
+	}
+	settings = append(settings, fmt.Sprintf("SET allowed_directories = [%s]", strings.Join(quoted, ", ")),
+		"SET enable_external_access = false", "SET lock_configuration = true")
+	if cfg.Setup != nil {
+		conn, err := db.Conn(ctx)
+		if err == nil {
+			err = cfg.Setup(ctx, conn)
+			conn.Close()
+		}
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("duckdb setup: %w", err)
+		}
 	}
 	for _, s := range settings {
 		if _, err := db.ExecContext(ctx, s); err != nil {
@@ -253,7 +314,18 @@ func openDuckDB(ctx context.Context, dir string, cfg Config) (*sql.DB, error) {
 }
 
 // Close releases DuckDB.
-func (e *Engine) Close() error { return e.db.Close() }
+func (e *Engine) Close() error {
+	e.sandboxMu.Lock()
+	defer e.sandboxMu.Unlock()
+	var err error
+	if e.sandbox != nil {
+		err = e.sandbox.Close()
+	}
+	return errors.Join(e.db.Close(), err)
+}
+
+// CacheDir is the local cache's directory.
+func (e *Engine) CacheDir() string { return e.cache.Dir() }
 
 // CacheStats reports the local cache's counters.
 func (e *Engine) CacheStats() cache.Stats { return e.cache.Stats() }
@@ -292,12 +364,24 @@ func isMissingFile(err error) bool {
 }
 
 func (e *Engine) query(ctx context.Context, req Request, fn func(*sql.Rows) error, fresh bool) error {
+	db := e.db
+	if req.Sandboxed {
+		for _, s := range req.Scopes {
+			if !slices.Contains(e.cfg.SandboxTables, s.Table) {
+				return fmt.Errorf("%w: table %q is not readable in the sandbox", ErrBadRequest, s.Table)
+			}
+		}
+		var err error
+		if db, err = e.sandboxDB(ctx); err != nil {
+			return err
+		}
+	}
 	views, release, err := e.prepare(ctx, req.Scopes, fresh)
 	if err != nil {
 		return err
 	}
 	defer release()
-	conn, err := e.db.Conn(ctx)
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("duckdb conn: %w", err)
 	}
@@ -315,6 +399,15 @@ func (e *Engine) query(ctx context.Context, req Request, fn func(*sql.Rows) erro
 			return fmt.Errorf("create view %s: %w", v.name, err)
 		}
 		created = append(created, v.name)
+	}
+	if req.Check != nil {
+		var files []string
+		for _, v := range views {
+			files = append(files, v.files...)
+		}
+		if err := req.Check(ctx, conn, files); err != nil {
+			return err
+		}
 	}
 	rows, err := conn.QueryContext(ctx, req.SQL, req.Args...)
 	if err != nil {
@@ -337,7 +430,10 @@ func (e *Engine) classify(ctx context.Context, err error) error {
 	return err
 }
 
-type view struct{ name, sql string }
+type view struct {
+	name, sql string
+	files     []string
+}
 
 // prepare resolves and fetches every scope and returns view definitions
 // and a function that unpins the fetched files.
@@ -371,7 +467,8 @@ func (e *Engine) prepare(ctx context.Context, scopes []Scope, fresh bool) ([]vie
 			release()
 			return nil, nil, err
 		}
-		views = append(views, view{name: t.Name(), sql: viewSQL(t.Name(), append([]string{e.schemas[t.Name()]}, paths...), s.From, s.To)})
+		files := append([]string{e.schemas[t.Name()]}, paths...)
+		views = append(views, view{name: t.Name(), sql: viewSQL(t.Name(), files, s.From, s.To), files: files})
 	}
 	return views, release, nil
 }

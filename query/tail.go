@@ -48,8 +48,12 @@ type source struct {
 // prefix so it never collides with a lake key, and keeps the Hive
 // directories (cluster=…/date=…) that views read columns from.
 func tailKeyOf(p lake.TailPart, cluster string, i int) string {
-	return fmt.Sprintf("_tail/%s/cluster=%s/date=%s/%02d-%d.parquet", p.Table, cluster, p.Hour.Format(time.DateOnly), p.Hour.Hour(), i)
+	return fmt.Sprintf("%s%s/cluster=%s/date=%s/%02d-%d.parquet", tailPrefix, p.Table, cluster, p.Hour.Format(time.DateOnly), p.Hour.Hour(), i)
 }
+
+// tailPrefix roots tail parts in the cache; <tailPrefix><table>/ holds one
+// table's (the sandbox instance may open those of the tables it may read).
+const tailPrefix = "_tail/"
 
 // Tail returns the manifest of a cluster's current tail (nil when there is
 // none or tails are off). The manifest's Current is the cluster's state at

@@ -2,6 +2,7 @@ package query_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"sync"
 	"testing"
@@ -63,7 +64,7 @@ func TestTailRowsAppearOnceAcrossFlushes(t *testing.T) {
 		}
 	}
 	e, err := query.Open(ctx, query.Config{Bucket: b, CacheDir: t.TempDir(), Threads: 2, Now: clock, Tails: true,
-		TailTTL: time.Nanosecond, RecentListTTL: time.Hour})
+		TailTTL: time.Nanosecond, RecentListTTL: time.Hour, SandboxTables: []string{"pods"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,6 +78,19 @@ func TestTailRowsAppearOnceAcrossFlushes(t *testing.T) {
 		}
 		if n != want {
 			t.Fatalf("%s: %d rows visible, want %d", what, n, want)
+		}
+		// Users' SQL runs on the sandbox instance: it must read tails too.
+		var sn int64
+		err = e.Query(ctx, query.Request{Scopes: []query.Scope{s}, SQL: "SELECT count(*) FROM pods", Sandboxed: true}, func(r *sql.Rows) error {
+			for r.Next() {
+				if err := r.Scan(&sn); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || sn != want {
+			t.Fatalf("%s, sandboxed: %d rows, want %d: %v", what, sn, want, err)
 		}
 	}
 

@@ -3,7 +3,9 @@
 // as lake rows, to a sink the agent provides (its batching lake writer).
 //
 // A push reaches the sink only when everything about it is right: the
-// bearer token (compared in constant time), the body size before and after
+// bearer token (the node's own token, collector/nodetoken, checked in
+// constant time before the body is read; the push must then be that
+// node's), the body size before and after
 // gzip (so a small body cannot expand into gigabytes), the schema (known
 // fields, finite values, name shapes, count bounds), the clock (no samples
 // far ahead of or behind the agent's) and the sequence (no replays, no
@@ -18,8 +20,6 @@ package ingest
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,6 +35,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/atlhyper/atlhyper/collector/nodetoken"
 	"github.com/atlhyper/atlhyper/collector/payload"
 	"github.com/atlhyper/atlhyper/query/lake"
 )
@@ -43,10 +44,12 @@ import (
 // error (the collector then retries the whole push).
 type Sink func(ctx context.Context, rows []lake.NodeMetric) error
 
-// Config configures a Handler. Token and Sink are required.
+// Config configures a Handler. Secret and Sink are required.
 type Config struct {
-	Token string
-	Sink  Sink
+	// Secret makes the nodes' tokens (nodetoken.Make); PreviousSecret, if
+	// set, is still accepted while collectors move to the new one.
+	Secret, PreviousSecret string
+	Sink                   Sink
 
 	// MaxBodyBytes bounds the request body as sent (gzip-compressed);
 	// Limits.MaxDecodedBytes bounds it after decompression.
@@ -80,10 +83,9 @@ const (
 
 // Handler serves POST pushes at whatever path it is mounted on.
 type Handler struct {
-	cfg       Config
-	log       *slog.Logger
-	router    chi.Router
-	tokenHash [sha256.Size]byte
+	cfg    Config
+	log    *slog.Logger
+	router chi.Router
 
 	mu    sync.Mutex
 	nodes map[string]*node
@@ -117,8 +119,13 @@ type NodeStatus struct {
 
 // New returns a Handler.
 func New(cfg Config) (*Handler, error) {
-	if cfg.Token == "" {
-		return nil, errors.New("ingest: token is required")
+	if err := nodetoken.CheckSecret(cfg.Secret); err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	if cfg.PreviousSecret != "" {
+		if err := nodetoken.CheckSecret(cfg.PreviousSecret); err != nil {
+			return nil, fmt.Errorf("ingest: previous: %w", err)
+		}
 	}
 	if cfg.Sink == nil {
 		return nil, errors.New("ingest: sink is required")
@@ -149,7 +156,6 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{
 		cfg: cfg, log: cfg.Logger, nodes: map[string]*node{},
-		tokenHash: sha256.Sum256([]byte(cfg.Token)),
 		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "atlhyper_node_metrics_pushes_total",
 			Help: "Collector pushes by outcome (accepted or the reason for refusal).",
@@ -224,7 +230,7 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 		}
 		h.log.Log(r.Context(), lvl, "node metrics push refused", "status", rf.status, "reason", rf.result,
 			"err", rf.body.Error, "node", node, "remote", r.RemoteAddr)
-		if rf.status == http.StatusUnauthorized {
+		if rf.status == http.StatusUnauthorized || rf.status == http.StatusForbidden {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="atlhyper"`)
 		}
 		if rf.status == http.StatusServiceUnavailable || rf.status == http.StatusTooManyRequests {
@@ -243,8 +249,9 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 // nothing is read before the token is checked, and nothing is remembered
 // before the sink has the samples.
 func (h *Handler) accept(w http.ResponseWriter, r *http.Request) (*payload.Payload, *refusal) {
-	if !h.authorized(r) {
-		return nil, refuse(http.StatusUnauthorized, "unauthorized", "missing or wrong bearer token")
+	tokenNode, ok := h.authorized(r)
+	if !ok {
+		return nil, refuse(http.StatusUnauthorized, "unauthorized", "missing or wrong bearer token: want the node's own token (<node>.<mac>)")
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != payload.ContentType {
 		return nil, refuse(http.StatusUnsupportedMediaType, "unsupported", "Content-Type must be %s", payload.ContentType)
@@ -274,6 +281,9 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request) (*payload.Paylo
 		default:
 			return nil, refuse(http.StatusBadRequest, "malformed", "%v", err)
 		}
+	}
+	if p.Node != tokenNode {
+		return p, refuse(http.StatusForbidden, "forbidden", "the token of node %q cannot push samples of node %q", tokenNode, p.Node)
 	}
 	now := h.cfg.Now()
 	for i, sc := range p.Scrapes {
@@ -367,16 +377,15 @@ func (h *Handler) node(name string, now time.Time) (*node, *refusal) {
 	return n, nil
 }
 
-// authorized compares the bearer token in constant time. Comparing hashes
-// keeps the token's length out of the timing too.
-func (h *Handler) authorized(r *http.Request) bool {
-	auth := r.Header.Get("Authorization")
-	scheme, tok, ok := strings.Cut(auth, " ")
+// authorized checks the bearer token and returns the node it was made
+// for (nodetoken compares in constant time).
+func (h *Handler) authorized(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
+		return "", false
 	}
-	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-	return subtle.ConstantTimeCompare(got[:], h.tokenHash[:]) == 1
+	node, err := nodetoken.Verify(strings.TrimSpace(tok), h.cfg.Secret, h.cfg.PreviousSecret)
+	return node, err == nil
 }
 
 // toRows converts a payload into lake rows.

@@ -18,11 +18,27 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/atlhyper/atlhyper/collector/nodetoken"
 	"github.com/atlhyper/atlhyper/collector/payload"
 	"github.com/atlhyper/atlhyper/query/lake"
 )
 
-const token = "s3cret-token"
+const secret = "s3cret-ingest-secret-for-tests"
+
+// token is node-a's token.
+var token = nodetoken.Make(secret, "node-a")
+
+// tokenFor is the token of the node a (gzipped) body names, node-a's when
+// it names none: each push is sent with its own node's token.
+func tokenFor(body []byte) string {
+	var p struct{ Node string }
+	if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
+		if data, err := io.ReadAll(zr); err == nil && json.Unmarshal(data, &p) == nil && p.Node != "" {
+			return nodetoken.Make(secret, p.Node)
+		}
+	}
+	return token
+}
 
 var agentNow = time.Date(2026, 3, 1, 10, 0, 30, 0, time.UTC)
 
@@ -60,7 +76,7 @@ type env struct {
 func newEnv(t *testing.T, edit func(*Config)) *env {
 	t.Helper()
 	e := &env{rec: &recorder{}, now: agentNow, reg: prometheus.NewRegistry()}
-	cfg := Config{Token: token, Sink: e.rec.sink, Now: func() time.Time { return e.now }, Registerer: e.reg,
+	cfg := Config{Secret: secret, Sink: e.rec.sink, Now: func() time.Time { return e.now }, Registerer: e.reg,
 		Logger: slog.New(slog.DiscardHandler)}
 	if edit != nil {
 		edit(&cfg)
@@ -103,7 +119,7 @@ type reply struct {
 func (e *env) post(t *testing.T, body []byte, edit func(*http.Request)) reply {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Authorization", "Bearer "+tokenFor(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Content-Encoding", "gzip")
 	if edit != nil {
@@ -191,9 +207,14 @@ func TestRefusals(t *testing.T) {
 		status int
 		msg    string
 	}{
-		"no token":         {good, func(r *http.Request) { r.Header.Del("Authorization") }, 401, "bearer token"},
-		"wrong token":      {good, func(r *http.Request) { r.Header.Set("Authorization", "Bearer s3cret-tokem") }, 401, "bearer token"},
-		"token prefix":     {good, func(r *http.Request) { r.Header.Set("Authorization", "Bearer s3cret") }, 401, "bearer token"},
+		"no token":     {good, func(r *http.Request) { r.Header.Del("Authorization") }, 401, "bearer token"},
+		"wrong token":  {good, func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token[:len(token)-1]+"x") }, 401, "bearer token"},
+		"token prefix": {good, func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token[:10]) }, 401, "bearer token"},
+		"other secret": {good, func(r *http.Request) {
+			r.Header.Set("Authorization", "Bearer "+nodetoken.Make("another-secret-of-enough-length", "node-a"))
+		}, 401, "bearer token"},
+		"another node's token": {good, func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+nodetoken.Make(secret, "node-b")) }, 403,
+			`node "node-b" cannot push samples of node "node-a"`},
 		"basic auth":       {good, func(r *http.Request) { r.SetBasicAuth("u", token) }, 401, "bearer token"},
 		"content type":     {good, func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") }, 415, "Content-Type"},
 		"content encoding": {good, func(r *http.Request) { r.Header.Set("Content-Encoding", "br") }, 415, "Content-Encoding"},
@@ -351,6 +372,22 @@ func metric(t *testing.T, reg *prometheus.Registry, name, result string) float64
 	return 0
 }
 
+// TestNodeCannotMuteAnother: node-b's token cannot push node-a's samples,
+// so it cannot put node-a's clock ahead either (a push of node-a dated
+// 2 minutes ahead would make node-a's real pushes replays until then);
+// node-a's own pushes go on.
+func TestNodeCannotMuteAnother(t *testing.T) {
+	e := newEnv(t, nil)
+	e.pushOK(t, push(1, ts1))
+	ahead := push(99, agentNow.Add(DefaultMaxFuture-time.Second))
+	r := e.post(t, gzipped(t, ahead), func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+nodetoken.Make(secret, "node-b")) })
+	refused(t, r, http.StatusForbidden, "cannot push samples")
+	e.pushOK(t, push(2, ts2))
+	// A rotated secret: the previous one still works until collectors move.
+	e2 := newEnv(t, func(c *Config) { c.Secret, c.PreviousSecret = "the-new-ingest-secret-2026", secret })
+	e2.pushOK(t, push(1, ts1))
+}
+
 func TestMaxNodes(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.MaxNodes = 1 })
 	e.pushOK(t, push(1, ts1))
@@ -394,9 +431,12 @@ func TestMethodAndMount(t *testing.T) {
 
 func TestConfigRequired(t *testing.T) {
 	if _, err := New(Config{Sink: (&recorder{}).sink}); err == nil {
-		t.Error("no token accepted")
+		t.Error("no secret accepted")
 	}
-	if _, err := New(Config{Token: "x"}); err == nil {
+	if _, err := New(Config{Secret: "short", Sink: (&recorder{}).sink}); err == nil {
+		t.Error("a short secret accepted")
+	}
+	if _, err := New(Config{Secret: secret}); err == nil {
 		t.Error("no sink accepted")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/atlhyper/atlhyper/agent/redact"
 	"github.com/atlhyper/atlhyper/agent/rows"
 )
 
@@ -75,6 +76,7 @@ func Strip(obj any) (any, error) {
 			redactPodSpec(&t.Spec)
 		}
 	}
+	redact.Object(obj) // the redaction policy: manifest annotations, args, probe headers, secret-shaped values
 	return obj, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/atlhyper/atlhyper/agent/ingest"
+	"github.com/atlhyper/atlhyper/collector/nodetoken"
 	"github.com/atlhyper/atlhyper/collector/payload"
 	"github.com/atlhyper/atlhyper/query/lake"
 )
@@ -28,9 +29,11 @@ type agent struct {
 	calls   int
 }
 
+const testSecret = "push-test-ingest-secret-0123"
+
 func newAgent(t *testing.T, edit func(*ingest.Config)) *agent {
 	a := &agent{t: t}
-	cfg := ingest.Config{Token: "tok", Logger: slog.New(slog.DiscardHandler), Sink: func(_ context.Context, rows []lake.NodeMetric) error {
+	cfg := ingest.Config{Secret: testSecret, Logger: slog.New(slog.DiscardHandler), Sink: func(_ context.Context, rows []lake.NodeMetric) error {
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		a.rows = append(a.rows, rows...)
@@ -79,7 +82,7 @@ func (a *agent) timestamps() []int64 {
 
 func newPusher(t *testing.T, a *agent, edit func(*Config)) *Pusher {
 	cfg := Config{
-		URL: a.srv.URL, Token: "tok", Node: "node-a", Instance: "inst", Interval: 15 * time.Second,
+		URL: a.srv.URL, Token: nodetoken.Make(testSecret, "node-a"), Node: "node-a", Instance: "inst", Interval: 15 * time.Second,
 		MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
 	}
 	if edit != nil {

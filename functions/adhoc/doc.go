@@ -1,18 +1,38 @@
 // Package adhoc runs users' ad-hoc SQL over the lake, read-only and
 // sandboxed, and encodes results as JSON, CSV or Parquet.
 //
-// Defence in depth, outermost first:
-//  1. DuckDB's own parser (json_serialize_sql) must accept the text as
-//     exactly one SELECT statement; it refuses every other statement type
-//     (COPY, ATTACH, INSTALL, LOAD, SET, PRAGMA, CREATE, INSERT, EXPLAIN …).
-//  2. The parsed tree is walked: tables must be lake tables (or the query's
-//     own CTEs), table functions must be on a short allowlist (no read_csv,
-//     read_parquet, glob, query …), file paths as tables are refused, and a
-//     few scalar functions that reveal configuration are refused.
-//  3. Only the tables the query names are scoped (views restricted to the
-//     requested clusters and time range); the audit table only for admins.
-//  4. The engine's DuckDB can read nothing but its cache directory, write
-//     nothing, load nothing, and its configuration is locked.
-//  5. Each query has a timeout, a row cap (LIMIT pushed into DuckDB), the
-//     engine's memory cap, and a per-instance concurrency limit.
+// The guarantee: a non-admin's query reads only the lake tables a viewer
+// may read — never the audit log, users, sessions, the engine's settings
+// or catalog, or any other file. Three layers hold it, each on its own
+// (TestScopeAbuseEachLayer takes the outer ones away):
+//
+//  1. The parse tree. DuckDB's own parser (json_serialize_sql) must accept
+//     the text as exactly one SELECT; the tree is walked with CTE names
+//     scoped as DuckDB's binder scopes them, or more narrowly (a name is a
+//     CTE only inside its WITH's query and later CTEs; a recursive CTE sees
+//     itself only in its recursive part; CTE names are plain identifiers).
+//     Every other table name must be a lake table, unqualified; table
+//     functions are an allowlist; functions revealing configuration,
+//     catalog or plans are refused. The audit table is for admins.
+//  2. The bound plan. On the connection that will run it, with the views
+//     in place, DuckDB serializes the plan it bound the query to
+//     (json_serialize_plan); every scan must be read_parquet over files of
+//     the views created for this query (the tables the caller may read, in
+//     scope) or an allowed table function, every operator a reading one,
+//     and no bound function a refused one. A catalog view binds to a
+//     duckdb_* function and a path or glob to other files: refused here,
+//     whatever layer 1 saw.
+//  3. The files. Non-admins' queries run on the engine's sandbox instance
+//     (query.Config.SandboxTables = Tables(false)), whose allowed
+//     directories are only those tables' directories in the cache: the
+//     audit log's cached objects cannot be opened from it at all. Users
+//     and sessions are never in the cache (they are read from the store
+//     directly), and no instance can read outside its cache, write, attach,
+//     install, load or change its locked configuration.
+//
+// Each query also has a timeout, a row cap (LIMIT pushed into DuckDB), a
+// byte cap on its result (counted in DuckDB as it produces values, so a
+// huge result is stopped before it is materialized, and again on the
+// encoded bytes), the engine's memory cap and a per-instance concurrency
+// limit. Error messages never show the cache's path.
 package adhoc

@@ -15,11 +15,19 @@ import (
 
 // Limits.
 const (
-	DefaultMaxRows = 10_000
-	MaxRows        = 100_000
-	MaxRange       = 31 * 24 * time.Hour
-	DefaultTimeout = 10 * time.Second
-	MaxConcurrent  = 2
+	DefaultMaxRows  = 10_000
+	MaxRows         = 100_000
+	DefaultMaxBytes = 32 << 20
+	MaxRange        = 31 * 24 * time.Hour
+	DefaultTimeout  = 10 * time.Second
+	MaxConcurrent   = 2
+)
+
+// Formats a result can be encoded in.
+const (
+	FormatJSON    = "json"
+	FormatCSV     = "csv"
+	FormatParquet = "parquet"
 )
 
 // Request is one query.
@@ -28,7 +36,9 @@ type Request struct {
 	Clusters []string // already validated; every registered cluster by default
 	From, To time.Time
 	MaxRows  int
-	// Admin may read the audit table.
+	Format   string // FormatJSON (default), FormatCSV or FormatParquet
+	// Admin may read the audit table; anyone else's query runs in the
+	// engine's sandbox instance, which cannot open the audit table's files.
 	Admin bool
 }
 
@@ -40,12 +50,15 @@ type ScopeInfo struct {
 	To       time.Time `json:"to"`
 }
 
-// Result is a finished query.
+// Result is a finished query, already encoded in its format: it never
+// exceeds the runner's byte cap.
 type Result struct {
-	lakeview.Result
-	Truncated bool
-	Elapsed   time.Duration
-	Scopes    []ScopeInfo
+	Format, ContentType string
+	Body                *Body
+	Rows                int
+	Truncated           bool
+	Elapsed             time.Duration
+	Scopes              []ScopeInfo
 }
 
 // ErrBusy means too many queries run on this instance.
@@ -56,21 +69,30 @@ var ErrForbidden = errors.New("forbidden table")
 
 // Runner runs ad-hoc queries.
 type Runner struct {
-	e       *query.Engine
-	sem     chan struct{}
-	timeout time.Duration
+	e        *query.Engine
+	sem      chan struct{}
+	timeout  time.Duration
+	maxBytes int64
 }
 
-// NewRunner returns a runner on e.
-func NewRunner(e *query.Engine, timeout time.Duration) *Runner {
+// NewRunner returns a runner on e. The engine must be opened with Setup
+// and with SandboxTables = Tables(false). maxBytes caps an encoded result
+// (0: DefaultMaxBytes).
+func NewRunner(e *query.Engine, timeout time.Duration, maxBytes int64) *Runner {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &Runner{e: e, sem: make(chan struct{}, MaxConcurrent), timeout: timeout}
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	return &Runner{e: e, sem: make(chan struct{}, MaxConcurrent), timeout: timeout, maxBytes: maxBytes}
 }
 
 // Timeout is the statement timeout.
 func (r *Runner) Timeout() time.Duration { return r.timeout }
+
+// MaxBytes is the cap on an encoded result.
+func (r *Runner) MaxBytes() int64 { return r.maxBytes }
 
 // Tables lists the tables a caller may query.
 func Tables(admin bool) []string {
@@ -83,6 +105,9 @@ func Tables(admin bool) []string {
 	}
 	return out
 }
+
+// rowAlias names the user's result in the wrapper.
+const rowAlias = "atlhyper_result__"
 
 // Run checks and runs req.
 func (r *Runner) Run(ctx context.Context, req Request) (Result, error) {
@@ -97,7 +122,7 @@ func (r *Runner) Run(ctx context.Context, req Request) (Result, error) {
 	defer cancel()
 	parsed, err := Check(ctx, r.e, req.SQL, query.Tables())
 	if err != nil {
-		return Result{}, err
+		return Result{}, r.scrub(err)
 	}
 	var scopes []query.Scope
 	var infos []ScopeInfo
@@ -115,24 +140,71 @@ func (r *Runner) Run(ctx context.Context, req Request) (Result, error) {
 		scopes = append(scopes, query.Scope{Table: t, Clusters: clusters, From: req.From, To: req.To})
 		infos = append(infos, ScopeInfo{Table: t, Clusters: clusters, From: req.From.UTC(), To: req.To.UTC()})
 	}
-	max := req.MaxRows
-	// The LIMIT goes into DuckDB so a huge result is never computed; the
-	// newline ends a trailing line comment. The parser has already
-	// accepted the text as one complete statement.
-	text := strings.TrimRight(strings.TrimSpace(req.SQL), ";")
-	wrapped := fmt.Sprintf("SELECT * FROM (\n%s\n) LIMIT %d", text, max+1)
-	var res Result
-	err = r.e.Query(ctx, query.Request{Scopes: scopes, SQL: wrapped}, func(rows *sql.Rows) error {
-		var err error
-		res.Result, res.Truncated, err = lakeview.ReadAll(rows, max)
-		return err
-	})
+	if infos == nil {
+		infos = []ScopeInfo{}
+	}
+	enc, err := newEncoder(req.Format, r.maxBytes)
 	if err != nil {
 		return Result{}, err
 	}
-	res.Elapsed, res.Scopes = time.Since(start), infos
-	if res.Scopes == nil {
-		res.Scopes = []ScopeInfo{}
+	max := req.MaxRows
+	if max <= 0 {
+		max = DefaultMaxRows
 	}
-	return res, nil
+	// The LIMIT goes into DuckDB so a huge result is never computed, and
+	// the budget stops one of huge rows: COLUMNS(*) expands to one call per
+	// column, each counting that value's length as text. The newline ends a
+	// trailing line comment; the parser has already accepted the text as
+	// one complete statement.
+	text := strings.TrimRight(strings.TrimSpace(req.SQL), ";")
+	wrapped := fmt.Sprintf("SELECT * FROM (\n%s\n) AS %s WHERE %s(coalesce(strlen(CAST(COLUMNS(*) AS VARCHAR)), 0)) LIMIT %d",
+		text, rowAlias, budgetFunction, max+1)
+	qctx, bud := withBudget(ctx, r.maxBytes)
+	var rowsOut int
+	var truncated bool
+	err = r.e.Query(qctx, query.Request{
+		Scopes: scopes, SQL: wrapped, Sandboxed: !req.Admin,
+		Check: func(ctx context.Context, conn *sql.Conn, files []string) error {
+			return checkPlan(ctx, conn, wrapped, files)
+		},
+	}, func(rows *sql.Rows) error {
+		var err error
+		rowsOut, truncated, err = enc.stream(rows, max)
+		return err
+	})
+	if bud.left.Load() < 0 {
+		err = fmt.Errorf("%w: the result is larger than %s; narrow it (WHERE, LIMIT, fewer columns)", ErrTooLarge, humanBytes(r.maxBytes))
+	} else if errors.Is(err, ErrTooLarge) {
+		err = fmt.Errorf("%w: the result is larger than %s; narrow it (WHERE, LIMIT, fewer columns)", ErrTooLarge, humanBytes(r.maxBytes))
+	}
+	if err != nil {
+		return Result{}, r.scrub(err)
+	}
+	elapsed := time.Since(start)
+	if err := enc.finish(summary{rows: rowsOut, truncated: truncated, elapsed: elapsed, scopes: infos}); err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			err = fmt.Errorf("%w: the result is larger than %s; narrow it (WHERE, LIMIT, fewer columns)", ErrTooLarge, humanBytes(r.maxBytes))
+		}
+		return Result{}, err
+	}
+	return Result{Format: enc.format(), ContentType: enc.contentType(), Body: enc.body(), Rows: rowsOut, Truncated: truncated,
+		Elapsed: elapsed, Scopes: infos}, nil
 }
+
+// scrub keeps the cache directory's path out of error messages: it tells
+// nothing a user needs and is part of the engine's configuration.
+func (r *Runner) scrub(err error) error {
+	dir := r.e.CacheDir()
+	if dir == "" || !strings.Contains(err.Error(), dir) {
+		return err
+	}
+	return &scrubbed{msg: strings.ReplaceAll(err.Error(), dir, "<cache>"), err: err}
+}
+
+type scrubbed struct {
+	msg string
+	err error
+}
+
+func (s *scrubbed) Error() string { return s.msg }
+func (s *scrubbed) Unwrap() error { return s.err }

@@ -95,6 +95,8 @@ func classify(err error, sqlErr bool) *apiError {
 		return &apiError{Status: http.StatusBadRequest, Code: "bad_request", Field: "sql", Message: err.Error(), cause: err}
 	case errors.Is(err, adhoc.ErrForbidden):
 		return &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: err.Error(), cause: err}
+	case errors.Is(err, adhoc.ErrTooLarge):
+		return &apiError{Status: http.StatusBadRequest, Code: "result_too_large", Field: "sql", Message: err.Error(), cause: err}
 	case errors.Is(err, adhoc.ErrBusy):
 		return &apiError{Status: http.StatusTooManyRequests, Code: "too_many_queries", Message: "too many SQL queries are running; retry in a moment", RetryAfter: 1, cause: err}
 	case store.IsUnavailable(err):

@@ -3,10 +3,12 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/atlhyper/atlhyper/functions/audit"
 	"github.com/atlhyper/atlhyper/functions/auth"
 )
 
@@ -58,24 +60,45 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	name := auth.NormalizeUsername(body.Username)
 	t, res, err := s.cfg.Auth.Login(r.Context(), name, body.Password, s.sourceIP(r), r.UserAgent())
-	status := http.StatusOK
-	if err != nil {
-		status = classify(err, false).Status
-	}
-	var lim *auth.LimitError
-	// Local-limiter refusals are not audited: they cost nothing and an
-	// attacker could otherwise make us write a record per request.
-	if !(errors.As(err, &lim) && lim.Scope == "local") {
-		if aerr := s.recordAs(r, name, t.User.Role, "login", "user/"+name, map[string]any{"reason": res.Reason}, outcomeOf(status), status); aerr != nil {
-			writeError(w, requestID(r.Context()), errAudit) // no token without its audit record
-			return
-		}
+	// Refused logins are counted in the store's failure counters, not
+	// audited one by one (an attacker must not buy an audit object per
+	// request); a lockout's start is audited, and every login that
+	// succeeds, before its token is sent.
+	if aerr := s.recordLockouts(r, "user/"+name, res.Lockouts); aerr != nil {
+		writeError(w, requestID(r.Context()), errAudit)
+		return
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	params := map[string]any{"reason": res.Reason}
+	if res.RecentFailures > 0 {
+		params["recent_failures"] = res.RecentFailures
+	}
+	if aerr := s.recordAs(r, name, t.User.Role, "login", "user/"+name, params, audit.OK, http.StatusOK); aerr != nil {
+		writeError(w, requestID(r.Context()), errAudit) // no token without its audit record
+		return
+	}
 	writeJSON(w, http.StatusOK, tokens(t))
+}
+
+// recordLockouts writes one audit record per lockout an attempt began
+// (what the failure counter knew: failures in the window, first and last
+// failure, total, hashed sources, when the lock ends).
+func (s *Server) recordLockouts(r *http.Request, target string, ls []auth.Lockout) error {
+	for _, l := range ls {
+		t := target
+		if l.Scope == "ip" {
+			t = "ip/" + s.sourceIP(r)
+		}
+		params := map[string]any{"scope": l.Scope, "failures": l.Failures, "count": l.Count, "first": l.First, "last": l.Last,
+			"until": l.Until, "sources": l.Sources}
+		if err := s.recordAs(r, strings.TrimPrefix(target, "user/"), "", "auth.lockout", t, params, audit.Denied, http.StatusTooManyRequests); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
@@ -145,7 +168,11 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, _ := principal(r.Context())
-	err := s.cfg.Auth.ChangePassword(r.Context(), p, body.Current, body.New)
+	res, err := s.cfg.Auth.ChangePassword(r.Context(), p, body.Current, body.New, s.sourceIP(r))
+	if aerr := s.recordLockouts(r, "user/"+p.Username, res.Lockouts); aerr != nil {
+		writeError(w, requestID(r.Context()), errAudit)
+		return
+	}
 	status := http.StatusNoContent
 	if err != nil {
 		status = classify(err, false).Status
@@ -154,9 +181,14 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 			err = &apiError{Status: http.StatusForbidden, Code: "forbidden", Field: "current_password", Message: "the current password is wrong"}
 		}
 	}
-	if aerr := s.record(r, "user.password", "user/"+p.Username, nil, outcomeOf(status), status); aerr != nil {
-		writeError(w, requestID(r.Context()), errAudit)
-		return
+	// Wrong guesses are counted like failed logins, not audited one by
+	// one; a change made with the right current password is, whatever
+	// its outcome.
+	if res.Reason == "ok" || res.Reason == "weak" || res.Reason == "error" {
+		if aerr := s.record(r, "user.password", "user/"+p.Username, nil, outcomeOf(status), status); aerr != nil {
+			writeError(w, requestID(r.Context()), errAudit)
+			return
+		}
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -331,8 +363,6 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.audited(w, r, "user.delete", "user/"+name, nil, func() (int, any, error) {
-		err := s.cfg.Auth.Users.Delete(r.Context(), name)
-		s.cfg.Auth.Forget(name)
-		return http.StatusNoContent, nil, err
+		return http.StatusNoContent, nil, s.cfg.Auth.DeleteUser(r.Context(), name)
 	})
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"net/http"
 	"strconv"
 	"strings"
@@ -283,12 +282,10 @@ func (s *Server) runSQL(w http.ResponseWriter, r *http.Request) {
 	params["from"], params["to"], params["max_rows"] = req.From, req.To, req.MaxRows
 	res, err := s.cfg.SQL.Run(r.Context(), req)
 	status := http.StatusOK
-	var ae *apiError
 	if err != nil {
-		ae = classify(err, true)
-		status = ae.Status
+		status = classify(err, true).Status
 	} else {
-		params["rows"], params["truncated"], params["elapsed_ms"] = len(res.Rows), res.Truncated, res.Elapsed.Milliseconds()
+		params["rows"], params["truncated"], params["bytes"], params["elapsed_ms"] = res.Rows, res.Truncated, res.Body.Len(), res.Elapsed.Milliseconds()
 	}
 	// No result leaves without its audit record.
 	if aerr := s.record(r, "sql.query", "sql", params, outcomeOf(status), status); aerr != nil {
@@ -299,34 +296,20 @@ func (s *Server) runSQL(w http.ResponseWriter, r *http.Request) {
 		s.failSQL(w, r, err, true)
 		return
 	}
-	w.Header().Set("X-AtlHyper-Row-Count", strconv.Itoa(len(res.Rows)))
-	w.Header().Set("X-AtlHyper-Truncated", strconv.FormatBool(res.Truncated))
-	switch body.Format {
-	case "csv":
-		var buf bytes.Buffer
-		if err := res.CSV(&buf); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="atlhyper-query.csv"`)
-		w.Write(buf.Bytes())
-	case "parquet":
-		var buf bytes.Buffer
-		if err := res.Parquet(&buf); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		w.Header().Set("Content-Type", "application/vnd.apache.parquet")
-		w.Header().Set("Content-Disposition", `attachment; filename="atlhyper-query.parquet"`)
-		w.Write(buf.Bytes())
-	default:
-		writeJSON(w, http.StatusOK, res.JSON())
+	h := w.Header()
+	h.Set("X-AtlHyper-Row-Count", strconv.Itoa(res.Rows))
+	h.Set("X-AtlHyper-Truncated", strconv.FormatBool(res.Truncated))
+	h.Set("Content-Type", res.ContentType)
+	h.Set("Content-Length", strconv.FormatInt(res.Body.Len(), 10))
+	if res.Format != adhoc.FormatJSON {
+		h.Set("Content-Disposition", `attachment; filename="atlhyper-query.`+res.Format+`"`)
 	}
+	w.WriteHeader(http.StatusOK)
+	res.Body.WriteTo(w)
 }
 
 func (s *Server) sqlRequest(r *http.Request, body sqlRequest, p auth.Principal) (adhoc.Request, *apiError) {
-	req := adhoc.Request{SQL: body.SQL, Admin: p.Role.Allows(auth.Admin), MaxRows: adhoc.DefaultMaxRows}
+	req := adhoc.Request{SQL: body.SQL, Admin: p.Role.Allows(auth.Admin), MaxRows: adhoc.DefaultMaxRows, Format: body.Format}
 	switch body.Format {
 	case "", "json", "csv", "parquet":
 	default:
@@ -398,7 +381,8 @@ func (s *Server) sqlSchema(w http.ResponseWriter, r *http.Request) {
 		"clusters":  clusters,
 		"functions": adhoc.TableFunctions,
 		"limits": map[string]any{"max_rows": adhoc.MaxRows, "timeout_seconds": s.cfg.SQL.Timeout().Seconds(),
-			"max_range_days": int(adhoc.MaxRange / (24 * time.Hour)), "max_sql_bytes": adhoc.MaxSQLBytes},
+			"max_range_days": int(adhoc.MaxRange / (24 * time.Hour)), "max_sql_bytes": adhoc.MaxSQLBytes,
+			"max_result_bytes": s.cfg.SQL.MaxBytes()},
 	})
 }
 

@@ -80,12 +80,8 @@ func (s *Server) base(next http.Handler) http.Handler {
 		}
 		h := w.Header()
 		h.Set("X-Request-ID", rid)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Strict-Transport-Security", "max-age=31536000")
+		// API answers are data, never a document: a policy allowing nothing.
+		securityHeaders(h, "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 		h.Set("Cache-Control", "no-store")
 		sw := &statusWriter{ResponseWriter: w}
 		holder := new(auth.Principal)
@@ -189,6 +185,18 @@ func (s *Server) authenticate(need auth.Role) func(http.Handler) http.Handler {
 			if !p.Role.Allows(need) {
 				writeError(w, requestID(r.Context()), errForbidden)
 				return
+			}
+			if !s.users.allow(p.Username, s.cfg.Now()) {
+				writeError(w, requestID(r.Context()), errUserRate)
+				return
+			}
+			if reconstructs(r) {
+				release, ok := s.users.reconstruction(r.Context(), p.Username)
+				if !ok {
+					writeError(w, requestID(r.Context()), errUserReconstructions)
+					return
+				}
+				defer release()
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyPrincipal, p)))
 		})

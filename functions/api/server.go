@@ -51,9 +51,15 @@ type Config struct {
 	// TrustProxy takes the client address from X-Forwarded-For (set only
 	// behind exactly one trusted proxy).
 	TrustProxy bool
-	Version    string
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// UserRate and UserBurst are each user's token bucket on this instance
+	// (default 50/s, burst 200); UserReconstructions bounds the state
+	// reconstructions (`at`, time travel) one user runs at once (default 2).
+	UserRate            float64
+	UserBurst           int
+	UserReconstructions int
+	Version             string
+	Logger              *slog.Logger
+	Now                 func() time.Time
 }
 
 // Route is one served route and the least role it needs ("" = public).
@@ -68,6 +74,7 @@ type Server struct {
 	mux    *chi.Mux
 	routes []Route
 	health healthCache
+	users  *userLimits
 }
 
 // New builds the API.
@@ -84,7 +91,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Version == "" {
 		cfg.Version = "dev"
 	}
-	s := &Server{cfg: cfg, mux: chi.NewRouter()}
+	if cfg.UserRate <= 0 {
+		cfg.UserRate, cfg.UserBurst = DefaultUserRate, DefaultUserBurst
+	}
+	if cfg.UserBurst <= 0 {
+		cfg.UserBurst = max(1, int(cfg.UserRate))
+	}
+	if cfg.UserReconstructions <= 0 {
+		cfg.UserReconstructions = DefaultUserReconstructions
+	}
+	s := &Server{cfg: cfg, mux: chi.NewRouter(), users: newUserLimits(cfg.UserRate, cfg.UserBurst, cfg.UserReconstructions)}
 	s.mux.Use(s.base, s.cors)
 	s.mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, requestID(r.Context()), notFound("no route %s %s", r.Method, clipStr(r.URL.Path)))

@@ -36,6 +36,8 @@ type Config struct {
 	MemoryLimit string // DuckDB syntax, e.g. "1GB"
 	Threads     int
 	SQLTimeout  time.Duration
+	// SQLMaxBytes caps one SQL result as sent (default adhoc.DefaultMaxBytes).
+	SQLMaxBytes int64
 
 	JWTSecret, JWTPreviousSecret string
 	AdminUser, AdminPassword     string
@@ -44,6 +46,12 @@ type Config struct {
 	// in front of the store-backed login limits (default 2/s, burst 10).
 	LoginRate  float64
 	LoginBurst int
+
+	// UserRate, UserBurst and UserReconstructions are the per-user limits
+	// of each instance (api.Config; defaults there).
+	UserRate            float64
+	UserBurst           int
+	UserReconstructions int
 
 	CORSOrigins []string
 	TrustProxy  bool
@@ -154,11 +162,17 @@ func Open(ctx context.Context, c Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := authSvc.Bootstrap(ctx, c.AdminUser, c.AdminPassword); err != nil {
+	if _, err := authSvc.Bootstrap(ctx, c.AdminUser, c.AdminPassword); err != nil {
 		return nil, fmt.Errorf("bootstrap admin: %w", err)
 	}
+	if admins, err := authSvc.EnabledAdmins(ctx); err == nil && len(admins) == 0 {
+		c.Logger.Warn("no enabled admin in the store: recover one with `api admin --user NAME` (docs/api.md, Break-glass)")
+	}
+	// Users' SQL runs on the engine's sandbox instance, which can open the
+	// files of the tables a viewer may read and nothing else.
 	e, err := query.Open(ctx, query.Config{Bucket: b, CacheDir: c.CacheDir, CacheBytes: c.CacheBytes, MemoryLimit: c.MemoryLimit,
-		Threads: c.Threads, Timeout: 30 * time.Second, Tails: true, Logger: c.Logger, Now: c.Now})
+		Threads: c.Threads, Timeout: 30 * time.Second, Tails: true, SandboxTables: adhoc.Tables(false), Setup: adhoc.Setup,
+		Logger: c.Logger, Now: c.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -177,8 +191,9 @@ func Open(ctx context.Context, c Config) (*App, error) {
 		e.Close()
 		return nil, err
 	}
-	srv, err := api.New(api.Config{Auth: authSvc, View: view, SQL: adhoc.NewRunner(e, c.SQLTimeout), Audit: rec, Usage: rep, Bucket: b,
-		CORSOrigins: c.CORSOrigins, TrustProxy: c.TrustProxy, Version: c.Version, Logger: c.Logger, Now: c.Now})
+	srv, err := api.New(api.Config{Auth: authSvc, View: view, SQL: adhoc.NewRunner(e, c.SQLTimeout, c.SQLMaxBytes), Audit: rec, Usage: rep, Bucket: b,
+		CORSOrigins: c.CORSOrigins, TrustProxy: c.TrustProxy, UserRate: c.UserRate, UserBurst: c.UserBurst, UserReconstructions: c.UserReconstructions,
+		Version: c.Version, Logger: c.Logger, Now: c.Now})
 	if err != nil {
 		e.Close()
 		return nil, err

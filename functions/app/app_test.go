@@ -27,7 +27,7 @@ func TestRefusesWeakConfig(t *testing.T) {
 		{"weak password", app.Config{JWTSecret: good, AdminUser: "admin", AdminPassword: "changeme"}, "ATLHYPER_ADMIN_PASSWORD"},
 		{"well-known password", app.Config{JWTSecret: good, AdminUser: "admin", AdminPassword: "password123456"}, "ATLHYPER_ADMIN_PASSWORD"},
 		{"user without password", app.Config{JWTSecret: good, AdminUser: "admin"}, "both"},
-		{"no admin anywhere", app.Config{JWTSecret: good}, "no enabled admin"},
+		{"no user anywhere", app.Config{JWTSecret: good}, "no user in the store"},
 	} {
 		c.cfg.Bucket, c.cfg.CacheDir = b, t.TempDir()
 		a, err := app.Open(context.Background(), c.cfg)

@@ -333,40 +333,261 @@ func TestUnknownUserCostsTheSame(t *testing.T) {
 	}
 }
 
-func TestBootstrap(t *testing.T) {
+// TestBootstrapOnce: the admin from the environment is made once in the
+// store's life; a later start never brings it back after it was deleted,
+// renamed or disabled, even with no admin left; the break-glass recovery
+// does.
+func TestBootstrapOnce(t *testing.T) {
 	b := fileBucket(t)
 	var c clock
 	s := newService(t, b, &c)
 	ctx := context.Background()
-	if err := s.Bootstrap(ctx, "", ""); err == nil {
-		t.Fatal("started without any admin")
+	if _, err := s.Bootstrap(ctx, "", ""); !errors.Is(err, auth.ErrNoAdmin) {
+		t.Fatalf("empty store, no credentials: %v", err)
 	}
-	if err := s.Bootstrap(ctx, "root", "password1234"); err == nil {
+	if _, err := s.Bootstrap(ctx, "root", "password1234"); err == nil {
 		t.Fatal("weak bootstrap password accepted")
 	}
-	if err := s.Bootstrap(ctx, "root", "Zulu-Echo-2026!#"); err != nil {
-		t.Fatal(err)
+	rec, err := s.Bootstrap(ctx, "root", "Zulu-Echo-2026!#")
+	if err != nil || rec.How != "created" || rec.User != "root" {
+		t.Fatalf("first start: %+v %v", rec, err)
 	}
 	// A later start never overwrites a changed password.
 	s.SetPassword(ctx, "root", "Xray-Delta-2026!#")
-	if err := s.Bootstrap(ctx, "root", "Zulu-Echo-2026!#"); err != nil {
+	if _, err := s.Bootstrap(ctx, "root", "Zulu-Echo-2026!#"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.Login(ctx, "root", "Xray-Delta-2026!#", "192.0.2.6", "t"); err != nil {
 		t.Fatalf("changed password lost: %v", err)
 	}
-	// With no enabled admin left, the bootstrap admin is restored.
-	s.Users.Update(ctx, "root", func(u *auth.User) error { u.Disabled = true; return errors.New("skip") })
-	raw, info, _ := b.Get(ctx, "_sys/auth/users/root.json", "")
-	b.Put(ctx, "_sys/auth/users/root.json", []byte(strings.Replace(string(raw), `"disabled":false`, `"disabled":true`, 1)), store.IfMatch(info.ETag))
-	if err := s.Bootstrap(ctx, "", ""); err == nil {
-		t.Fatal("no enabled admin, no bootstrap credentials: must refuse")
-	}
-	if err := s.Bootstrap(ctx, "root", "Zulu-Echo-2026!#"); err != nil {
+	// The admin is renamed: a new admin, the old one deleted. Starting
+	// again (every Lambda cold start) must not bring "root" back.
+	if _, err := s.CreateUser(ctx, "alice", "Mike-Oscar-2026!#", auth.Admin, "root"); err != nil {
 		t.Fatal(err)
 	}
-	if u, _ := s.Users.Get(ctx, "root"); u.Disabled || u.Role != auth.Admin {
-		t.Fatalf("not restored: %+v", u)
+	if err := s.DeleteUser(ctx, "root"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		s2 := newService(t, b, &c)
+		if _, err := s2.Bootstrap(ctx, "root", "Zulu-Echo-2026!#"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s2.Users.Get(ctx, "root"); !errors.Is(err, auth.ErrUserNotFound) {
+			t.Fatalf("start %d: the deleted bootstrap admin came back: %v", i, err)
+		}
+	}
+	// Even with no enabled admin left, a start changes nothing…
+	raw, info, _ := b.Get(ctx, "_sys/auth/users/alice.json", "")
+	b.Put(ctx, "_sys/auth/users/alice.json", []byte(strings.Replace(string(raw), `"disabled":false`, `"disabled":true`, 1)), store.IfMatch(info.ETag))
+	if _, err := s.Bootstrap(ctx, "root", "Zulu-Echo-2026!#"); err != nil {
+		t.Fatal(err)
+	}
+	if admins, _ := s.EnabledAdmins(ctx); len(admins) != 0 {
+		t.Fatalf("admins %v", admins)
+	}
+	// …and the break-glass recovery makes one.
+	tok, _, _ := s.Login(ctx, "alice", "Mike-Oscar-2026!#", "192.0.2.6", "t")
+	u, created, err := s.Recover(ctx, "alice", "Papa-Quebec-2026!#")
+	if err != nil || created || u.Role != auth.Admin || u.Disabled {
+		t.Fatalf("recover: %+v %v %v", u, created, err)
+	}
+	if _, _, err := s.Login(ctx, "alice", "Papa-Quebec-2026!#", "192.0.2.7", "t"); err != nil {
+		t.Fatalf("after recovery: %v", err)
+	}
+	if _, err := s.Refresh(ctx, tok.Refresh, "192.0.2.6"); !errors.Is(err, auth.ErrTokenInvalid) {
+		t.Fatalf("old session after recovery: %v", err)
+	}
+	// A store with users but no record (from before it existed) gets the
+	// record and no new user.
+	b2 := fileBucket(t)
+	s3 := newService(t, b2, &c)
+	s3.CreateUser(ctx, "old-admin", "Romeo-Sierra-2026!#", auth.Admin, "test")
+	if rec, err := s3.Bootstrap(ctx, "root", "Zulu-Echo-2026!#"); err != nil || rec.How != "existing_users" {
+		t.Fatalf("legacy store: %+v %v", rec, err)
+	}
+	if _, err := s3.Users.Get(ctx, "root"); !errors.Is(err, auth.ErrUserNotFound) {
+		t.Fatalf("legacy store got a bootstrap admin: %v", err)
+	}
+}
+
+// TestDeletedUserTokensStayDead: a user deleted and created again under the
+// same name (same password even) is another account; the old account's
+// access and refresh tokens stay refused, and its sessions are gone.
+func TestDeletedUserTokensStayDead(t *testing.T) {
+	b := fileBucket(t)
+	var c clock
+	s1, s2 := newService(t, b, &c), newService(t, b, &c)
+	ctx := context.Background()
+	s1.CreateUser(ctx, "root", "Tango-Lima-2026!#", auth.Admin, "test")
+	s1.CreateUser(ctx, "nina", "Tango-Lima-2026!#", auth.Viewer, "test")
+	old, _, err := s1.Login(ctx, "nina", "Tango-Lima-2026!#", "192.0.2.10", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, _ := s1.Login(ctx, "root", "Tango-Lima-2026!#", "192.0.2.10", "t")
+	if _, err := s2.Authenticate(ctx, old.Access); err != nil {
+		t.Fatal(err)
+	}
+	if err := s1.DeleteUser(ctx, "nina"); err != nil {
+		t.Fatal(err)
+	}
+	infos, _ := store.ListAll(ctx, b, "_sys/auth/sessions/")
+	if len(infos) != 1 {
+		t.Fatalf("%d sessions left, want only root's", len(infos))
+	}
+	if _, err := s1.CreateUser(ctx, "nina", "Tango-Lima-2026!#", auth.Viewer, "test"); err != nil {
+		t.Fatal(err)
+	}
+	c.advance(auth.CacheTTL + time.Second)
+	for _, s := range []*auth.Service{s1, s2} {
+		if _, err := s.Authenticate(ctx, old.Access); !errors.Is(err, auth.ErrTokenInvalid) {
+			t.Fatalf("old access token of the recreated user: %v", err)
+		}
+		if _, err := s.Refresh(ctx, old.Refresh, "192.0.2.10"); !errors.Is(err, auth.ErrTokenInvalid) {
+			t.Fatalf("old refresh token of the recreated user: %v", err)
+		}
+	}
+	if _, err := s2.Authenticate(ctx, other.Access); err != nil {
+		t.Fatalf("another user's session: %v", err)
+	}
+	if _, _, err := s2.Login(ctx, "nina", "Tango-Lima-2026!#", "192.0.2.10", "t"); err != nil {
+		t.Fatalf("the new account: %v", err)
+	}
+}
+
+// TestLockoutUnderConcurrency: 24 parallel guesses of one password (limit
+// 5), on two instances, from distinct addresses: at most 5 passwords are
+// compared, and exactly one attempt reports the lockout's start.
+func TestLockoutUnderConcurrency(t *testing.T) {
+	srv := miniotest.Start(t)
+	b := srv.NewBucket(t)
+	var c clock
+	s1, s2 := newService(t, b, &c), newService(t, b, &c)
+	n1, n2 := auth.CountCompares(s1), auth.CountCompares(s2)
+	ctx := context.Background()
+	s1.CreateUser(ctx, "olga", "Tango-Lima-2026!#", auth.Viewer, "test")
+	var wg sync.WaitGroup
+	var lockouts, refused atomic.Int32
+	for i := 0; i < 24; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := []*auth.Service{s1, s2}[i%2]
+			_, res, err := s.Login(ctx, "olga", fmt.Sprintf("guess-number-%d", i), fmt.Sprintf("198.51.100.%d", i), "t")
+			var lim *auth.LimitError
+			switch {
+			case errors.As(err, &lim):
+				refused.Add(1)
+			case !errors.Is(err, auth.ErrBadCredentials):
+				t.Error(err)
+			}
+			for _, l := range res.Lockouts {
+				if l.Scope == "user" {
+					lockouts.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got := n1.Load() + n2.Load(); got != int64(auth.UserLimit.MaxFailures) {
+		t.Fatalf("%d passwords compared under 24 parallel guesses, want %d", got, auth.UserLimit.MaxFailures)
+	}
+	if refused.Load() != 24-int32(auth.UserLimit.MaxFailures) || lockouts.Load() != 1 {
+		t.Fatalf("%d refused, %d lockouts began", refused.Load(), lockouts.Load())
+	}
+}
+
+// TestPasswordChangeLimited: guesses of the current password count in the
+// login limit; past it nothing is compared.
+func TestPasswordChangeLimited(t *testing.T) {
+	b := fileBucket(t)
+	var c clock
+	s := newService(t, b, &c)
+	n := auth.CountCompares(s)
+	ctx := context.Background()
+	s.CreateUser(ctx, "pete", "Tango-Lima-2026!#", auth.Viewer, "test")
+	tok, _, _ := s.Login(ctx, "pete", "Tango-Lima-2026!#", "192.0.2.11", "t")
+	p, _ := s.Authenticate(ctx, tok.Access)
+	start := n.Load()
+	var lim *auth.LimitError
+	for i := 0; i < 50; i++ {
+		res, err := s.ChangePassword(ctx, p, fmt.Sprintf("guess-%d-password", i), "Victor-Whiskey-2026!#", fmt.Sprintf("198.18.0.%d", i))
+		if i < auth.UserLimit.MaxFailures && !errors.Is(err, auth.ErrBadCredentials) {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+		if i == auth.UserLimit.MaxFailures-1 && len(res.Lockouts) != 1 {
+			t.Fatalf("the 5th wrong guess began no lockout: %+v", res)
+		}
+		if i >= auth.UserLimit.MaxFailures && (!errors.As(err, &lim) || lim.Scope != "user") {
+			t.Fatalf("guess %d: %v, want rate limited", i, err)
+		}
+	}
+	if got := n.Load() - start; got != int64(auth.UserLimit.MaxFailures) {
+		t.Fatalf("%d current passwords compared for 50 guesses", got)
+	}
+	// Login is locked too: one budget per username.
+	if _, _, err := s.Login(ctx, "pete", "Tango-Lima-2026!#", "192.0.2.12", "t"); !errors.As(err, &lim) {
+		t.Fatalf("login after guessing: %v", err)
+	}
+}
+
+// TestSlidingWindow: failures on both sides of 00:00 UTC count together
+// (day-keyed counters used to reset there), and a lock ends when its
+// oldest failure leaves the window.
+func TestSlidingWindow(t *testing.T) {
+	b := fileBucket(t)
+	base := time.Date(2026, 12, 6, 23, 55, 0, 0, time.UTC)
+	var off atomic.Int64
+	now := func() time.Time { return base.Add(time.Duration(off.Load())) }
+	s, err := auth.New(auth.Config{Bucket: b, Secret: secret, BcryptCost: 4, LocalRate: 1000, LocalBurst: 1000, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s.CreateUser(ctx, "quinn", "Tango-Lima-2026!#", auth.Viewer, "test")
+	for i := 0; i < auth.UserLimit.MaxFailures; i++ {
+		s.Login(ctx, "quinn", "wrong-password-w", fmt.Sprintf("203.0.113.%d", i), "t")
+		off.Add(int64(2 * time.Minute)) // 23:55, 23:57, 23:59, 00:01, 00:03
+	}
+	var lim *auth.LimitError
+	_, _, err = s.Login(ctx, "quinn", "Tango-Lima-2026!#", "203.0.113.50", "t")
+	if !errors.As(err, &lim) || lim.Scope != "user" {
+		t.Fatalf("00:05, five failures in 15 min across midnight: %v", err)
+	}
+	if lim.RetryAfter != 5*time.Minute { // the 23:55 failure leaves the window at 00:10
+		t.Fatalf("retry after %s, want 5m", lim.RetryAfter)
+	}
+	off.Add(int64(5 * time.Minute))
+	if _, _, err := s.Login(ctx, "quinn", "Tango-Lima-2026!#", "203.0.113.50", "t"); err != nil {
+		t.Fatalf("00:10: %v", err)
+	}
+}
+
+// TestAttackerWritesBounded: refused logins write no audit object (the
+// caller audits only Lockouts), and once a key is locked further attempts
+// cost the store no write at all.
+func TestAttackerWritesBounded(t *testing.T) {
+	m := store.NewMetered(fileBucket(t))
+	var c clock
+	s := newService(t, m, &c)
+	ctx := context.Background()
+	s.CreateUser(ctx, "rita", "Tango-Lima-2026!#", auth.Viewer, "test")
+	var lockouts []auth.Lockout
+	for i := 0; i < auth.UserLimit.MaxFailures; i++ {
+		_, res, _ := s.Login(ctx, "rita", "wrong-password-v", fmt.Sprintf("198.51.100.%d", i), "t")
+		lockouts = append(lockouts, res.Lockouts...)
+	}
+	if len(lockouts) != 1 || lockouts[0].Scope != "user" || lockouts[0].Failures != 5 || len(lockouts[0].Sources) != 5 ||
+		lockouts[0].First.IsZero() || !lockouts[0].Until.After(lockouts[0].Last) {
+		t.Fatalf("lockouts %+v", lockouts)
+	}
+	before := m.Requests().Put
+	for i := 0; i < 200; i++ {
+		s.Login(ctx, "rita", "wrong-password-v", "198.51.100.77", "t")
+	}
+	if puts := m.Requests().Put - before; puts > int64(auth.IPLimit.MaxFailures) {
+		t.Fatalf("200 attempts at a locked user cost %d PUTs", puts)
 	}
 }
 
@@ -400,8 +621,8 @@ func TestGC(t *testing.T) {
 	if n := count("_sys/auth/sessions/"); n != 1 {
 		t.Fatalf("after GC: %d sessions, want only the new one", n)
 	}
-	if count("_sys/auth/ratelimit/") != 0 {
-		t.Fatal("old counters kept")
+	if n := count("_sys/auth/ratelimit/"); n != 0 {
+		t.Fatalf("old counters kept: %d", n)
 	}
 	if _, err := s.Refresh(ctx, old.Refresh, "192.0.2.9"); !errors.Is(err, auth.ErrTokenInvalid) && !errors.Is(err, auth.ErrTokenExpired) {
 		t.Fatalf("expired session refreshed: %v", err)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,20 +17,31 @@ import (
 	"github.com/atlhyper/atlhyper/query/store"
 )
 
-// Login rate limiting has two layers.
+// Password guessing (login, and the current password of a password change)
+// is limited in two layers.
 //
 //  1. Failure counters in the object store, one small object per username
 //     and per source IP (/64 for IPv6), updated by compare-and-swap. They
 //     are what makes the limit hold across every instance — a Lambda fleet
-//     of hundreds of instances shares them. A key with MaxFailures failures
-//     inside Window is locked until the window ends; the check happens
-//     before any password is compared, so a locked key costs no bcrypt.
+//     of hundreds of instances shares them. Every attempt first reserves a
+//     failure in both counters (compare-and-swap: of any number of parallel
+//     attempts, at most MaxFailures get a reservation per window), and only
+//     an attempt holding both reservations compares a password. A wrong
+//     password keeps its reservation; a right one gives the IP's back and
+//     clears the username's counter. The window slides: a key is locked
+//     while MaxFailures failures lie within the last Window.
 //  2. An in-memory token bucket per source IP in front of it, per instance,
 //     so that one client cannot make an instance hammer the store (every
-//     attempt costs two GETs, every failure two PUTs) or burn its CPU on
+//     attempt costs a GET and a PUT per counter) or burn its CPU on
 //     bcrypt. It is a cost guard, not the security boundary.
 //
-// A successful login clears the username's counter (not the IP's).
+// Writes an attacker can cause are bounded: a locked key is checked with a
+// GET and no write, so each key takes at most MaxFailures reservations per
+// window plus one audit record when its lockout begins (the caller writes
+// it from LoginResult.Lockouts); refused attempts are not audited one by
+// one. A counter keeps the first and last failure, the total count and the
+// hashed sources, which the lockout's audit record carries.
+//
 // Locking a username lets an attacker keep its owner out for Window at a
 // time; that is the accepted price of stopping online guessing, and the
 // per-IP limit makes it expensive to do from one address.
@@ -46,20 +58,54 @@ var (
 	IPLimit   = LimitPolicy{MaxFailures: 20, Window: 15 * time.Minute}
 )
 
+// maxSources bounds the hashed sources a counter remembers.
+const maxSources = 16
+
+// counter is one key's failure record.
 type counter struct {
-	WindowStart time.Time `json:"window_start"`
-	Failures    int       `json:"failures"`
+	// Failures are the times of the failures (or reserved attempts) inside
+	// the window, oldest first; never more than MaxFailures.
+	Failures []time.Time `json:"failures"`
+	First    time.Time   `json:"first"`
+	Last     time.Time   `json:"last"`
+	Count    int64       `json:"count"` // every failure this object has seen
+	Sources  []string    `json:"sources,omitempty"`
+	LockedAt time.Time   `json:"locked_at,omitzero"`
+}
+
+func (c *counter) prune(now time.Time, window time.Duration) {
+	i := 0
+	for i < len(c.Failures) && !now.Before(c.Failures[i].Add(window)) {
+		i++
+	}
+	c.Failures = c.Failures[i:]
+}
+
+// Lockout describes a lock that an attempt began: what its audit record
+// says.
+type Lockout struct {
+	Scope    string    `json:"scope"` // user or ip
+	Failures int       `json:"failures"`
+	Count    int64     `json:"count"`
+	First    time.Time `json:"first"`
+	Last     time.Time `json:"last"`
+	Until    time.Time `json:"until"`
+	Sources  []string  `json:"sources,omitempty"`
 }
 
 const limitsPrefix = lake.SysPrefix + "auth/ratelimit/"
 
 // limitKey hides the username or address behind a hash: the store holds
 // no list of attempted usernames or client addresses.
-// Counters live under their day (a window that spans midnight UTC restarts
-// at midnight), so past days are removed wholesale.
-func limitKey(scope, value string, now time.Time) string {
+func limitKey(scope, value string) string {
 	sum := sha256.Sum256([]byte("atlhyper-ratelimit\x00" + scope + "\x00" + value))
-	return limitsPrefix + now.UTC().Format("20060102") + "/" + scope + "-" + hex.EncodeToString(sum[:16]) + ".json"
+	return limitsPrefix + scope + "-" + hex.EncodeToString(sum[:16]) + ".json"
+}
+
+// sourceHash names a client address in a counter without storing it.
+func sourceHash(ip string) string {
+	sum := sha256.Sum256([]byte("atlhyper-source\x00" + ipKey(ip)))
+	return hex.EncodeToString(sum[:6])
 }
 
 // ipKey groups IPv6 addresses by /64 (one host usually owns the prefix).
@@ -121,38 +167,90 @@ func (l *limiter) read(ctx context.Context, key string) (counter, string, error)
 	return c, info.ETag, nil
 }
 
-// lockedFor returns how long the key stays locked (0: not locked).
-func (l *limiter) lockedFor(ctx context.Context, key string, p LimitPolicy) (time.Duration, error) {
-	c, _, err := l.read(ctx, key)
+func (l *limiter) write(ctx context.Context, key string, c counter, etag string) error {
+	data, err := json.Marshal(c)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	now := l.now()
-	end := c.WindowStart.Add(p.Window)
-	if c.Failures >= p.MaxFailures && now.Before(end) {
-		return end.Sub(now), nil
+	cond := store.IfAbsent
+	if etag != "" {
+		cond = store.IfMatch(etag)
 	}
-	return 0, nil
+	_, err = l.b.Put(ctx, key, data, cond)
+	return err
 }
 
-// fail counts one failure with compare-and-swap.
-func (l *limiter) fail(ctx context.Context, key string, p LimitPolicy) error {
-	for attempt := 0; attempt < 8; attempt++ {
+// reservation is one attempt counted in advance.
+type reservation struct {
+	key      string
+	at       time.Time
+	inWindow int // failures in the window, this one included
+	// lockout is set when this attempt's failure locks the key.
+	lockout *Lockout
+}
+
+// reserve counts one failure for key before the password is compared.
+// When the key is already locked it writes nothing and returns how long
+// the lock lasts.
+func (l *limiter) reserve(ctx context.Context, key, scope string, p LimitPolicy, ip string) (reservation, time.Duration, error) {
+	for attempt := 0; attempt < casAttempts; attempt++ {
 		c, etag, err := l.read(ctx, key)
 		if err != nil {
+			return reservation{}, 0, err
+		}
+		now := l.now().UTC()
+		c.prune(now, p.Window)
+		if len(c.Failures) >= p.MaxFailures {
+			return reservation{}, c.Failures[len(c.Failures)-p.MaxFailures].Add(p.Window).Sub(now), nil
+		}
+		c.Failures = append(c.Failures, now)
+		c.Count++
+		c.Last = now
+		if c.First.IsZero() {
+			c.First = now
+		}
+		if src := sourceHash(ip); !slices.Contains(c.Sources, src) && len(c.Sources) < maxSources {
+			c.Sources = append(c.Sources, src)
+		}
+		r := reservation{key: key, at: now, inWindow: len(c.Failures)}
+		if len(c.Failures) == p.MaxFailures {
+			c.LockedAt = now
+			r.lockout = &Lockout{Scope: scope, Failures: len(c.Failures), Count: c.Count, First: c.First, Last: c.Last,
+				Until: c.Failures[0].Add(p.Window), Sources: slices.Clone(c.Sources)}
+		}
+		err = l.write(ctx, key, c, etag)
+		if store.IsPreconditionFailed(err) {
+			backoff(ctx, attempt)
+			continue
+		}
+		if err != nil {
+			return reservation{}, 0, fmt.Errorf("write rate limit: %w", err)
+		}
+		return r, 0, nil
+	}
+	return reservation{}, 0, ErrConflict
+}
+
+// release gives a reservation back (the attempt succeeded).
+func (l *limiter) release(ctx context.Context, r reservation) error {
+	if r.key == "" {
+		return nil
+	}
+	for attempt := 0; attempt < casAttempts; attempt++ {
+		c, etag, err := l.read(ctx, r.key)
+		if err != nil || etag == "" {
 			return err
 		}
-		now := l.now()
-		if now.Sub(c.WindowStart) >= p.Window || now.Before(c.WindowStart) {
-			c = counter{WindowStart: now.UTC()}
+		i := slices.IndexFunc(c.Failures, func(t time.Time) bool { return t.Equal(r.at) })
+		if i < 0 {
+			return nil
 		}
-		c.Failures++
-		data, _ := json.Marshal(c)
-		cond := store.IfAbsent
-		if etag != "" {
-			cond = store.IfMatch(etag)
+		c.Failures = slices.Delete(c.Failures, i, i+1)
+		c.Count--
+		if len(c.Failures) == 0 && c.Count <= 0 {
+			return l.b.Delete(ctx, r.key)
 		}
-		_, err = l.b.Put(ctx, key, data, cond)
+		err = l.write(ctx, r.key, c, etag)
 		if store.IsPreconditionFailed(err) {
 			backoff(ctx, attempt)
 			continue
@@ -162,11 +260,24 @@ func (l *limiter) fail(ctx context.Context, key string, p LimitPolicy) error {
 	return ErrConflict
 }
 
-// clear removes a counter (after a successful login).
+// clear removes a counter (the username's, after a right password).
 func (l *limiter) clear(ctx context.Context, key string) error {
-	c, _, err := l.read(ctx, key)
-	if err != nil || c.Failures == 0 {
+	return l.b.Delete(ctx, key)
+}
+
+// gc removes counters untouched for keep.
+func (l *limiter) gc(ctx context.Context, keep time.Duration) error {
+	infos, err := store.ListAll(ctx, l.b, limitsPrefix)
+	if err != nil {
 		return err
 	}
-	return l.b.Delete(ctx, key)
+	cutoff := l.now().Add(-keep)
+	for _, info := range infos {
+		if info.Modified.Before(cutoff) {
+			if err := l.b.Delete(ctx, info.Key); err != nil && !store.IsNotFound(err) {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
 )
 
@@ -46,6 +48,7 @@ type Service struct {
 	limit    *limiter
 	dummy    string
 
+	compared  *atomic.Int64 // password comparisons, when a test counts them
 	group     singleflight.Group
 	gcRunning atomic.Bool
 	mu        sync.Mutex
@@ -144,56 +147,99 @@ func (e *LimitError) Error() string {
 }
 func (e *LimitError) Unwrap() error { return ErrRateLimited }
 
-// LoginResult tells the caller (for the audit record) why a login failed.
+// LoginResult tells the caller (for the audit record) why a login failed,
+// and what it should record.
 type LoginResult struct {
 	Reason string // ok, unknown_user, bad_password, disabled, rate_limited_user, rate_limited_ip, rate_limited_local
+	// Lockouts lists the locks this attempt began (at most one per
+	// scope): each gets an audit record; other refused attempts do not.
+	Lockouts []Lockout
+	// RecentFailures counts the username's failures in the window before
+	// a successful login.
+	RecentFailures int
 }
 
-// Login checks a username and password and opens a session.
+// guard reserves an attempt at guessing username's password from ip in
+// both counters (IP first: a locked address costs no write on the user's
+// counter). A non-nil error with no reservations means refused.
+type guard struct {
+	ip, user reservation
+}
+
+func (s *Service) reserve(ctx context.Context, username, ip string) (guard, *LoginResult, error) {
+	var g guard
+	var res LoginResult
+	var wait time.Duration
+	var err error
+	g.ip, wait, err = s.limit.reserve(ctx, limitKey("ip", ipKey(ip)), "ip", s.cfg.IPLimit, ip)
+	if err != nil {
+		return g, &LoginResult{Reason: "error"}, err
+	}
+	if wait > 0 {
+		return g, &LoginResult{Reason: "rate_limited_ip"}, &LimitError{RetryAfter: wait, Scope: "ip"}
+	}
+	if g.ip.lockout != nil {
+		res.Lockouts = append(res.Lockouts, *g.ip.lockout)
+	}
+	g.user, wait, err = s.limit.reserve(ctx, limitKey("user", username), "user", s.cfg.UserLimit, ip)
+	if err != nil {
+		return g, &LoginResult{Reason: "error", Lockouts: res.Lockouts}, err
+	}
+	if wait > 0 {
+		return g, &LoginResult{Reason: "rate_limited_user", Lockouts: res.Lockouts}, &LimitError{RetryAfter: wait, Scope: "user"}
+	}
+	if g.user.lockout != nil {
+		res.Lockouts = append(res.Lockouts, *g.user.lockout)
+	}
+	return g, &res, nil
+}
+
+// succeeded gives the IP's reservation back and clears the username's
+// counter: a right password is not a failure.
+func (s *Service) succeeded(ctx context.Context, g guard) {
+	if err := errors.Join(s.limit.release(ctx, g.ip), s.limit.clear(ctx, g.user.key)); err != nil {
+		s.cfg.Logger.Warn("auth: could not clear login failures", "error", err)
+	}
+}
+
+// compare checks a password against a hash (bcrypt); counted in tests.
+func (s *Service) compare(hash, password string) error {
+	if s.compared != nil {
+		s.compared.Add(1)
+	}
+	if len(password) > 1024 { // bcrypt refuses > 72 bytes anyway; don't hash megabytes
+		password = password[:1024]
+	}
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
+}
+
+// Login checks a username and password and opens a session. The attempt
+// is counted as a failure before the password is compared (see
+// ratelimit.go), so parallel guesses cannot outrun the limit.
 func (s *Service) Login(ctx context.Context, username, password, ip, userAgent string) (Tokens, LoginResult, error) {
 	username = NormalizeUsername(username)
 	if !s.limit.allowLocal(ip) {
-		return Tokens{}, LoginResult{"rate_limited_local"}, &LimitError{RetryAfter: time.Second * 5, Scope: "local"}
+		return Tokens{}, LoginResult{Reason: "rate_limited_local"}, &LimitError{RetryAfter: time.Second * 5, Scope: "local"}
 	}
-	now := s.cfg.Now()
-	userKey := limitKey("user", username, now)
-	ipKey := limitKey("ip", ipKey(ip), now)
-	var userWait, ipWait time.Duration
-	var userErr, ipErr error
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); userWait, userErr = s.limit.lockedFor(ctx, userKey, s.cfg.UserLimit) }()
-	go func() { defer wg.Done(); ipWait, ipErr = s.limit.lockedFor(ctx, ipKey, s.cfg.IPLimit) }()
-	wg.Wait()
-	if err := errors.Join(userErr, ipErr); err != nil {
-		return Tokens{}, LoginResult{"error"}, err
+	g, res, err := s.reserve(ctx, username, ip)
+	if err != nil {
+		return Tokens{}, *res, err
 	}
-	if ipWait > 0 {
-		return Tokens{}, LoginResult{"rate_limited_ip"}, &LimitError{RetryAfter: ipWait, Scope: "ip"}
-	}
-	if userWait > 0 {
-		return Tokens{}, LoginResult{"rate_limited_user"}, &LimitError{RetryAfter: userWait, Scope: "user"}
-	}
-
 	var usr User
-	var err error
 	if ValidUsername(username) == nil {
 		usr, err = s.Users.Get(ctx, username)
 	} else {
 		err = ErrUserNotFound
 	}
 	if err != nil && !errors.Is(err, ErrUserNotFound) {
-		return Tokens{}, LoginResult{"error"}, err
+		return Tokens{}, LoginResult{Reason: "error", Lockouts: res.Lockouts}, err
 	}
 	reason := "ok"
 	hash := usr.PasswordHash
 	if errors.Is(err, ErrUserNotFound) {
 		hash, reason = s.dummy, "unknown_user"
 	}
-	if len(password) > 1024 { // bcrypt refuses > 72 bytes anyway; don't hash megabytes
-		password = password[:1024]
-	}
-	cmpErr := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
+	cmpErr := s.compare(hash, password)
 	if reason == "ok" && cmpErr != nil {
 		reason = "bad_password"
 	}
@@ -201,28 +247,39 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		reason = "disabled"
 	}
 	if reason != "ok" {
-		wg.Add(2)
-		go func() { defer wg.Done(); userErr = s.limit.fail(ctx, userKey, s.cfg.UserLimit) }()
-		go func() { defer wg.Done(); ipErr = s.limit.fail(ctx, ipKey, s.cfg.IPLimit) }()
-		wg.Wait()
-		if err := errors.Join(userErr, ipErr); err != nil {
-			s.cfg.Logger.Warn("auth: could not record login failure", "error", err)
-		}
-		return Tokens{}, LoginResult{reason}, ErrBadCredentials
+		return Tokens{}, LoginResult{Reason: reason, Lockouts: res.Lockouts}, ErrBadCredentials
 	}
-	if err := s.limit.clear(ctx, userKey); err != nil {
-		s.cfg.Logger.Warn("auth: could not clear login failures", "error", err)
+	recent := g.user.inWindow - 1
+	s.succeeded(ctx, g)
+	if usr, err = s.ensureID(ctx, usr); err != nil {
+		return Tokens{}, LoginResult{Reason: "error"}, err
 	}
 	s.rehash(ctx, usr, password)
 	s.maybeGC()
-	now = now.UTC()
-	ss := Session{ID: newSessionID(now), Username: username, CreatedAt: now, ExpiresAt: now.Add(SessionMaxAge),
+	now := s.cfg.Now().UTC()
+	ss := Session{ID: newSessionID(now, usr.ID), Username: username, UserID: usr.ID, CreatedAt: now, ExpiresAt: now.Add(SessionMaxAge),
 		RefreshID: randomID(), RotatedAt: now, SourceIP: ip, UserAgent: truncate(userAgent, 200)}
 	if err := s.sessions.create(ctx, ss); err != nil {
-		return Tokens{}, LoginResult{"error"}, err
+		return Tokens{}, LoginResult{Reason: "error"}, err
 	}
 	t, err := s.issue(usr, ss)
-	return t, LoginResult{"ok"}, err
+	return t, LoginResult{Reason: "ok", RecentFailures: max(recent, 0)}, err
+}
+
+// ensureID gives a user created before accounts had IDs its ID, once.
+func (s *Service) ensureID(ctx context.Context, usr User) (User, error) {
+	if usr.ID != "" {
+		return usr, nil
+	}
+	id := randomID()
+	u, err := s.Users.Update(ctx, usr.Username, func(u *User) error {
+		if u.ID == "" {
+			u.ID = id
+		}
+		return nil
+	})
+	s.Forget(usr.Username)
+	return u, err
 }
 
 // rehash upgrades a hash made with another cost, so that every user costs
@@ -251,7 +308,7 @@ func (s *Service) issue(usr User, ss Session) (Tokens, error) {
 	now := s.cfg.Now().UTC()
 	access := Claims{
 		RegisteredClaims: regClaims(usr.Username, AccessAudience, randomID(), now, now.Add(AccessTTL)),
-		Role:             usr.Role, Generation: usr.Generation, SessionID: ss.ID,
+		Role:             usr.Role, Generation: usr.Generation, SessionID: ss.ID, UserID: usr.ID,
 	}
 	refreshExp := now.Add(RefreshTTL)
 	if ss.ExpiresAt.Before(refreshExp) {
@@ -259,7 +316,7 @@ func (s *Service) issue(usr User, ss Session) (Tokens, error) {
 	}
 	refresh := Claims{
 		RegisteredClaims: regClaims(usr.Username, RefreshAudience, ss.RefreshID, now, refreshExp),
-		Generation:       usr.Generation, SessionID: ss.ID,
+		Generation:       usr.Generation, SessionID: ss.ID, UserID: usr.ID,
 	}
 	a, err := sign(s.keys.access, access)
 	if err != nil {
@@ -286,7 +343,7 @@ func (s *Service) Refresh(ctx context.Context, raw, ip string) (Tokens, error) {
 	ss, err := s.sessions.update(ctx, c.SessionID, func(ss *Session) error {
 		reuse = false
 		switch {
-		case ss.Revoked || ss.Username != c.Subject || !now.Before(ss.ExpiresAt):
+		case ss.Revoked || ss.Username != c.Subject || ss.UserID != c.UserID || !now.Before(ss.ExpiresAt):
 			return fmt.Errorf("%w: session ended", ErrTokenInvalid)
 		case ss.RefreshID == c.ID:
 			ss.PreviousID, ss.RefreshID, ss.RotatedAt = ss.RefreshID, randomID(), now
@@ -317,7 +374,7 @@ func (s *Service) Refresh(ctx context.Context, raw, ip string) (Tokens, error) {
 	if err != nil {
 		return Tokens{}, err
 	}
-	if usr.Disabled || usr.Generation != c.Generation {
+	if usr.Disabled || usr.Generation != c.Generation || usr.ID != c.UserID {
 		return Tokens{}, fmt.Errorf("%w: user disabled or tokens revoked", ErrTokenInvalid)
 	}
 	return s.issue(usr, ss)
@@ -338,7 +395,9 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (Principal, erro
 	if err != nil {
 		return Principal{}, err
 	}
-	if usr.Disabled || usr.Generation != c.Generation {
+	// The ID, not the name, is the account: a user deleted and created
+	// again has another, and the old account's tokens stay dead.
+	if usr.Disabled || usr.Generation != c.Generation || usr.ID != c.UserID {
 		return Principal{}, fmt.Errorf("%w: user disabled or tokens revoked", ErrTokenInvalid)
 	}
 	ss, err := s.cachedSession(ctx, c.SessionID)
@@ -348,7 +407,7 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (Principal, erro
 	if err != nil {
 		return Principal{}, err
 	}
-	if ss.Revoked || ss.Username != c.Subject || !s.cfg.Now().Before(ss.ExpiresAt) {
+	if ss.Revoked || ss.Username != c.Subject || ss.UserID != c.UserID || !s.cfg.Now().Before(ss.ExpiresAt) {
 		return Principal{}, fmt.Errorf("%w: session ended", ErrTokenInvalid)
 	}
 	return Principal{Username: usr.Username, Role: usr.Role, SessionID: ss.ID}, nil
@@ -437,40 +496,46 @@ func (s *Service) maybeGC() {
 		defer s.gcRunning.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		now := s.cfg.Now()
-		err := errors.Join(gcDays(ctx, s.cfg.Bucket, sessionsPrefix, now, SessionMaxAge+24*time.Hour),
-			gcDays(ctx, s.cfg.Bucket, limitsPrefix, now, 48*time.Hour))
-		if err != nil {
+		if err := s.GC(ctx); err != nil {
 			s.cfg.Logger.Warn("auth: cleanup of old sessions failed", "error", err)
 		}
 	}()
 }
 
-// GC removes expired sessions and old counters now (tests, operations).
+// GC removes expired sessions, and failure counters untouched for two
+// days (older ones have nothing in their window and told their story in
+// the audit log if they locked anything).
 func (s *Service) GC(ctx context.Context) error {
-	now := s.cfg.Now()
-	return errors.Join(gcDays(ctx, s.cfg.Bucket, sessionsPrefix, now, SessionMaxAge+24*time.Hour),
-		gcDays(ctx, s.cfg.Bucket, limitsPrefix, now, 48*time.Hour))
+	return errors.Join(gcDays(ctx, s.cfg.Bucket, sessionsPrefix, s.cfg.Now(), SessionMaxAge+24*time.Hour),
+		s.limit.gc(ctx, 48*time.Hour))
 }
 
 // ChangePassword changes the caller's own password after checking the
-// current one; every session of the user ends (this one too).
-func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next string) error {
+// current one; every session of the user ends (this one too). Guesses of
+// the current password are limited like logins, in the same counters (a
+// stolen access token must not open unlimited guessing, nor make the
+// server burn bcrypt time at will).
+func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next, ip string) (LoginResult, error) {
+	if !s.limit.allowLocal(ip) {
+		return LoginResult{Reason: "rate_limited_local"}, &LimitError{RetryAfter: 5 * time.Second, Scope: "local"}
+	}
+	g, res, err := s.reserve(ctx, p.Username, ip)
+	if err != nil {
+		return *res, err
+	}
 	usr, err := s.Users.Get(ctx, p.Username)
 	if err != nil {
-		return err
+		return LoginResult{Reason: "error", Lockouts: res.Lockouts}, err
 	}
-	if len(current) > 1024 {
-		current = current[:1024]
+	if s.compare(usr.PasswordHash, current) != nil {
+		return LoginResult{Reason: "bad_password", Lockouts: res.Lockouts}, ErrBadCredentials
 	}
-	if bcrypt.CompareHashAndPassword([]byte(usr.PasswordHash), []byte(current)) != nil {
-		return ErrBadCredentials
-	}
+	s.succeeded(ctx, g)
 	if err := CheckPassword(p.Username, next); err != nil {
-		return err
+		return LoginResult{Reason: "weak"}, err
 	}
 	_, err = s.SetPassword(ctx, p.Username, next)
-	return err
+	return LoginResult{Reason: "ok"}, err
 }
 
 // SetPassword sets a user's password and revokes all their tokens.
@@ -504,59 +569,147 @@ func (s *Service) CreateUser(ctx context.Context, username, password string, rol
 	return s.Users.Create(ctx, User{Username: username, Role: role, PasswordHash: h, CreatedBy: by})
 }
 
-// Bootstrap makes sure an admin can log in: it creates the admin from the
-// environment when absent (never overwriting an existing user, so a
-// password changed through the API stays changed), and re-enables and
-// re-promotes that user when no enabled admin is left at all. With no
-// bootstrap credentials it requires that an enabled admin exists.
-func (s *Service) Bootstrap(ctx context.Context, username, password string) error {
-	if username == "" && password == "" {
-		all, err := s.Users.List(ctx)
-		if err != nil {
-			return err
+// bootstrapKey records that the first admin was made (or that users
+// existed already): written create-only, once, and never again.
+const bootstrapKey = lake.SysPrefix + "auth/bootstrap.json"
+
+// BootstrapRecord is the bootstrap object.
+type BootstrapRecord struct {
+	At   time.Time `json:"at"`
+	User string    `json:"user,omitempty"`
+	How  string    `json:"how"` // created, or existing_users (a store from before the record)
+}
+
+// ErrNoAdmin means a store with no user at all and no bootstrap
+// credentials: nobody could ever log in.
+var ErrNoAdmin = errors.New("no user in the store: set ATLHYPER_ADMIN_USER and ATLHYPER_ADMIN_PASSWORD for the first start")
+
+// Bootstrap makes the first admin from the environment, once in the
+// store's life: when _sys/auth/bootstrap.json exists it does nothing,
+// whatever the environment says, so an admin deleted or renamed later is
+// never brought back by a restart (a Lambda cold start is one). A store
+// that has users but no record (made before the record existed) gets the
+// record and no new user. A lost last admin is recovered by hand with
+// Recover (the api binary's "admin" command), never by a restart.
+func (s *Service) Bootstrap(ctx context.Context, username, password string) (BootstrapRecord, error) {
+	if rec, ok, err := s.bootstrapped(ctx); err != nil || ok {
+		if ok && username != "" {
+			s.cfg.Logger.Info("auth: bootstrap done before; ATLHYPER_ADMIN_USER/PASSWORD are ignored", "at", rec.At, "user", rec.User)
 		}
-		for _, u := range all {
-			if u.Role == Admin && !u.Disabled {
-				return nil
-			}
-		}
-		return errors.New("no enabled admin in the store: set ATLHYPER_ADMIN_USER and ATLHYPER_ADMIN_PASSWORD")
-	}
-	username = NormalizeUsername(username)
-	if err := ValidUsername(username); err != nil {
-		return fmt.Errorf("ATLHYPER_ADMIN_USER: %w", err)
-	}
-	if err := CheckPassword(username, password); err != nil {
-		return fmt.Errorf("ATLHYPER_ADMIN_PASSWORD: %w", err)
-	}
-	_, err := s.Users.Get(ctx, username)
-	switch {
-	case errors.Is(err, ErrUserNotFound):
-		_, err = s.CreateUser(ctx, username, password, Admin, "bootstrap")
-		if errors.Is(err, ErrUserExists) {
-			return nil // another instance won the race
-		}
-		if err == nil {
-			s.cfg.Logger.Info("auth: bootstrap admin created", "user", username)
-		}
-		return err
-	case err != nil:
-		return err
+		return rec, err
 	}
 	all, err := s.Users.List(ctx)
 	if err != nil {
-		return err
+		return BootstrapRecord{}, err
 	}
+	rec := BootstrapRecord{At: s.cfg.Now().UTC(), How: "existing_users"}
+	if len(all) == 0 {
+		if username == "" && password == "" {
+			return BootstrapRecord{}, ErrNoAdmin
+		}
+		username = NormalizeUsername(username)
+		if err := ValidUsername(username); err != nil {
+			return BootstrapRecord{}, fmt.Errorf("ATLHYPER_ADMIN_USER: %w", err)
+		}
+		if err := CheckPassword(username, password); err != nil {
+			return BootstrapRecord{}, fmt.Errorf("ATLHYPER_ADMIN_PASSWORD: %w", err)
+		}
+		_, err = s.CreateUser(ctx, username, password, Admin, "bootstrap")
+		switch {
+		case errors.Is(err, ErrUserExists): // another instance won the race
+		case err != nil:
+			return BootstrapRecord{}, err
+		default:
+			s.cfg.Logger.Info("auth: bootstrap admin created", "user", username)
+		}
+		rec.How, rec.User = "created", username
+	}
+	data, _ := json.Marshal(rec)
+	if _, err := s.cfg.Bucket.Put(ctx, bootstrapKey, data, store.IfAbsent); err != nil && !store.IsPreconditionFailed(err) {
+		return BootstrapRecord{}, fmt.Errorf("record bootstrap: %w", err)
+	}
+	rec, _, err = s.bootstrapped(ctx)
+	return rec, err
+}
+
+func (s *Service) bootstrapped(ctx context.Context) (BootstrapRecord, bool, error) {
+	data, _, err := s.cfg.Bucket.Get(ctx, bootstrapKey, "")
+	if store.IsNotFound(err) {
+		return BootstrapRecord{}, false, nil
+	}
+	if err != nil {
+		return BootstrapRecord{}, false, fmt.Errorf("read bootstrap record: %w", err)
+	}
+	var rec BootstrapRecord
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return BootstrapRecord{}, false, fmt.Errorf("bootstrap record %s is corrupt", bootstrapKey)
+	}
+	return rec, true, nil
+}
+
+// EnabledAdmins lists the enabled admins (for a warning at start).
+func (s *Service) EnabledAdmins(ctx context.Context) ([]string, error) {
+	all, err := s.Users.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
 	for _, u := range all {
 		if u.Role == Admin && !u.Disabled {
-			return nil
+			out = append(out, u.Username)
 		}
 	}
-	_, err = s.Users.Update(ctx, username, func(u *User) error { u.Role, u.Disabled = Admin, false; return nil })
-	if err == nil {
-		s.cfg.Logger.Warn("auth: no enabled admin was left; bootstrap admin restored", "user", username)
+	return out, nil
+}
+
+// Recover is the break-glass path for a lost last admin, run by hand with
+// the store's credentials (never by a request): it makes username an
+// enabled admin with this password, creating the user if absent, and ends
+// every session it had.
+func (s *Service) Recover(ctx context.Context, username, password string) (User, bool, error) {
+	username = NormalizeUsername(username)
+	if err := ValidUsername(username); err != nil {
+		return User{}, false, err
 	}
-	return err
+	if err := CheckPassword(username, password); err != nil {
+		return User{}, false, err
+	}
+	u, err := s.CreateUser(ctx, username, password, Admin, "break-glass")
+	if err == nil {
+		return u, true, nil
+	}
+	if !errors.Is(err, ErrUserExists) {
+		return User{}, false, err
+	}
+	h, err := HashPassword(password, s.cfg.BcryptCost)
+	if err != nil {
+		return User{}, false, err
+	}
+	u, err = s.Users.Update(ctx, username, func(u *User) error {
+		u.Role, u.Disabled, u.PasswordHash, u.PasswordChangedAt = Admin, false, h, s.cfg.Now().UTC()
+		u.Generation++
+		return nil
+	})
+	s.Forget(username)
+	return u, false, err
+}
+
+// DeleteUser deletes a user and every session it had; its ID is retired
+// with it, so its tokens never work again, even for a new user of the
+// same name.
+func (s *Service) DeleteUser(ctx context.Context, username string) error {
+	usr, err := s.Users.Get(ctx, username)
+	if err != nil {
+		return err
+	}
+	if err := s.Users.Delete(ctx, username); err != nil {
+		return err
+	}
+	s.Forget(username)
+	if err := s.sessions.removeUser(ctx, username, usr.ID, s.cfg.Now()); err != nil {
+		s.cfg.Logger.Warn("auth: sessions of a deleted user not all removed (its tokens are refused anyway)", "user", username, "error", err)
+	}
+	return nil
 }
 
 // BcryptCost is the cost new hashes use.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/atlhyper/atlhyper/query/lake"
@@ -19,6 +20,7 @@ import (
 type Session struct {
 	ID        string    `json:"id"`
 	Username  string    `json:"username"`
+	UserID    string    `json:"user_id,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"` // absolute end, whatever the refreshes
 	RefreshID string    `json:"refresh_id"`
@@ -35,12 +37,24 @@ type Session struct {
 
 const sessionsPrefix = lake.SysPrefix + "auth/sessions/"
 
-// Session ids start with their creation day (20261125-<random>) and live
-// under that day's prefix, so whole expired days can be removed without
-// listing live sessions (see gc).
+// Session ids start with their creation day and the first characters of
+// the user's ID (20261125-<tag><random>) and live under that day's prefix,
+// so whole expired days can be removed without listing live sessions (see
+// gc), and one user's sessions are found with a LIST per day.
 var sessionIDRE = regexp.MustCompile(`^(\d{8})-[A-Za-z0-9_-]{16,64}$`)
 
-func newSessionID(now time.Time) string { return now.UTC().Format("20060102") + "-" + randomID() }
+const userTagLen = 11
+
+func userTag(userID string) string {
+	if len(userID) < userTagLen {
+		return ""
+	}
+	return userID[:userTagLen]
+}
+
+func newSessionID(now time.Time, userID string) string {
+	return now.UTC().Format("20060102") + "-" + userTag(userID) + randomID()
+}
 
 func sessionKey(id string) string {
 	m := sessionIDRE.FindStringSubmatch(id)
@@ -119,10 +133,39 @@ func (s *sessions) remove(ctx context.Context, id string) error {
 	return s.b.Delete(ctx, sessionKey(id))
 }
 
+// removeUser deletes every session of the user with this ID (when the
+// user is deleted): a LIST per day a session can live, then a GET and a
+// DELETE per session found.
+func (s *sessions) removeUser(ctx context.Context, username, userID string, now time.Time) error {
+	tag := userTag(userID)
+	if tag == "" {
+		return nil
+	}
+	var errs []error
+	for d := 0; d <= int(SessionMaxAge/(24*time.Hour))+1; d++ {
+		day := now.AddDate(0, 0, -d).UTC().Format("20060102")
+		infos, err := store.ListAll(ctx, s.b, sessionsPrefix+day+"/"+day+"-"+tag)
+		if err != nil {
+			return err
+		}
+		for _, info := range infos {
+			id := strings.TrimSuffix(info.Key[strings.LastIndexByte(info.Key, '/')+1:], ".json")
+			ss, _, err := s.get(ctx, id)
+			if err != nil || ss.Username != username || ss.UserID != userID {
+				continue
+			}
+			if err := s.remove(ctx, id); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // gcDays removes what lives under day-named prefixes older than keep: the
-// sessions (which end at most SessionMaxAge after creation) and the
-// login-failure counters of past days. It looks at a bounded range of
-// days, so it costs a few LISTs whatever the number of live sessions.
+// sessions (which end at most SessionMaxAge after creation). It looks at a
+// bounded range of days, so it costs a few LISTs whatever the number of
+// live sessions.
 func gcDays(ctx context.Context, b store.Bucket, prefix string, now time.Time, keep time.Duration) error {
 	for d := 0; d < 30; d++ {
 		day := now.Add(-keep).AddDate(0, 0, -d).UTC().Format("20060102")

@@ -31,6 +31,7 @@ type Claims struct {
 	Role       Role   `json:"role,omitempty"`
 	Generation int64  `json:"gen"`
 	SessionID  string `json:"sid"`
+	UserID     string `json:"uid,omitempty"` // the account's identity (User.ID)
 }
 
 // ErrTokenExpired and ErrTokenInvalid classify token failures.

@@ -16,6 +16,11 @@ import (
 
 // User is one user object, stored at _sys/auth/users/<username>.json.
 type User struct {
+	// ID is the account's random identity, carried in its tokens: a user
+	// deleted and created again under the same name is another account,
+	// and the old one's tokens stay dead. Empty only for users created
+	// before IDs existed; their first login gives them one.
+	ID                string    `json:"id,omitempty"`
 	Username          string    `json:"username"`
 	Role              Role      `json:"role"`
 	PasswordHash      string    `json:"password_hash"`
@@ -96,6 +101,7 @@ func (u *Users) Create(ctx context.Context, usr User) (User, error) {
 	now := u.now().UTC()
 	usr.CreatedAt, usr.UpdatedAt, usr.PasswordChangedAt = now, now, now
 	usr.Generation = 1
+	usr.ID = randomID()
 	data, err := json.Marshal(usr)
 	if err != nil {
 		return User{}, err
@@ -171,8 +177,8 @@ func removesAdmin(before, after User) bool {
 
 // ensureOtherAdmin fails unless an enabled admin other than username exists.
 // Two admins demoting each other at the same instant on two instances can
-// still both succeed; the bootstrap admin from the environment is restored
-// at the next start when no enabled admin is left (see Service.Bootstrap).
+// still both succeed; then the break-glass recovery (Service.Recover, the
+// api binary's "admin" command) makes an admin again.
 func (u *Users) ensureOtherAdmin(ctx context.Context, username string) error {
 	all, err := u.List(ctx)
 	if err != nil {

@@ -21,10 +21,14 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/atlhyper/atlhyper/collector/nodetoken"
 )
 
 type options struct {
@@ -64,10 +68,8 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	for _, d := range []string{"bin", "logs", "cache"} {
-		if err := os.MkdirAll(filepath.Join(data, d), 0o755); err != nil {
-			return err
-		}
+	if err := privateDirs(data, "bin", "logs", "cache"); err != nil {
+		return err
 	}
 	if o.store == "" {
 		o.store = "file://" + filepath.Join(data, "lake")
@@ -95,7 +97,12 @@ func run(o options) error {
 		return err
 	}
 
-	sup := &supervisor{logs: filepath.Join(data, "logs"), env: append(os.Environ(), secrets.env()...)}
+	sup := &supervisor{logs: filepath.Join(data, "logs")}
+	base := withoutSecrets(os.Environ())
+	// Each child gets the secrets it needs and no other: the store's
+	// credentials go to the processes that use the store, never to the
+	// collector.
+	storeEnv := append(slices.Clone(base), storeCredentials(os.Environ())...)
 	defer sup.stopAll()
 	ingest, err := freePort()
 	if err != nil {
@@ -104,7 +111,8 @@ func run(o options) error {
 	host, _ := os.Hostname()
 	node := strings.ToLower(strings.Split(host, ".")[0])
 	if o.clusters > 0 {
-		if err := sup.start("sim", bins["sim"], "--store", o.store, "--clusters", fmt.Sprint(o.clusters),
+		simEnv := append(slices.Clone(storeEnv), "ATLHYPER_INGEST_SECRET="+secrets.ingestSecret)
+		if err := sup.start("sim", bins["sim"], simEnv, "--store", o.store, "--clusters", fmt.Sprint(o.clusters),
 			"--nodes", fmt.Sprint(o.nodes), "--pods", fmt.Sprint(o.pods), "--listen", ingest,
 			"--host-node", node, "--flush-age", o.flushAge.String(), "--spool-dir", filepath.Join(data, "spool")); err != nil {
 			return err
@@ -112,26 +120,30 @@ func run(o options) error {
 		if err := waitHTTP(ctx, "http://"+ingest+"/readyz", 2*time.Minute); err != nil {
 			return sup.fail("sim", err)
 		}
-		if err := sup.start("collector", bins["collector"], "--agent-url", "http://"+ingest+"/v1/node-metrics", "--node", node); err != nil {
+		// The collector holds its own node's token, not the secret.
+		collectorEnv := append(slices.Clone(base), "ATLHYPER_INGEST_TOKEN="+nodetoken.Make(secrets.ingestSecret, node))
+		if err := sup.start("collector", bins["collector"], collectorEnv, "--agent-url", "http://"+ingest+"/v1/node-metrics", "--node", node); err != nil {
 			return err
 		}
 	}
 	if o.kubeconfig != "" {
-		args := []string{"--store", o.store, "--kubeconfig", o.kubeconfig, "--listen", "127.0.0.1:0",
+		args := []string{"--store", o.store, "--kubeconfig", o.kubeconfig, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
 			"--spool-dir", filepath.Join(data, "spool", "agent"), "--flush-age", o.flushAge.String()}
 		if o.kubeContext != "" {
 			args = append(args, "--context", o.kubeContext)
 		}
-		if err := sup.start("agent", bins["agent"], args...); err != nil {
+		if err := sup.start("agent", bins["agent"], storeEnv, args...); err != nil {
 			return err
 		}
 	}
-	if err := sup.start("scheduler", bins["scheduler"], "--store", o.store, "--compact-every", o.compactEvery.String(),
+	if err := sup.start("scheduler", bins["scheduler"], storeEnv, "--store", o.store, "--compact-every", o.compactEvery.String(),
 		"--inventory-every", "10m", "--work-dir", filepath.Join(data, "cache")); err != nil {
 		return err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", o.port)
-	if err := sup.start("api", bins["api"], "--store", o.store, "--listen", addr, "--web", o.web,
+	apiEnv := append(slices.Clone(storeEnv), "ATLHYPER_JWT_SECRET="+secrets.jwtSecret,
+		"ATLHYPER_ADMIN_USER="+secrets.adminUser, "ATLHYPER_ADMIN_PASSWORD="+secrets.adminPassword)
+	if err := sup.start("api", bins["api"], apiEnv, "--store", o.store, "--listen", addr, "--web", o.web,
 		"--cache-dir", filepath.Join(data, "cache", "query")); err != nil {
 		return err
 	}
@@ -230,17 +242,15 @@ func newer(a, b string) bool {
 }
 
 type secrets struct {
-	adminUser, adminPassword, jwtSecret, collectorToken string
+	adminUser, adminPassword, jwtSecret, ingestSecret string
 }
 
-func (s secrets) env() []string {
-	return []string{"ATLHYPER_ADMIN_USER=" + s.adminUser, "ATLHYPER_ADMIN_PASSWORD=" + s.adminPassword,
-		"ATLHYPER_JWT_SECRET=" + s.jwtSecret, "ATLHYPER_COLLECTOR_TOKEN=" + s.collectorToken,
-		"ATLHYPER_INGEST_TOKEN=" + s.collectorToken} // the sim's and the collector's --ingest-token
-}
+// secretNames are the variables the local stack keeps in secrets.env.
+var secretNames = []string{"ATLHYPER_ADMIN_USER", "ATLHYPER_ADMIN_PASSWORD", "ATLHYPER_JWT_SECRET", "ATLHYPER_INGEST_SECRET"}
 
-// loadSecrets reads the local stack's generated secrets, creating them on
-// the first run: nothing well-known, nothing typed by hand.
+// loadSecrets reads the local stack's generated secrets, creating what is
+// missing (everything on the first run): nothing well-known, nothing typed
+// by hand. The file is readable by its owner only.
 func loadSecrets(path string) (secrets, error) {
 	vals := map[string]string{}
 	if f, err := os.Open(path); err == nil {
@@ -253,16 +263,58 @@ func loadSecrets(path string) (secrets, error) {
 		f.Close()
 	}
 	s := secrets{adminUser: vals["ATLHYPER_ADMIN_USER"], adminPassword: vals["ATLHYPER_ADMIN_PASSWORD"],
-		jwtSecret: vals["ATLHYPER_JWT_SECRET"], collectorToken: vals["ATLHYPER_COLLECTOR_TOKEN"]}
-	if s.adminUser != "" && s.adminPassword != "" && s.jwtSecret != "" && s.collectorToken != "" {
-		return s, nil
+		jwtSecret: vals["ATLHYPER_JWT_SECRET"], ingestSecret: vals["ATLHYPER_INGEST_SECRET"]}
+	complete := s.adminUser != "" && s.adminPassword != "" && s.jwtSecret != "" && s.ingestSecret != ""
+	if s.adminUser == "" || s.adminPassword == "" {
+		s.adminUser, s.adminPassword = "admin", random(12)
 	}
-	s = secrets{adminUser: "admin", adminPassword: random(12), jwtSecret: random(32), collectorToken: random(24)}
-	content := strings.Join(s.env()[:4], "\n") + "\n"
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		return s, err
+	if s.jwtSecret == "" {
+		s.jwtSecret = random(32)
 	}
-	return s, nil
+	if s.ingestSecret == "" {
+		s.ingestSecret = random(24)
+	}
+	if !complete {
+		content := fmt.Sprintf("%s=%s\n%s=%s\n%s=%s\n%s=%s\n", secretNames[0], s.adminUser, secretNames[1], s.adminPassword,
+			secretNames[2], s.jwtSecret, secretNames[3], s.ingestSecret)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			return s, err
+		}
+	}
+	return s, os.Chmod(path, 0o600) // a file from an older run may be 0644
+}
+
+// privateDirs makes data and its subdirectories readable by their owner
+// only (logs hold user names, addresses and session ids; the store holds
+// everything), tightening folders an older run made 0755.
+func privateDirs(data string, sub ...string) error {
+	for _, d := range append([]string{""}, sub...) {
+		p := filepath.Join(data, d)
+		if err := os.MkdirAll(p, 0o700); err != nil {
+			return err
+		}
+		if err := os.Chmod(p, 0o700); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// secretVars are variables no child inherits from this process: secrets
+// are handed to each child explicitly.
+var secretVars = regexp.MustCompile(`^(ATLHYPER_(JWT_SECRET|JWT_SECRET_PREVIOUS|ADMIN_USER|ADMIN_PASSWORD|INGEST_SECRET|INGEST_SECRET_FILE|` +
+	`INGEST_TOKEN|INGEST_TOKEN_FILE|SIM_INGEST_SECRET|SIM_INGEST_TOKEN|COLLECTOR_TOKEN)|COLLECTOR_TOKEN|COLLECTOR_TOKEN_FILE|` +
+	`COLLECTOR_TOKEN_SECRET_FILE|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|MINIO_ROOT_USER|MINIO_ROOT_PASSWORD)=`)
+
+// storeVars are the store's credentials (from localstack/minio env).
+var storeVars = regexp.MustCompile(`^(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN)=`)
+
+func withoutSecrets(env []string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return secretVars.MatchString(kv) })
+}
+
+func storeCredentials(env []string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return !storeVars.MatchString(kv) })
 }
 
 func random(n int) string {
@@ -315,7 +367,6 @@ func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
 // Children also get SIGTERM if this process dies (Pdeathsig).
 type supervisor struct {
 	logs   string
-	env    []string
 	mu     sync.Mutex
 	procs  []*child
 	exited chan string
@@ -327,18 +378,22 @@ type child struct {
 	done chan struct{}
 }
 
-func (s *supervisor) start(name, bin string, args ...string) error {
+func (s *supervisor) start(name, bin string, env []string, args ...string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.exited == nil {
 		s.exited = make(chan string, 16)
 	}
-	logf, err := os.OpenFile(filepath.Join(s.logs, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(filepath.Join(s.logs, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
+	if err := logf.Chmod(0o600); err != nil { // a log from an older run may be 0644
+		logf.Close()
+		return err
+	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = s.env
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {

@@ -252,6 +252,68 @@ func (s *stack) assertNoLeftovers() {
 	}
 }
 
+// checkPrivacy: the data folder, logs and secrets are the owner's only,
+// and each child process has exactly the secrets it needs in its
+// environment.
+func (s *stack) checkPrivacy() {
+	s.t.Helper()
+	mode := func(p string) os.FileMode {
+		fi, err := os.Stat(p)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		return fi.Mode().Perm()
+	}
+	if m := mode(s.data); m != 0o700 {
+		s.t.Errorf("data folder %v", m)
+	}
+	if m := mode(filepath.Join(s.data, "secrets.env")); m != 0o600 {
+		s.t.Errorf("secrets.env %v", m)
+	}
+	logs, _ := filepath.Glob(filepath.Join(s.data, "logs", "*.log"))
+	for _, l := range logs {
+		if m := mode(l); m != 0o600 {
+			s.t.Errorf("%s %v", l, m)
+		}
+	}
+	vals := map[string]string{}
+	data, _ := os.ReadFile(filepath.Join(s.data, "secrets.env"))
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			vals[k] = v
+		}
+	}
+	// What each child must (true) and must not (false) hold.
+	want := map[string]map[string]bool{
+		"api":       {"ATLHYPER_JWT_SECRET": true, "ATLHYPER_ADMIN_PASSWORD": true, "ATLHYPER_INGEST_SECRET": false},
+		"sim":       {"ATLHYPER_JWT_SECRET": false, "ATLHYPER_ADMIN_PASSWORD": false, "ATLHYPER_INGEST_SECRET": true},
+		"collector": {"ATLHYPER_JWT_SECRET": false, "ATLHYPER_ADMIN_PASSWORD": false, "ATLHYPER_INGEST_SECRET": false},
+		"scheduler": {"ATLHYPER_JWT_SECRET": false, "ATLHYPER_ADMIN_PASSWORD": false, "ATLHYPER_INGEST_SECRET": false},
+	}
+	seen := map[string]bool{}
+	for _, pid := range s.processes() {
+		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		name := filepath.Base(string(bytes.SplitN(cmd, []byte{0}, 2)[0]))
+		rules, ok := want[name]
+		if !ok {
+			continue
+		}
+		seen[name] = true
+		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		for k, must := range rules {
+			if has := bytes.Contains(env, []byte("="+vals[k]+"\x00")); has != must {
+				s.t.Errorf("%s: holds %s: %v, want %v", name, k, has, must)
+			}
+		}
+		if name == "collector" && !bytes.Contains(env, []byte("ATLHYPER_INGEST_TOKEN=")) {
+			s.t.Errorf("the collector has no node token")
+		}
+	}
+	if len(seen) != len(want) {
+		s.t.Errorf("children checked: %v", seen)
+	}
+}
+
 type clusterInfo struct {
 	ID     string `json:"id"`
 	Online bool   `json:"online"`
@@ -296,6 +358,7 @@ func TestStackOnFileStore(t *testing.T) {
 	started := time.Now()
 	s := startStack(t, data, nil)
 	ids := s.checkLive(started)
+	s.checkPrivacy()
 	firstRun := time.Now()
 	s.stop()
 

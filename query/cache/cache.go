@@ -99,6 +99,12 @@ func (c *Cache) Dir() string { return c.dir }
 
 func (c *Cache) objectsDir() string { return filepath.Join(c.dir, "objects") }
 
+// PrefixDir is the local directory of every object whose key starts with
+// prefix (a key's directories are kept, see Path).
+func (c *Cache) PrefixDir(prefix string) string {
+	return filepath.Join(c.objectsDir(), filepath.FromSlash(prefix))
+}
+
 // rescan indexes files on disk, keeping what this process knows of use.
 func (c *Cache) rescan() error {
 	seen := map[string]*entry{}

@@ -29,6 +29,7 @@ try {
   let cluster = '';
 
   console.log('e2e: scenarios');
+  await r.step('the dashboard is served with a strict Content-Security-Policy', () => s.strictCSP(stack.baseUrl));
   await r.step('log in as admin', async () => {
     await page.goto(`${stack.baseUrl}/#/login`);
     await page.waitForSelector('[data-testid=login-submit]');

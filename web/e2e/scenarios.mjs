@@ -9,6 +9,10 @@ const VIEWPORT = { width: 1440, height: 900 };
 /** A page that records console errors and uncaught exceptions. */
 export async function newPage(browser, opts = {}) {
   const context = await browser.newContext({ viewport: VIEWPORT, acceptDownloads: true, locale: 'en-US', timezoneId: 'UTC', colorScheme: 'light', ...opts });
+  // A Content-Security-Policy violation is an error like any other.
+  await context.addInitScript(() =>
+    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`)),
+  );
   const page = await context.newPage();
   page.errors = [];
   page.on('console', (m) => m.type() === 'error' && page.errors.push(`console: ${m.text()}`));
@@ -16,6 +20,17 @@ export async function newPage(browser, opts = {}) {
   page.on('requestfailed', (r) => !r.url().startsWith('blob:') && r.failure()?.errorText !== 'net::ERR_ABORTED' && page.errors.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
   page.setDefaultTimeout(20_000);
   return page;
+}
+
+/** The dashboard must come with a strict Content-Security-Policy (no inline script or style). */
+export async function strictCSP(baseUrl) {
+  for (const path of ['/', '/boot.js', '/config.json']) {
+    const r = await fetch(baseUrl + path);
+    const csp = r.headers.get('content-security-policy') ?? '';
+    assert(r.ok && csp.includes("script-src 'self';") && csp.includes("style-src-attr 'none'") && csp.includes("frame-ancestors 'none'") &&
+      !csp.includes('unsafe-eval') && !/script-src[^;]*unsafe/.test(csp), `${path}: CSP ${csp}`);
+    assert(r.headers.get('x-content-type-options') === 'nosniff' && r.headers.get('referrer-policy') === 'no-referrer', `${path}: headers`);
+  }
 }
 
 /** Waits until the page shows data: no skeletons, nothing busy, stable for a moment. */

@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -35,6 +36,7 @@ import (
 
 	"github.com/atlhyper/atlhyper/agent"
 	"github.com/atlhyper/atlhyper/agent/ingest"
+	"github.com/atlhyper/atlhyper/agent/redact"
 	"github.com/atlhyper/atlhyper/agent/watch"
 	"github.com/atlhyper/atlhyper/internal/cli"
 	"github.com/atlhyper/atlhyper/query/lake"
@@ -57,11 +59,11 @@ func main() {
 
 type options struct {
 	store, cluster, kubeconfig, kubeContext, namespace, instance string
-	spoolDir, spoolMax, listen, kinds                            string
-	ingestToken, ingestTokenFile                                 string
+	spoolDir, spoolMax, listen, metricsListen, kinds             string
+	ingestSecret, ingestSecretFile                               string
 	flushAge, checkpoint, stateInterval, heartbeat               time.Duration
 	leaseDur                                                     time.Duration
-	leaderElect, skipAccessCheck, pprof                          bool
+	leaderElect, skipAccessCheck, pprof, redactOn                bool
 	kubeQPS                                                      float64
 	kubeBurst                                                    int
 	logTailLines                                                 int64
@@ -78,6 +80,9 @@ func parseFlags(args []string) (*options, error) {
 	}
 	if o.store == "" {
 		return nil, errors.New("--store (ATLHYPER_STORE) is required")
+	}
+	if o.listen == o.metricsListen && !strings.HasSuffix(o.listen, ":0") {
+		return nil, errors.New("--listen and --metrics-listen must differ: ingest and the agent's own endpoints are separate")
 	}
 	if o.logTailLines < 0 {
 		return nil, errors.New("--log-tail-lines must be 0 (off) or more")
@@ -112,19 +117,21 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.instance, "instance", agent.DefaultInstance(), "this agent's name in the leader lease and heartbeats (unique per replica)")
 	fs.StringVar(&o.spoolDir, "spool-dir", "/var/spool/atlhyper", "directory for objects the store could not take (an emptyDir or volume)")
 	fs.StringVar(&o.spoolMax, "spool-max-bytes", "256Mi", "spool capacity (bytes; Ki, Mi, Gi suffixes)")
-	fs.StringVar(&o.listen, "listen", ":8080", "address for /healthz, /readyz, /metrics and the collectors' /v1/node-metrics")
+	fs.StringVar(&o.listen, "listen", ":8080", "address of the collectors' POST /v1/node-metrics only (opened only with an ingest secret)")
+	fs.StringVar(&o.metricsListen, "metrics-listen", ":9090", "address for /healthz, /readyz, /metrics (and /debug/pprof/ with --pprof): never ingest")
 	fs.StringVar(&o.kinds, "kinds", "", "kinds to watch: names (Pod,Node), or changes to the default set (-Secret, +Kind); default: all but opt-in (docs/agent.md)")
 	o.log = cli.LogFlags(fs)
-	fs.StringVar(&o.ingestToken, "ingest-token", "", "bearer token collectors push with (prefer --ingest-token-file); empty with no file disables /v1/node-metrics")
-	fs.StringVar(&o.ingestTokenFile, "ingest-token-file", "", "file holding the collectors' bearer token")
+	fs.StringVar(&o.ingestSecret, "ingest-secret", "", "secret the nodes' tokens are made with (prefer --ingest-secret-file); none disables /v1/node-metrics")
+	fs.StringVar(&o.ingestSecretFile, "ingest-secret-file", "", "file holding the ingest secret (wins over --ingest-secret)")
 	fs.DurationVar(&o.flushAge, "flush-age", 20*time.Minute, "flush every table buffer at each multiple of this in UTC (a divisor of an hour)")
 	fs.DurationVar(&o.checkpoint, "checkpoint-interval", time.Hour, "interval of full checkpoints (aligned to the clock)")
 	fs.DurationVar(&o.stateInterval, "state-interval", 10*time.Second, "anomaly timer tick; current.json is rewritten this soon after an anomaly opens or resolves or a node changes")
 	fs.DurationVar(&o.heartbeat, "heartbeat-interval", 2*time.Minute, "longest current.json (the heartbeat and lease renewal) goes unwritten")
 	fs.BoolVar(&o.leaderElect, "leader-elect", true, "hold a leader lease in the store so only one replica writes")
 	fs.DurationVar(&o.leaseDur, "lease-duration", 0, "a standby takes over after current.json stood unchanged this long (default: 3 heartbeat intervals)")
-	fs.BoolVar(&o.pprof, "pprof", false, "serve Go profiles at /debug/pprof/ on the --listen address")
+	fs.BoolVar(&o.pprof, "pprof", false, "serve Go profiles at /debug/pprof/ on the --metrics-listen address")
 	fs.BoolVar(&o.skipAccessCheck, "skip-access-check", false, "do not ask the API server (SelfSubjectAccessReview) which kinds may be watched")
+	fs.BoolVar(&o.redactOn, "redact", true, "apply the redaction policy (agent/redact: manifest annotations, args, probe headers, secret-shaped values in events and log tails); false turns it off for this cluster")
 	fs.Int64Var(&o.logTailLines, "log-tail-lines", 50, "log lines captured with a crashing container's anomaly; 0 disables log tails")
 	fs.StringVar(&o.logTailBytes, "log-tail-max-bytes", "16Ki", "most bytes of a captured log tail (bytes; Ki, Mi suffixes)")
 	fs.Float64Var(&o.kubeQPS, "kube-qps", 20, "client-side QPS limit towards the API server")
@@ -177,6 +184,37 @@ func (c countingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return c.rt.RoundTrip(req)
 }
 
+type server struct {
+	*http.Server
+	ln net.Listener
+}
+
+// listeners opens the agent's own endpoints on --metrics-listen and, with
+// an ingest handler, the collectors' ingest (and nothing else) on
+// --listen. addrs are the bound addresses ("" when not listening).
+func listeners(o *options, own http.Handler, ingestH http.Handler) ([]*server, [2]string, error) {
+	var out []*server
+	var addrs [2]string
+	ln, err := net.Listen("tcp", o.metricsListen)
+	if err != nil {
+		return nil, addrs, fmt.Errorf("--metrics-listen: %w", err)
+	}
+	out = append(out, &server{Server: &http.Server{Handler: own, ReadHeaderTimeout: 10 * time.Second}, ln: ln})
+	addrs[0] = ln.Addr().String()
+	if ingestH != nil {
+		ln, err := net.Listen("tcp", o.listen)
+		if err != nil {
+			out[0].ln.Close()
+			return nil, addrs, fmt.Errorf("--listen: %w", err)
+		}
+		r := chi.NewRouter()
+		r.Mount("/v1/node-metrics", ingestH)
+		out = append(out, &server{Server: &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}, ln: ln})
+		addrs[1] = ln.Addr().String()
+	}
+	return out, addrs, nil
+}
+
 func run(args []string) error {
 	o, err := parseFlags(args)
 	if err != nil {
@@ -188,6 +226,10 @@ func run(args []string) error {
 	}
 	slog.SetDefault(log)
 	klog.SetSlogLogger(log.With("component", "client-go"))
+	redact.SetPolicy(redact.Policy{Disabled: !o.redactOn})
+	if !o.redactOn {
+		log.Warn("redaction is off (--redact=false): annotations, args, probe headers, events and log tails are stored as the API server has them")
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -232,26 +274,25 @@ func run(args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), kubeRequests)
 	var a *agent.Agent
-	mounts := map[string]http.Handler{}
+	var ingestH *ingest.Handler
 	var collectorsFn func(time.Time) (int, []string)
-	token := o.ingestToken
-	if o.ingestTokenFile != "" {
-		b, err := os.ReadFile(o.ingestTokenFile)
+	secret := o.ingestSecret
+	if o.ingestSecretFile != "" {
+		b, err := os.ReadFile(o.ingestSecretFile)
 		if err != nil {
-			return fmt.Errorf("--ingest-token-file: %w", err)
+			return fmt.Errorf("--ingest-secret-file: %w", err)
 		}
-		token = strings.TrimSpace(string(b))
+		secret = strings.TrimSpace(string(b))
 	}
-	if token != "" {
-		h, err := ingest.New(ingest.Config{Token: token, Logger: log.With("component", "ingest"), Registerer: reg,
+	if secret != "" {
+		ingestH, err = ingest.New(ingest.Config{Secret: secret, Logger: log.With("component", "ingest"), Registerer: reg,
 			Sink: func(ctx context.Context, rows []lake.NodeMetric) error { return a.NodeMetrics(ctx, rows) }})
 		if err != nil {
 			return err
 		}
-		mounts["/v1/node-metrics"] = h
-		collectorsFn = func(now time.Time) (int, []string) { return len(h.Nodes(now)), h.Stale(now) }
+		collectorsFn = func(now time.Time) (int, []string) { return len(ingestH.Nodes(now)), ingestH.Stale(now) }
 	} else {
-		log.Info("no ingest token: node metrics endpoint disabled")
+		log.Info("no ingest secret: node metrics endpoint disabled")
 	}
 	a, err = agent.New(agent.Config{
 		Cluster: o.cluster, Instance: o.instance, Kube: kube, Source: src, Namespace: o.namespace, Kinds: kinds,
@@ -265,6 +306,7 @@ func run(args []string) error {
 		return err
 	}
 
+	mounts := map[string]http.Handler{}
 	if o.pprof {
 		mounts["/debug/pprof"] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch strings.TrimPrefix(r.URL.Path, "/debug/pprof/") {
@@ -281,23 +323,33 @@ func run(args []string) error {
 			}
 		})
 	}
-	ln, err := net.Listen("tcp", o.listen)
+	// Two listeners: collectors reach ingest, and nothing else; probes and
+	// Prometheus reach the agent's own endpoints, never ingest (a
+	// NetworkPolicy can then open each port to its own clients only).
+	var ingestHTTP http.Handler
+	if ingestH != nil {
+		ingestHTTP = ingestH
+	}
+	servers, addrs, err := listeners(o, a.Handler(reg, mounts), ingestHTTP)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a.Handler(reg, mounts), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server failed", "error", err)
-			stop()
-		}
-	}()
+	for _, srv := range servers {
+		go func() {
+			if err := srv.Serve(srv.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("http server failed", "error", err)
+				stop()
+			}
+		}()
+	}
 	log.Info("agent starting", "version", agent.Version, "cluster", o.cluster, "instance", o.instance,
-		"store", bucket.String(), "listen", ln.Addr().String(), "leader_elect", o.leaderElect)
+		"store", bucket.String(), "metrics_listen", addrs[0], "ingest_listen", addrs[1], "leader_elect", o.leaderElect)
 	err = a.Run(ctx)
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = srv.Shutdown(sctx)
+	for _, srv := range servers {
+		_ = srv.Shutdown(sctx)
+	}
 	if errors.Is(err, lease.ErrLost) {
 		return fmt.Errorf("%w: exiting so the restart stands by", err)
 	}

@@ -1,12 +1,19 @@
 package main
 
 import (
+	"context"
 	"flag"
+	"fmt"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/atlhyper/atlhyper/agent/ingest"
+	"github.com/atlhyper/atlhyper/collector/nodetoken"
+	"github.com/atlhyper/atlhyper/query/lake"
 )
 
 // TestDocsFlagTable keeps docs/agent.md's flag table equal to the flags:
@@ -80,4 +87,62 @@ func TestBadFlags(t *testing.T) {
 			t.Errorf("%v: error %v, want one naming %s", tc.args, err, tc.want)
 		}
 	}
+}
+
+// TestListenersSeparate: the agent's own endpoints and the collectors'
+// ingest answer on different listeners, each only its own routes.
+func TestListenersSeparate(t *testing.T) {
+	if _, err := parseFlags([]string{"--store=file:///x", "--listen=:9000", "--metrics-listen=:9000"}); err == nil {
+		t.Fatal("one address for both accepted")
+	}
+	own := http.NewServeMux()
+	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/debug/pprof/"} {
+		own.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "own") })
+	}
+	const secret = "agent-test-ingest-secret-01234"
+	ingestH, err := ingest.New(ingest.Config{Secret: secret, Sink: func(context.Context, []lake.NodeMetric) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &options{listen: "127.0.0.1:0", metricsListen: "127.0.0.1:0"}
+	servers, addrs, err := listeners(o, own, ingestH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range servers {
+		go s.Serve(s.ln)
+		defer s.Close()
+	}
+	status := func(method, url string) int {
+		req, _ := http.NewRequest(method, url, strings.NewReader("{}"))
+		req.Header.Set("Authorization", "Bearer "+nodetoken.Make(secret, "n1"))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	metricsURL, ingestURL := "http://"+addrs[0], "http://"+addrs[1]
+	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/debug/pprof/"} {
+		if st := status("GET", metricsURL+p); st != 200 {
+			t.Errorf("metrics listener %s: %d", p, st)
+		}
+		if st := status("GET", ingestURL+p); st != 404 {
+			t.Errorf("ingest listener %s: %d, want 404", p, st)
+		}
+	}
+	if st := status("POST", metricsURL+"/v1/node-metrics"); st != 404 && st != 405 {
+		t.Errorf("ingest on the metrics listener: %d", st)
+	}
+	if st := status("POST", ingestURL+"/v1/node-metrics"); st != 422 && st != 400 {
+		t.Errorf("ingest listener: %d, want the push checked", st)
+	}
+	// Without an ingest secret nothing listens on --listen.
+	servers2, addrs2, err := listeners(&options{listen: "127.0.0.1:0", metricsListen: "127.0.0.1:0"}, own, nil)
+	if err != nil || len(servers2) != 1 || addrs2[1] != "" {
+		t.Fatalf("no ingest: %d servers, %v %v", len(servers2), addrs2, err)
+	}
+	servers2[0].ln.Close()
 }

@@ -56,8 +56,8 @@ func run(args []string) error {
 	metrics := fs.Bool("node-metrics", true, "push simulated node metrics every 15 s (virtual)")
 	rate := fs.Float64("incidents-per-hour", 12, "mean scripted incidents per cluster per virtual hour")
 	logFlags := cli.LogFlags(fs)
-	listen := fs.String("listen", "", "serve the first cluster's agent endpoints here (/healthz, /readyz, /metrics and, with --ingest-token, the collectors' /v1/node-metrics)")
-	token := fs.String("ingest-token", "", "bearer token real collectors push with (prefer the env ATLHYPER_INGEST_TOKEN)")
+	listen := fs.String("listen", "", "serve the first cluster's agent endpoints here (/healthz, /readyz, /metrics and, with --ingest-secret, the collectors' /v1/node-metrics)")
+	secret := fs.String("ingest-secret", "", "secret real collectors' node tokens are made with (prefer the env ATLHYPER_INGEST_SECRET)")
 	hostNode := fs.String("host-node", "", "add a node of this name to the first cluster, for a real collector on this machine")
 	flushAge := fs.Duration("flush-age", 0, "agents' longest buffering before an object is written (0: the agent default, 5m)")
 	if err := cli.Parse(fs, args); err != nil {
@@ -66,8 +66,8 @@ func run(args []string) error {
 	if *storeURL == "" {
 		return errors.New("--store is required")
 	}
-	if *token != "" && *listen == "" {
-		return errors.New("--ingest-token needs --listen: collectors push to the first cluster's agent endpoint")
+	if *secret != "" && *listen == "" {
+		return errors.New("--ingest-secret needs --listen: collectors push to the first cluster's agent endpoint")
 	}
 	log, err := logFlags.Logger()
 	if err != nil {
@@ -94,8 +94,8 @@ func run(args []string) error {
 	reg := prometheus.NewRegistry()
 	var first *agent.Agent
 	var ingestH *ingest.Handler
-	if *token != "" {
-		ingestH, err = ingest.New(ingest.Config{Token: *token, Logger: log.With("component", "ingest"), Registerer: reg,
+	if *secret != "" {
+		ingestH, err = ingest.New(ingest.Config{Secret: *secret, Logger: log.With("component", "ingest"), Registerer: reg,
 			Sink: func(ctx context.Context, rows []lake.NodeMetric) error { return first.NodeMetrics(ctx, rows) }})
 		if err != nil {
 			return err

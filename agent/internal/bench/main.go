@@ -132,7 +132,7 @@ func run() error {
 	}
 	defer logFile.Close()
 	cmd := exec.Command(bin, "--kubeconfig", kubeconfig, "--store", "file://"+lakeDir, "--cluster", "bench",
-		"--spool-dir", filepath.Join(work, "spool"), "--listen", addr, "--flush-age", flushAge.String(),
+		"--spool-dir", filepath.Join(work, "spool"), "--metrics-listen", addr, "--flush-age", flushAge.String(),
 		// The hourly checkpoint is measured at start and added amortized:
 		// keep it out of the window.
 		"--checkpoint-interval", "24h")

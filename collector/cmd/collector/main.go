@@ -5,16 +5,21 @@
 // Every flag can also be set from the environment as ATLHYPER_<FLAG> in
 // upper snake case (--agent-url → ATLHYPER_AGENT_URL; internal/cli); a
 // flag on the command line wins. The node name defaults to NODE_NAME (the
-// downward API); the token comes from --ingest-token-file, else
-// --ingest-token (ATLHYPER_INGEST_TOKEN), as the agent's.
+// downward API); the node's token comes from --ingest-token-file, else
+// --ingest-token (ATLHYPER_INGEST_TOKEN), else it is derived from the
+// agent's ingest secret in --ingest-secret-file. "collector token --node N"
+// prints node N's token (the secret on stdin), to provision per-node token
+// files.
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -23,12 +28,21 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/atlhyper/atlhyper/collector/nodetoken"
+	"github.com/atlhyper/atlhyper/collector/payload"
 	"github.com/atlhyper/atlhyper/collector/push"
 	"github.com/atlhyper/atlhyper/collector/sampler"
 	"github.com/atlhyper/atlhyper/internal/cli"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "token" {
+		if err := printToken(os.Args[2:], os.Stdin, os.Stdout); err != nil {
+			slog.Error("collector token failed", "err", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(os.Args[1:]); err != nil {
 		slog.Error("collector failed", "err", err)
 		os.Exit(1)
@@ -39,6 +53,7 @@ type options struct {
 	proc, sys, rootfs          string
 	agentURL, node             string
 	token, tokenFile           string
+	secretFile                 string
 	interval                   time.Duration
 	backlog, batch, topProcs   int
 	netInclude, netExclude     string
@@ -55,8 +70,9 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.sys, "sys", "/sys", "host /sys (e.g. /host/sys)")
 	fs.StringVar(&o.rootfs, "rootfs", "/", "host / for filesystem usage (e.g. /host/root)")
 	fs.StringVar(&o.agentURL, "agent-url", "", "agent ingest URL, e.g. http://atlhyper-agent.atlhyper:8080/v1/node-metrics")
-	fs.StringVar(&o.token, "ingest-token", "", "bearer token to push with (prefer --ingest-token-file or the environment)")
-	fs.StringVar(&o.tokenFile, "ingest-token-file", "", "file holding the bearer token (wins over --ingest-token)")
+	fs.StringVar(&o.token, "ingest-token", "", "this node's token, <node>.<mac> (prefer --ingest-token-file or the environment)")
+	fs.StringVar(&o.tokenFile, "ingest-token-file", "", "file holding this node's token (wins over --ingest-token)")
+	fs.StringVar(&o.secretFile, "ingest-secret-file", "", "file holding the agent's ingest secret, to derive this node's token from (weaker: see docs/node-metrics.md)")
 	fs.StringVar(&o.node, "node", "", "node name (else NODE_NAME, else the hostname)")
 	fs.DurationVar(&o.interval, "interval", 15*time.Second, "sampling and push interval")
 	fs.IntVar(&o.backlog, "backlog", push.DefaultBacklog, "scrapes kept in memory while the agent is unreachable; the oldest are dropped beyond it")
@@ -110,18 +126,62 @@ func (o *options) samplerConfig() (sampler.Config, error) {
 	return cfg, errors.Join(errs...)
 }
 
+// token finds this node's bearer token and checks that it is this node's.
 func token(o *options) (string, error) {
-	if o.tokenFile != "" {
+	var tok string
+	switch {
+	case o.tokenFile != "":
 		b, err := os.ReadFile(o.tokenFile)
 		if err != nil {
 			return "", fmt.Errorf("read token: %w", err)
 		}
-		return strings.TrimSpace(string(b)), nil
+		tok = strings.TrimSpace(string(b))
+	case o.token != "":
+		tok = o.token
+	case o.secretFile != "":
+		b, err := os.ReadFile(o.secretFile)
+		if err != nil {
+			return "", fmt.Errorf("read the ingest secret: %w", err)
+		}
+		secret := strings.TrimSpace(string(b))
+		if err := nodetoken.CheckSecret(secret); err != nil {
+			return "", err
+		}
+		return nodetoken.Make(secret, o.node), nil
+	default:
+		return "", errors.New("no token: set --ingest-token-file, ATLHYPER_INGEST_TOKEN or --ingest-secret-file")
 	}
-	if o.token != "" {
-		return o.token, nil
+	node, err := nodetoken.Node(tok)
+	if err != nil {
+		return "", fmt.Errorf("the token: %w", err)
 	}
-	return "", errors.New("no token: set --ingest-token-file or ATLHYPER_INGEST_TOKEN")
+	if node != o.node {
+		return "", fmt.Errorf("the token is node %q's, this is node %q: the agent would refuse every push", node, o.node)
+	}
+	return tok, nil
+}
+
+// printToken is "collector token --node N": node N's token, made with the
+// ingest secret read from stdin (for provisioning per-node token files).
+func printToken(args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("collector token", flag.ContinueOnError)
+	node := fs.String("node", "", "the node's name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := payload.ValidNode(*node); err != nil {
+		return fmt.Errorf("--node: %w", err)
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	secret := strings.TrimSpace(line)
+	if err := nodetoken.CheckSecret(secret); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, nodetoken.Make(secret, *node))
+	return err
 }
 
 func run(args []string) error {

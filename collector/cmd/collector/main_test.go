@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/atlhyper/atlhyper/collector/nodetoken"
 )
 
 func TestFlagsFromEnvironment(t *testing.T) {
@@ -53,5 +58,45 @@ func TestBadSettings(t *testing.T) {
 	t.Setenv("ATLHYPER_INGEST_TOKEN", "")
 	if err := run([]string{"--agent-url=http://x"}); err == nil || !strings.Contains(err.Error(), "token") {
 		t.Errorf("missing token: %v", err)
+	}
+}
+
+// TestTokens: the node's token from a file, the environment or derived
+// from the secret; another node's token is refused at start; "collector
+// token" prints the token the agent expects.
+func TestTokens(t *testing.T) {
+	const secret = "collector-test-ingest-secret-01"
+	dir := t.TempDir()
+	mine, theirs := nodetoken.Make(secret, "node-a"), nodetoken.Make(secret, "node-b")
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	o := &options{node: "node-a", tokenFile: write("tok", mine)}
+	if tok, err := token(o); err != nil || tok != mine {
+		t.Fatalf("token file: %q %v", tok, err)
+	}
+	o.tokenFile = write("other", theirs)
+	if _, err := token(o); err == nil || !strings.Contains(err.Error(), `node "node-b"`) {
+		t.Fatalf("another node's token: %v", err)
+	}
+	o.tokenFile, o.token = "", mine // --ingest-token, or ATLHYPER_INGEST_TOKEN through internal/cli
+	if tok, err := token(o); err != nil || tok != mine {
+		t.Fatalf("flag or environment: %q %v", tok, err)
+	}
+	o.token = ""
+	o.secretFile = write("secret", secret)
+	if tok, err := token(o); err != nil || tok != mine {
+		t.Fatalf("derived: %q %v", tok, err)
+	}
+	var out bytes.Buffer
+	if err := printToken([]string{"--node", "node-b"}, strings.NewReader(secret+"\n"), &out); err != nil || strings.TrimSpace(out.String()) != theirs {
+		t.Fatalf("collector token: %q %v", out.String(), err)
+	}
+	if err := printToken([]string{"--node", "node-b"}, strings.NewReader("short\n"), &out); err == nil {
+		t.Fatal("a short secret made a token")
 	}
 }

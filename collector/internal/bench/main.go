@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/atlhyper/atlhyper/agent/ingest"
+	"github.com/atlhyper/atlhyper/collector/nodetoken"
 	"github.com/atlhyper/atlhyper/query/lake"
 )
 
@@ -101,7 +102,8 @@ func runCollector(ctx context.Context) (rssMiB, millicores float64, err error) {
 	}
 
 	var pushes, samples atomic.Int64
-	h, err := ingest.New(ingest.Config{Token: "bench", Logger: slog.New(slog.DiscardHandler),
+	const secret = "bench-ingest-secret-0123456789"
+	h, err := ingest.New(ingest.Config{Secret: secret, Logger: slog.New(slog.DiscardHandler),
 		Sink: func(_ context.Context, rows []lake.NodeMetric) error {
 			pushes.Add(1)
 			samples.Add(int64(len(rows)))
@@ -115,7 +117,7 @@ func runCollector(ctx context.Context) (rssMiB, millicores float64, err error) {
 
 	var logs bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin, "--interval", interval.String(), "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "ATLHYPER_AGENT_URL="+agent.URL, "ATLHYPER_INGEST_TOKEN=bench", "NODE_NAME=bench-node")
+	cmd.Env = append(os.Environ(), "ATLHYPER_AGENT_URL="+agent.URL, "ATLHYPER_INGEST_TOKEN="+nodetoken.Make(secret, "bench-node"), "NODE_NAME=bench-node")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	start := time.Now()
 	if err := cmd.Start(); err != nil {

@@ -6,6 +6,7 @@
 //
 // Every flag is also ATLHYPER_<FLAG> (internal/cli); secrets come only
 // from the environment (app.FromEnv).
+// "api admin" is the break-glass recovery of a lost last admin (admin.go).
 package main
 
 import (
@@ -16,17 +17,22 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/atlhyper/atlhyper/functions/api"
 	"github.com/atlhyper/atlhyper/functions/app"
 	"github.com/atlhyper/atlhyper/internal/cli"
 )
 
 func main() {
-	if err := run(); err != nil {
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "admin" {
+		err = runAdmin(context.Background(), os.Args[2:], os.Stdin, os.Stderr)
+	} else {
+		err = run()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "api:", err)
 		os.Exit(1)
 	}
@@ -54,7 +60,7 @@ func run() error {
 	defer a.Close()
 	handler := a.Handler()
 	if *web != "" {
-		handler, err = withWeb(handler, *web)
+		handler, err = api.WebHandler(handler, *web)
 		if err != nil {
 			return err
 		}
@@ -75,32 +81,4 @@ func run() error {
 		return err
 	}
 	return nil
-}
-
-// withWeb serves the dashboard's static files for every path outside
-// /api/, falling back to index.html for client-side routes.
-func withWeb(api http.Handler, dir string) (http.Handler, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(filepath.Join(dir, "index.html")); err != nil {
-		return nil, fmt.Errorf("--web %s: no index.html (build the web first)", dir)
-	}
-	files := http.FileServer(http.Dir(dir))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			api.ServeHTTP(w, r)
-			return
-		}
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("X-Frame-Options", "DENY")
-		w.Header().Set("Referrer-Policy", "no-referrer")
-		p := filepath.Join(dir, filepath.FromSlash(filepath.Clean("/"+r.URL.Path)))
-		if st, err := os.Stat(p); err != nil || st.IsDir() {
-			http.ServeFile(w, r, filepath.Join(dir, "index.html"))
-			return
-		}
-		files.ServeHTTP(w, r)
-	}), nil
 }
