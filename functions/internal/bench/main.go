@@ -56,6 +56,8 @@ func run() error {
 	samples := flag.Int("samples", 200, "requests per warm measurement")
 	coldSamples := flag.Int("cold-samples", 10, "fresh instances for the cold measurement")
 	verbose := flag.Bool("v", false, "progress on stderr")
+	freshSamples := flag.Int("freshness-samples", 25, "changes of a watched live cluster timed until the API shows them (0: skip)")
+	freshOnly := flag.Bool("freshness-only", false, "measure only the freshness of a live cluster (no generated fleet)")
 	flag.Parse()
 	logf := func(format string, args ...any) {
 		if *verbose {
@@ -78,12 +80,17 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if *freshOnly {
+		*clusters, *days, *coldSamples = 0, 0, 0
+	}
 	end := time.Now().UTC().Truncate(time.Second)
 	spec := fleetgen.Spec{Clusters: *clusters, Nodes: *nodes, Pods: *pods, Namespaces: 20, End: end, Hours: *days * 24,
 		ChurnPerHour: *pods / 10, AnomaliesPerHour: 6, MetricHours: 1, MetricEvery: 15 * time.Second, DetailHours: 2, Seed: 1, Parallel: 8}
 	start := time.Now()
-	if err := fleetgen.Generate(ctx, b, spec); err != nil {
-		return fmt.Errorf("generate: %w", err)
+	if *clusters > 0 {
+		if err := fleetgen.Generate(ctx, b, spec); err != nil {
+			return fmt.Errorf("generate: %w", err)
+		}
 	}
 	genSecs := time.Since(start).Seconds()
 	logf("generated %d clusters × %d pods × %d days in %.1fs", *clusters, *pods, *days, genSecs)
@@ -126,6 +133,22 @@ func run() error {
 	}
 	defer a.Close()
 	defer srv.Close()
+	if *freshSamples > 0 {
+		// Measured first: the live cluster must not share the two cores
+		// with the warm measurements' load.
+		f, err := measureFreshness(ctx, b, srv.URL, tok, *pods, *freshSamples, logf)
+		if err != nil {
+			return fmt.Errorf("freshness: %w", err)
+		}
+		fmt.Printf("api.freshness_s.p50 %.1f s\n", pct(f.lags, 50).Seconds())
+		fmt.Printf("api.freshness_s.p95 %.1f s\n", pct(f.lags, 95).Seconds())
+		hours := f.window.Hours()
+		fmt.Printf("api.watched.tail_puts_per_hour %.0f PUT/h\n", float64(f.tailPuts)/hours)
+		fmt.Printf("api.watched.state_puts_per_hour %.0f PUT/h\n", float64(f.statePuts)/hours)
+		if *freshOnly {
+			return nil
+		}
+	}
 	first := map[string]time.Duration{}
 	warm := func(name string, urls []string) (time.Duration, error) {
 		var firsts []time.Duration
