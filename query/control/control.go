@@ -1,12 +1,13 @@
 // Package control is the per-cluster control object, _sys/clusters/<id>/control.json:
-// the one small object the API writes for a cluster and its agent polls.
+// the one small object the API and a cluster's agent share.
 //
-// Today it carries the watch lease — "someone is looking at this cluster
-// until T" — which makes the agent poll faster and publish its not yet
-// flushed rows as a tail object (docs/lake.md, *Freshness*); the command
-// queue joins it later, so an idle cluster costs one conditional GET per
-// poll interval for both. The API writes it only with compare-and-swap, so
-// concurrent writers never lose each other's changes; the agent only reads.
+// It carries the watch lease — "someone is looking at this cluster until
+// T" — which makes the agent poll faster and publish its not yet flushed
+// rows as a tail object (docs/lake.md, *Freshness*), and the command queue
+// (queue.go: commands the API signed for the agent to run, sign.go), so an
+// idle cluster costs one conditional GET per poll interval for both. Every
+// write is a compare-and-swap, so concurrent writers never lose each
+// other's changes.
 //
 // The package knows the store, not Kubernetes or HTTP.
 package control
@@ -18,6 +19,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/atlhyper/atlhyper/internal/backoff"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
 )
@@ -49,6 +51,20 @@ type Object struct {
 	WatchUntil time.Time `json:"watch_until,omitzero"`
 	// UpdatedAt is when the object was last written.
 	UpdatedAt time.Time `json:"updated_at"`
+	// Commands is the command queue (queue.go): unfinished commands, and
+	// finished ones for a while.
+	Commands []Entry `json:"commands,omitempty"`
+}
+
+// Busy reports whether a command waits or runs: the agent polls fast
+// then, as while watched.
+func (o Object) Busy() bool {
+	for _, e := range o.Commands {
+		if !Final(e.State) {
+			return true
+		}
+	}
+	return false
 }
 
 // Watched reports whether the watch lease covers now.
@@ -98,12 +114,22 @@ func Watch(ctx context.Context, b store.Bucket, cluster string, now time.Time, d
 	return until, err
 }
 
+// updateBackoff spaces attempts after a lost race: submitters, renewals
+// and agents share one object, so losing is normal under load.
+var updateBackoff = backoff.Backoff{Min: 5 * time.Millisecond, Max: 400 * time.Millisecond}
+
 // update applies fn to the current object (a fresh one when absent) and
 // writes the result with compare-and-swap, retrying on contention. fn
-// returns false to leave the object as it is.
+// returns false to leave the object as it is; it may run several times
+// and must only change the object it is given.
 func update(ctx context.Context, b store.Bucket, cluster string, fn func(*Object) bool) error {
 	key := ObjectKey(cluster)
-	for attempt := 0; attempt < 16; attempt++ {
+	for attempt := 0; attempt < 40; attempt++ {
+		if attempt > 0 {
+			if err := updateBackoff.Sleep(ctx, attempt-1); err != nil {
+				return err
+			}
+		}
 		data, info, err := b.Get(ctx, key, "")
 		o := Object{SchemaVersion: SchemaVersion, Cluster: cluster}
 		cond := store.IfAbsent
