@@ -183,8 +183,10 @@ var (
 
 // CommandKey, ResultKey and OutputKey name a command's objects.
 func CommandKey(cluster, id string) string { return lake.ClusterKey(cluster, "commands/"+id+".json") }
-func ResultKey(cluster, id string) string  { return lake.ClusterKey(cluster, "commands/"+id+".result.json") }
-func OutputKey(cluster, id string) string  { return lake.ClusterKey(cluster, "commands/"+id+".out") }
+func ResultKey(cluster, id string) string {
+	return lake.ClusterKey(cluster, "commands/"+id+".result.json")
+}
+func OutputKey(cluster, id string) string { return lake.ClusterKey(cluster, "commands/"+id+".out") }
 
 // Find returns the entry of id.
 func (o Object) Find(id string) (Entry, bool) {
