@@ -41,8 +41,8 @@ type Kind struct {
 	// MetadataOnly kinds are watched through the metadata API: their data
 	// never reaches the agent (ConfigMap, Secret).
 	MetadataOnly bool
-	// Operations are what remote operations may do to objects of the kind
-	// (filled by the remote-operations work).
+	// Operations are the remote operations (actions.go) that apply to
+	// objects of the kind; derived from the action list, never set here.
 	Operations []Operation
 	// Names are the kind's display names.
 	Names Names
@@ -65,20 +65,9 @@ const (
 	FilterOwner Filter = "owner" // owner_kind and owner_name
 )
 
-// Operation is a remote operation on objects of a kind.
+// Operation is the name of a remote operation (an Action) on objects of a
+// kind.
 type Operation string
-
-// Remote operations (docs/api.md, Operations).
-const (
-	OpLogs     Operation = "logs"
-	OpYAML     Operation = "yaml"
-	OpDelete   Operation = "delete"
-	OpRestart  Operation = "restart"
-	OpScale    Operation = "scale"
-	OpSetImage Operation = "set-image"
-	OpCordon   Operation = "cordon"
-	OpDrain    Operation = "drain"
-)
 
 // Lake tables kinds go to.
 const (
