@@ -421,3 +421,64 @@ func TestLateObjectsInFinalDays(t *testing.T) {
 		t.Fatalf("idle run after the sweep visited %d partitions (%v)", rep.Partitions, err)
 	}
 }
+
+// TestListsDoNotGrowWithRetention: a compaction run lists each table's
+// cluster prefix once (or not at all), so its LIST requests are the same
+// whether 3 or 30 days are retained and held — the once-a-day sweep that
+// revisits every retained day included.
+func TestListsDoNotGrowWithRetention(t *testing.T) {
+	lists := func(days int) []int64 {
+		b, err := store.NewFile(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// One object an hour: 720 in 30 days, one LIST page (a page holds
+		// 1,000 keys).
+		fill(t, b, "c1", days, 1)
+		m := store.NewMetered(b)
+		c := &clock{t: day0.AddDate(0, 0, days).Add(3 * time.Hour)}
+		retention := map[string]int{}
+		for _, tb := range lake.All() {
+			retention[tb.Name()] = days
+		}
+		cp, err := compact.New(compact.Config{Bucket: m, WorkDir: t.TempDir(), Now: c.Now, Logger: quiet, Retention: retention})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cp.Close()
+		var out []int64
+		run := func(what string) {
+			before := m.Requests().List
+			rep, err := cp.Run(context.Background(), "c1")
+			if err != nil || len(rep.Errors) > 0 {
+				t.Fatalf("%d days, %s: %v %v", days, what, err, rep.Errors)
+			}
+			out = append(out, m.Requests().List-before)
+		}
+		run("first run: sweep and merges")
+		c.Add(15 * time.Minute)
+		run("collect after grace")
+		if n := objectsPerDay(t, b, "c1", day0.AddDate(0, 0, days-3)); n != 1 {
+			t.Fatalf("%d days: day %d holds %d objects after its daily merge", days, days-3, n)
+		}
+		c.Add(15 * time.Minute)
+		run("no hour closed")
+		c.Add(time.Hour)
+		run("an hour closed")
+		c.Add(24 * time.Hour)
+		run("next day's sweep")
+		return out
+	}
+	short, long := lists(3), lists(30)
+	t.Logf("LISTs per run, 3 days retained: %v; 30 days: %v", short, long)
+	for i := range short {
+		if short[i] != long[i] {
+			t.Errorf("run %d: %d LISTs with 3 days, %d with 30", i, short[i], long[i])
+		}
+	}
+	// One listing of each table's prefix in a sweep (plus none for the
+	// cluster list: Run was given the cluster), none when no hour closed.
+	if tables := int64(len(lake.All())); short[0] != tables || short[4] != tables || short[2] != 0 {
+		t.Errorf("LISTs per run %v, want %d for a sweep and 0 when no hour closed", short, tables)
+	}
+}
