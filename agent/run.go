@@ -69,7 +69,8 @@ func (a *Agent) lead(ctx context.Context) error {
 	r := &run{a: a, cfg: cfg, log: a.log, eventSigs: map[types.UID]uint64{},
 		logq: make(chan logJob, 256)}
 	w, err := lake.NewWriter(lake.WriterConfig{Cluster: cfg.Cluster, Writer: WriterName, Sink: a.sink,
-		MaxRows: cfg.FlushRows, MaxAge: cfg.FlushAge, Logger: a.log.With("component", "writer"), Now: a.now})
+		MaxRows: cfg.FlushRows, MaxAge: cfg.FlushAge, Logger: a.log.With("component", "writer"), Now: a.now,
+		NewTicker: func(d time.Duration) (<-chan time.Time, func()) { t := cfg.Clock.NewTicker(d); return t.C(), t.Stop }})
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	metadatafake "k8s.io/client-go/metadata/fake"
 	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/utils/clock"
 
 	"github.com/atlhyper/atlhyper/agent"
 	"github.com/atlhyper/atlhyper/agent/watch"
@@ -73,6 +74,12 @@ type Config struct {
 	Logger    *slog.Logger
 	// Agent, if set, adjusts each agent's configuration.
 	Agent func(*agent.Config)
+	// Clock, if set, is the fleet's clock instead of a ScaledClock at
+	// Speed (which must then be left unset): everything virtual — agents'
+	// timers, the script, node metrics, Duration — runs on it, and every
+	// agent interval keeps its default. A StepClock lets a benchmark run a
+	// day as fast as the machine can without changing any interval.
+	Clock clock.WithTicker
 }
 
 func (c *Config) defaults() error {
@@ -90,6 +97,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Seed == 0 {
 		c.Seed = 1
+	}
+	if c.Clock != nil && c.Speed != 0 {
+		return errors.New("sim: Speed applies to the built-in scaled clock only")
 	}
 	if c.Speed <= 0 {
 		c.Speed = 1
@@ -112,7 +122,7 @@ func (c *Config) defaults() error {
 // Fleet is a running simulation.
 type Fleet struct {
 	cfg      Config
-	clock    *ScaledClock
+	clock    clock.WithTicker
 	clusters []*cluster
 }
 
@@ -122,7 +132,10 @@ func New(cfg Config) (*Fleet, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	f := &Fleet{cfg: cfg, clock: NewScaledClock(cfg.Start, cfg.Speed)}
+	f := &Fleet{cfg: cfg, clock: cfg.Clock}
+	if f.clock == nil {
+		f.clock = NewScaledClock(cfg.Start, cfg.Speed)
+	}
 	for i := 1; i <= cfg.Clusters; i++ {
 		c, err := newCluster(f, fmt.Sprintf("%s-%d", cfg.ClusterPrefix, i), cfg.Seed*1000+int64(i))
 		if err != nil {
@@ -134,7 +147,7 @@ func New(cfg Config) (*Fleet, error) {
 }
 
 // Clock is the fleet's virtual clock.
-func (f *Fleet) Clock() *ScaledClock { return f.clock }
+func (f *Fleet) Clock() clock.WithTicker { return f.clock }
 
 // Agents returns the agents, one per cluster.
 func (f *Fleet) Agents() []*agent.Agent {
@@ -154,6 +167,18 @@ func (f *Fleet) Clusters() []string {
 	return out
 }
 
+// Scripted reports whether every cluster's agent leads and has synced
+// and its script is scheduled: the owner of a StepClock starts stepping
+// then.
+func (f *Fleet) Scripted() bool {
+	for _, c := range f.clusters {
+		if !c.scripted.Load() {
+			return false
+		}
+	}
+	return true
+}
+
 // Run runs agents and scripts until ctx ends or Duration of virtual time
 // has passed; the agents then shut down gracefully (flushing everything).
 func (f *Fleet) Run(ctx context.Context) error {
@@ -163,7 +188,7 @@ func (f *Fleet) Run(ctx context.Context) error {
 		go func() {
 			select {
 			case <-ctx.Done():
-			case <-time.After(f.clock.Real(f.cfg.Duration)):
+			case <-f.clock.After(f.cfg.Duration):
 				cancel()
 			}
 		}()
@@ -195,13 +220,15 @@ type cluster struct {
 	f      *Fleet
 	id     string
 	rng    *rand.Rand
-	clock  *ScaledClock
+	clock  clock.WithTicker
 	kube   *fake.Clientset
 	meta   *metadatafake.FakeMetadataClient
 	agent  *agent.Agent
 	log    *slog.Logger
 	rv     atomic.Int64
 	writes int
+
+	scripted atomic.Bool // the script is scheduled: virtual time may run
 
 	nodes    []string
 	notReady map[string]bool
@@ -227,12 +254,14 @@ func newCluster(f *Fleet, id string, seed int64) (*cluster, error) {
 	c.meta = metadatafake.NewSimpleMetadataClient(sch, metas...)
 
 	cfg := agent.Config{Cluster: id, Instance: id + "-agent", Kube: c.kube, Metadata: c.meta, Store: f.cfg.Store,
-		Clock: f.clock, Logger: f.cfg.Logger, LeaderElection: true,
+		Clock: f.clock, Logger: f.cfg.Logger, LeaderElection: true}
+	if f.cfg.Clock == nil {
 		// Keep real-time write rates sane when virtual time runs fast.
-		StateInterval:     max(10*time.Second, time.Duration(f.cfg.Speed*float64(500*time.Millisecond))),
-		CurrentInterval:   max(time.Minute, time.Duration(f.cfg.Speed*float64(2*time.Second))),
-		HeartbeatInterval: max(30*time.Second, time.Duration(f.cfg.Speed*float64(2*time.Second))),
-		LeaseDuration:     max(2*time.Minute, time.Duration(f.cfg.Speed*float64(6*time.Second))),
+		cfg.StateInterval = max(10*time.Second, time.Duration(f.cfg.Speed*float64(500*time.Millisecond)))
+		cfg.CurrentInterval = max(time.Minute, time.Duration(f.cfg.Speed*float64(2*time.Second)))
+		cfg.HeartbeatInterval = max(30*time.Second, time.Duration(f.cfg.Speed*float64(2*time.Second)))
+		cfg.LeaseDuration = max(2*time.Minute, time.Duration(f.cfg.Speed*float64(6*time.Second)))
+		cfg.FlushAge = max(5*time.Minute, time.Duration(f.cfg.Speed*float64(time.Second)))
 	}
 	if f.cfg.SpoolDir != "" {
 		cfg.SpoolDir = filepath.Join(f.cfg.SpoolDir, id)
@@ -387,12 +416,13 @@ func (c *cluster) run(ctx context.Context) error {
 	time.Sleep(200 * time.Millisecond)
 	c.log.Info("simulated cluster ready", "nodes", len(c.nodes), "pods", c.f.cfg.Pods, "apps", len(c.apps))
 	c.schedule()
+	c.scripted.Store(true)
 	for ctx.Err() == nil {
 		next := c.steps.peek()
 		if wait := next.at.Sub(c.clock.Now()); wait > 0 {
 			select {
 			case <-ctx.Done():
-			case <-time.After(c.clock.Real(wait)):
+			case <-c.clock.After(wait):
 			}
 			continue
 		}

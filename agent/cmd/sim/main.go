@@ -58,7 +58,7 @@ func run(args []string) error {
 	listen := fs.String("listen", "", "serve the first cluster's agent endpoints here (/healthz, /readyz, /metrics and, with --ingest-token, the collectors' /v1/node-metrics)")
 	token := fs.String("ingest-token", "", "bearer token real collectors push with (prefer the env ATLHYPER_SIM_INGEST_TOKEN)")
 	hostNode := fs.String("host-node", "", "add a node of this name to the first cluster, for a real collector on this machine")
-	flushAge := fs.Duration("flush-age", 0, "agents' longest buffering before an object is written (0: the agent default, 5m)")
+	flushAge := fs.Duration("flush-age", 0, "agents' longest buffering before an object is written (0: the agent default, 5m, or one real second of virtual time when --speed is higher)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
