@@ -62,9 +62,15 @@ func (h waiterHeap) Less(i, j int) bool {
 	}
 	return h[i].seq < h[j].seq
 }
-func (h waiterHeap) Swap(i, j int)  { h[i], h[j] = h[j], h[i]; h[i].index = i; h[j].index = j }
-func (h *waiterHeap) Push(x any)    { w := x.(*waiter); w.index = len(*h); *h = append(*h, w) }
-func (h *waiterHeap) Pop() any      { old := *h; w := old[len(old)-1]; *h = old[:len(old)-1]; w.index = -1; return w }
+func (h waiterHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i]; h[i].index = i; h[j].index = j }
+func (h *waiterHeap) Push(x any)   { w := x.(*waiter); w.index = len(*h); *h = append(*h, w) }
+func (h *waiterHeap) Pop() any {
+	old := *h
+	w := old[len(old)-1]
+	*h = old[:len(old)-1]
+	w.index = -1
+	return w
+}
 func (h waiterHeap) peek() *waiter  { return h[0] }
 func (c *StepClock) add(w *waiter)  { c.seq++; w.seq = c.seq; heap.Push(&c.waiters, w) }
 func (c *StepClock) drop(w *waiter) { heap.Remove(&c.waiters, w.index) }

@@ -266,8 +266,8 @@ func TestCostEstimate(t *testing.T) {
 	}
 	want := map[string]float64{
 		"storage": 10 * 0.023,
-		"agents":  61 * 730 / 1000.0 * 0.005,                          // offline and young agents excluded
-		"api":     12*730/1000.0*0.005 + 100*730/1000.0*0.0004,        // deletes are free
+		"agents":  61 * 730 / 1000.0 * 0.005,                         // offline and young agents excluded
+		"api":     12*730/1000.0*0.005 + 100*730/1000.0*0.0004,       // deletes are free
 		"jobs":    (100+12)*730/1000.0*0.005 + 200*730/1000.0*0.0004, // rates over the last day
 	}
 	var sum float64
