@@ -229,6 +229,7 @@ type cluster struct {
 	writes int
 
 	scripted atomic.Bool // the script is scheduled: virtual time may run
+	podNames map[string]bool
 
 	nodes    []string
 	notReady map[string]bool
@@ -335,11 +336,11 @@ func (c *cluster) build() ([]runtime.Object, []runtime.Object) {
 			var name, node string
 			switch a.kind {
 			case "DaemonSet":
-				name, node = fmt.Sprintf("%s-%05x", a.name, c.rng.Uint32()&0xfffff), c.nodes[i%len(c.nodes)]
+				name, node = c.podName(a.name), c.nodes[i%len(c.nodes)]
 			case "StatefulSet":
 				name, node = fmt.Sprintf("%s-%d", a.name, i), c.nodes[c.rng.IntN(len(c.nodes))]
 			default:
-				name, node = fmt.Sprintf("%s-%05x", a.rsName, c.rng.Uint32()&0xfffff), c.nodes[c.rng.IntN(len(c.nodes))]
+				name, node = c.podName(a.rsName), c.nodes[c.rng.IntN(len(c.nodes))]
 			}
 			a.pods = append(a.pods, name)
 			objs = append(objs, c.newPod(a, name, node))
@@ -463,6 +464,21 @@ var stepSeq atomic.Int64
 
 func (c *cluster) after(d time.Duration, do func()) {
 	heap.Push(&c.steps, step{at: c.clock.Now().Add(d), seq: int(stepSeq.Add(1)), do: do})
+}
+
+// podName draws a pod name for a controller, as Kubernetes does (five
+// random characters), never one the cluster has used.
+func (c *cluster) podName(owner string) string {
+	if c.podNames == nil {
+		c.podNames = map[string]bool{}
+	}
+	for {
+		name := fmt.Sprintf("%s-%05x", owner, c.rng.Uint32()&0xfffff)
+		if !c.podNames[name] {
+			c.podNames[name] = true
+			return name
+		}
+	}
 }
 
 // exp draws an exponential delay with the given mean.

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -31,14 +32,19 @@ type StepClock struct {
 	// Settle bounds the wait for the process to go quiet after a step
 	// (default 10 s real).
 	Settle time.Duration
-	sched  [3]metrics.Sample
+	// Unsettled counts steps after which the process did not go quiet
+	// within Settle (a benchmark reports it: virtual time may have run
+	// ahead of some work).
+	Unsettled    atomic.Int64
+	sched        [3]metrics.Sample
+	syscallFloor int64
 }
 
 var _ clock.WithTicker = (*StepClock)(nil)
 
 // NewStepClock starts virtual time at t.
 func NewStepClock(t time.Time) *StepClock {
-	c := &StepClock{now: t, Abandon: 200 * time.Millisecond, Settle: 10 * time.Second}
+	c := &StepClock{now: t, Abandon: 200 * time.Millisecond, Settle: 10 * time.Second, syscallFloor: -1}
 	c.sched[0].Name = "/sched/goroutines/running:goroutines"
 	c.sched[1].Name = "/sched/goroutines/runnable:goroutines"
 	c.sched[2].Name = "/sched/goroutines/not-in-go:goroutines"
@@ -125,7 +131,7 @@ func (c *StepClock) Step(t time.Time) {
 			wait = c.Abandon
 		}
 		deadline := time.Now().Add(wait)
-		for spins := 0; len(f.w.ch) > 0 && time.Now().Before(deadline); spins++ {
+		for len(f.w.ch) > 0 && time.Now().Before(deadline) {
 			if f.ticker {
 				c.mu.Lock()
 				stopped := f.w.index < 0
@@ -134,35 +140,48 @@ func (c *StepClock) Step(t time.Time) {
 					break
 				}
 			}
-			if spins < 100 {
-				runtime.Gosched()
-			} else {
-				time.Sleep(20 * time.Microsecond)
-			}
+			runtime.Gosched()
 		}
 	}
 }
 
-// quiesce waits (at most Settle) until no other goroutine runs, is
-// runnable or is in a system call, twice in a row.
+// quiesce waits (at most Settle) until no other goroutine has run, been
+// runnable or been in a system call for quietFor. Goroutines that sit in a
+// system call for good (a profiler's writer) set a floor: the fewest ever
+// seen in one. Goroutines in system calls are not waited for:
+// some sit in one for good (a profiler's writer), and a file write in
+// flight finishes within the next step anyway.
 func (c *StepClock) quiesce() {
-	deadline := time.Now().Add(c.Settle)
-	quiet := 0
-	for spins := 0; quiet < 2 && time.Now().Before(deadline); spins++ {
+	start := time.Now()
+	deadline, quietSince := start.Add(c.Settle), time.Time{}
+	for {
+		now := time.Now()
 		metrics.Read(c.sched[:])
-		busy := c.sched[0].Value.Uint64() + c.sched[1].Value.Uint64() + c.sched[2].Value.Uint64()
-		if busy <= 1 { // the caller
-			quiet++
-			continue
+		running, runnable, syscalls := c.sched[0].Value.Uint64(), c.sched[1].Value.Uint64(), c.sched[2].Value.Uint64()
+		if c.syscallFloor < 0 || int64(syscalls) < c.syscallFloor {
+			c.syscallFloor = int64(syscalls)
 		}
-		quiet = 0
-		if spins < 100 {
-			runtime.Gosched()
-		} else {
-			time.Sleep(20 * time.Microsecond)
+		if running+runnable > 1 || int64(syscalls) > c.syscallFloor { // more than the caller
+			quietSince = time.Time{}
+		} else if quietSince.IsZero() {
+			quietSince = now
+		} else if now.Sub(quietSince) >= quietFor {
+			return
 		}
+		if now.After(deadline) {
+			c.Unsettled.Add(1)
+			return
+		}
+		// Spin rather than sleep: a short sleep lasts a millisecond or
+		// more, and a day has 86,400 steps. Gosched lets every runnable
+		// goroutine go first, so spinning takes no work's place.
+		runtime.Gosched()
 	}
 }
+
+// quietFor is how long the process must look idle: a goroutine just
+// woken by a channel send is not counted runnable at once.
+const quietFor = 50 * time.Microsecond
 
 // Advance steps virtual time forward by d in steps of at most step, so
 // that no ticker of a period of at least step loses a tick.

@@ -218,38 +218,33 @@ func (c *Compactor) Run(ctx context.Context, clusters ...string) (Report, error)
 // prefix, however many days are retained.
 func (c *Compactor) RunCluster(ctx context.Context, cluster string) (Report, error) {
 	var rep Report
+	// Most runs find nothing to do (no hour closed since the last): the
+	// cursor alone says so, read without the lease (a stale read costs
+	// only a run that finds nothing after all, or one skipped until the
+	// next).
+	cur, err := loadCursor(ctx, c.cfg.Bucket, cluster)
+	if err != nil {
+		return rep, err
+	}
+	if !c.due(cur) {
+		return rep, nil
+	}
 	lease, err := acquire(ctx, c.cfg.Bucket, "compact-"+cluster, c.owner, 10*time.Minute, c.cfg.Now)
 	if err != nil {
 		return rep, err
 	}
 	defer lease.release(context.WithoutCancel(ctx))
-	cur, err := loadCursor(ctx, c.cfg.Bucket, cluster)
-	if err != nil {
+	if cur, err = loadCursor(ctx, c.cfg.Bucket, cluster); err != nil {
 		return rep, err
 	}
 	now := c.cfg.Now()
 	today := lake.Day(now)
-	closed := now.Add(-c.cfg.Settle).Truncate(time.Hour) // hours ending by here are closed
+	closed := c.closed(now)
 	retain := cur.Retained != today.Format(time.DateOnly)
 	for _, t := range lake.All() {
-		cutoff := c.cutoff(t)
-		first := today.AddDate(0, 0, 1-c.cfg.Lookback)
-		if final, ok := cur.final(t.Name()); ok && !final.Before(first) {
-			first = final.AddDate(0, 0, 1)
-		}
-		if retain {
-			// Once a day, every retained day: objects can arrive late in
-			// a final day (a spool emptied after a long outage).
-			first = time.Time{}
-		}
-		if first.Before(cutoff) {
-			first = cutoff
-		}
-		// An hourly day has new work only if an hour closed since the last
-		// run; a day ready for its daily merge always has.
-		work := func(day time.Time) bool {
-			return c.dailyDue(day, now) || closed.After(maxTime(day, cur.Hourly[t.Name()]))
-		}
+		cutoff := c.cutoff(t, now)
+		first := c.first(cur, t, retain, now)
+		work := func(day time.Time) bool { return c.work(cur, t, day, now) }
 		listFrom, any := first, retain
 		for day := first; !day.After(today) && !any; day = day.AddDate(0, 0, 1) {
 			any = work(day)
@@ -321,6 +316,54 @@ func (c *Compactor) RunCluster(ctx context.Context, cluster string) (Report, err
 		cur.Retained = today.Format(time.DateOnly)
 	}
 	return rep, cur.save(ctx, c.cfg.Bucket, cluster)
+}
+
+// closed is the end of the last hour that is closed at now: hours ending
+// by then are merged.
+func (c *Compactor) closed(now time.Time) time.Time {
+	return now.Add(-c.cfg.Settle).Truncate(time.Hour)
+}
+
+// first is the first day of t a run examines: every retained day once a
+// day (retain), else the days after the last final one within Lookback.
+func (c *Compactor) first(cur *cursor, t lake.AnyTable, retain bool, now time.Time) time.Time {
+	today := lake.Day(now)
+	first := today.AddDate(0, 0, 1-c.cfg.Lookback)
+	if final, ok := cur.final(t.Name()); ok && !final.Before(first) {
+		first = final.AddDate(0, 0, 1)
+	}
+	if retain {
+		// Once a day, every retained day: objects can arrive late in a
+		// final day (a spool emptied after a long outage).
+		first = time.Time{}
+	}
+	if cutoff := c.cutoff(t, now); first.Before(cutoff) {
+		first = cutoff
+	}
+	return first
+}
+
+// work reports whether a day of t has new work: an hourly day only if an
+// hour closed since the last run; a day ready for its daily merge always.
+func (c *Compactor) work(cur *cursor, t lake.AnyTable, day, now time.Time) bool {
+	return c.dailyDue(day, now) || c.closed(now).After(maxTime(day, cur.Hourly[t.Name()]))
+}
+
+// due reports whether a run has anything to do for the cursor's cluster.
+func (c *Compactor) due(cur *cursor) bool {
+	now := c.cfg.Now()
+	today := lake.Day(now)
+	if cur.Retained != today.Format(time.DateOnly) {
+		return true
+	}
+	for _, t := range lake.All() {
+		for day := c.first(cur, t, false, now); !day.After(today); day = day.AddDate(0, 0, 1) {
+			if c.work(cur, t, day, now) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dailyDue reports whether day ended DailyAfter ago and is merged whole.
@@ -404,8 +447,17 @@ func (c *Compactor) compactObjects(ctx context.Context, t lake.AnyTable, cluster
 		// hidden by nothing: no footer need be read.
 		return rep, nil
 	}
+	// A merged object can hide only objects of its own hour (a daily one:
+	// of its day): its footer is read only if one of those is present.
+	perSpan := map[string]int{}
+	for _, o := range objs {
+		perSpan[o.Span]++
+	}
 	inputs := map[string][]string{}
 	visible, err := lake.Visible(objs, func(o lake.Stored) ([]string, error) {
+		if o.Span != lake.DaySpan && perSpan[o.Span] < 2 {
+			return nil, nil
+		}
 		meta, err := c.readMeta(ctx, o)
 		if err != nil {
 			return nil, err
@@ -666,12 +718,12 @@ func kvMetadata(m lake.ObjectMeta) (string, error) {
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // cutoff is the first day a table keeps.
-func (c *Compactor) cutoff(t lake.AnyTable) time.Time {
+func (c *Compactor) cutoff(t lake.AnyTable, now time.Time) time.Time {
 	days := t.DefaultRetentionDays()
 	if d, ok := c.cfg.Retention[t.Name()]; ok {
 		days = d
 	}
-	return lake.Day(c.cfg.Now()).AddDate(0, 0, -days)
+	return lake.Day(now).AddDate(0, 0, -days)
 }
 
 // expire deletes the objects of days older than cutoff (retention) from a

@@ -482,3 +482,56 @@ func TestListsDoNotGrowWithRetention(t *testing.T) {
 		t.Errorf("LISTs per run %v, want %d for a sweep and 0 when no hour closed", short, tables)
 	}
 }
+
+// TestSteadyRunsCostTheSame: once compaction has caught up, a run in which
+// no hour closed reads the cursor and nothing else, and an hourly run's
+// requests do not grow with the merged hours already in the day (no
+// footer of a lone merged object is read).
+func TestSteadyRunsCostTheSame(t *testing.T) {
+	b, err := store.NewFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, b, "c1", 1, 2)
+	m := store.NewMetered(b)
+	c := &clock{t: day0.Add(2*time.Hour + 15*time.Minute)}
+	cp, err := compact.New(compact.Config{Bucket: m, WorkDir: t.TempDir(), Now: c.Now, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	run := func() store.Requests {
+		t.Helper()
+		before := m.Requests()
+		if rep, err := cp.Run(context.Background(), "c1"); err != nil || len(rep.Errors) > 0 {
+			t.Fatalf("run at %v: %v %v", c.Now(), err, rep.Errors)
+		}
+		return m.Requests().Sub(before)
+	}
+	run() // catch up: hours 0 and 1
+	c.Add(15 * time.Minute)
+	if r := run(); r.Get != 1 || r.Put != 0 || r.List != 0 || r.Delete != 0 {
+		t.Fatalf("a run with no hour closed: %+v, want the cursor read only", r)
+	}
+	c.Set(day0.Add(3*time.Hour + 15*time.Minute))
+	run() // also collects the catch-up's inputs
+	var hourly []store.Requests
+	for h := 4; h < 24; h++ {
+		c.Set(day0.Add(time.Duration(h)*time.Hour + 15*time.Minute))
+		r := run()
+		r.BytesIn, r.BytesOut = 0, 0
+		hourly = append(hourly, r)
+	}
+	for i, r := range hourly {
+		if r != hourly[0] {
+			t.Fatalf("hour %d: %+v, hour 4: %+v", i+4, r, hourly[0])
+		}
+	}
+	// GET: the cursor twice (before and under the lease), the lease, the
+	// two inputs of the hour that closed, and the footer (2 ranged GETs) of
+	// the hour merged an hour ago, whose inputs go now. PUT: the lease
+	// twice, the merged object, the cursor. One listing per table.
+	if r := hourly[0]; r.Get != 7 || r.Put != 4 || r.Delete != 2 || r.List != int64(len(lake.All())) {
+		t.Fatalf("an hourly run: %+v", r)
+	}
+}
