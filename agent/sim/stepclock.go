@@ -32,6 +32,10 @@ type StepClock struct {
 	// Settle bounds the wait for the process to go quiet after a step
 	// (default 10 s real).
 	Settle time.Duration
+	// IgnoreSyscalls leaves goroutines in system calls out of the
+	// quiet test (under a CPU profiler, whose writer keeps going in and
+	// out of one).
+	IgnoreSyscalls bool
 	// Unsettled counts steps after which the process did not go quiet
 	// within Settle (a benchmark reports it: virtual time may have run
 	// ahead of some work).
@@ -130,8 +134,8 @@ func (c *StepClock) Step(t time.Time) {
 		if !f.ticker {
 			wait = c.Abandon
 		}
-		deadline := time.Now().Add(wait)
-		for len(f.w.ch) > 0 && time.Now().Before(deadline) {
+		begin := time.Now()
+		for len(f.w.ch) > 0 && time.Since(begin) < wait {
 			if f.ticker {
 				c.mu.Lock()
 				stopped := f.w.index < 0
@@ -140,7 +144,7 @@ func (c *StepClock) Step(t time.Time) {
 					break
 				}
 			}
-			runtime.Gosched()
+			pause(time.Since(begin))
 		}
 	}
 }
@@ -161,7 +165,7 @@ func (c *StepClock) quiesce() {
 		if c.syscallFloor < 0 || int64(syscalls) < c.syscallFloor {
 			c.syscallFloor = int64(syscalls)
 		}
-		if running+runnable > 1 || int64(syscalls) > c.syscallFloor { // more than the caller
+		if running+runnable > 1 || (!c.IgnoreSyscalls && int64(syscalls) > c.syscallFloor) { // more than the caller
 			quietSince = time.Time{}
 		} else if quietSince.IsZero() {
 			quietSince = now
@@ -172,12 +176,23 @@ func (c *StepClock) quiesce() {
 			c.Unsettled.Add(1)
 			return
 		}
-		// Spin rather than sleep: a short sleep lasts a millisecond or
-		// more, and a day has 86,400 steps. Gosched lets every runnable
-		// goroutine go first, so spinning takes no work's place.
-		runtime.Gosched()
+		pause(now.Sub(start))
 	}
 }
+
+// pause lets other goroutines run while waiting: by spinning at first (a
+// short sleep lasts a millisecond or more, and a day has 86,400 steps;
+// Gosched lets every runnable goroutine go first), then, once the wait has
+// lasted, by sleeping, so as not to hold a core others need.
+func pause(waited time.Duration) {
+	if waited < spinFor {
+		runtime.Gosched()
+		return
+	}
+	time.Sleep(50 * time.Microsecond)
+}
+
+const spinFor = 200 * time.Microsecond
 
 // quietFor is how long the process must look idle: a goroutine just
 // woken by a channel send is not counted runnable at once.

@@ -129,7 +129,7 @@ func run() error {
 	debug.SetMemoryLimit(8 << 30)
 	from, to := day, day.Add(time.Duration(*hours)*time.Hour)
 	clk := sim.NewStepClock(from.Add(-warmUp))
-	clk.Settle = 2 * time.Second
+	clk.IgnoreSyscalls = *cpuProfile != ""
 	var mu sync.Mutex
 	agentMeters := map[string]*store.Metered{}
 	fleet, err := sim.New(sim.Config{Store: base, Clusters: *clusters, Nodes: *nodes, Pods: *pods, Seed: *seed, Clock: clk,
