@@ -81,8 +81,8 @@ type Report struct {
 // Missing is one absent input.
 type Missing struct {
 	// Code is no_inventory, inventory_stale, unreadable, job_never_ran,
-	// no_heartbeat, agent_rate_pending, api_rate_pending or
-	// agent_requests_unreported.
+	// job_rate_pending, no_heartbeat, agent_rate_pending, api_rate_pending
+	// or agent_requests_unreported.
 	Code    string `json:"code"`
 	Subject string `json:"subject,omitempty"` // job, cluster or object key
 	Message string `json:"message"`

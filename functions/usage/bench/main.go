@@ -122,9 +122,9 @@ func run() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	// Ten agents' informer caches are a few GB: collect less often than
-	// the default (most of a run's CPU was the collector's), within a
-	// bound.
+	// Ten agents' informer caches and the merges make a large heap:
+	// collect less often than the default (the collector took a quarter
+	// of the CPU), within a bound.
 	debug.SetGCPercent(300)
 	debug.SetMemoryLimit(8 << 30)
 	from, to := day, day.Add(time.Duration(*hours)*time.Hour)
