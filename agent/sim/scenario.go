@@ -155,7 +155,7 @@ func (c *cluster) rollout(a *app, bad bool) {
 	})
 	c.log.Info("sim: rollout", "app", a.ns+"/"+a.name, "image", a.image, "bad", bad)
 	if bad {
-		name := fmt.Sprintf("%s-%05x", a.rsName, c.rng.Uint32()&0xfffff)
+		name := c.podName(a.rsName)
 		p := c.newPod(a, name, c.nodes[c.rng.IntN(len(c.nodes))])
 		waitingPod(p, "ErrImagePull", "rpc error: code = NotFound desc = failed to pull and unpack image "+a.image)
 		c.create(p)
@@ -191,7 +191,7 @@ func (c *cluster) rollout(a *app, bad bool) {
 	a.pods = nil
 	for i, old := range oldPods {
 		c.after(time.Duration(i+1)*15*time.Second, func() {
-			name := fmt.Sprintf("%s-%05x", a.rsName, c.rng.Uint32()&0xfffff)
+			name := c.podName(a.rsName)
 			c.create(c.newPod(a, name, c.nodes[c.rng.IntN(len(c.nodes))]))
 			c.deletePod(a.ns, old)
 			a.pods = append(a.pods, name)
@@ -292,7 +292,7 @@ func (c *cluster) scale(a *app) {
 		return
 	}
 	for ; delta > 0; delta-- {
-		name := fmt.Sprintf("%s-%05x", a.rsName, c.rng.Uint32()&0xfffff)
+		name := c.podName(a.rsName)
 		c.create(c.newPod(a, name, c.nodes[c.rng.IntN(len(c.nodes))]))
 		a.pods = append(a.pods, name)
 	}
@@ -380,7 +380,7 @@ func (c *cluster) unschedulable() {
 	if a == nil {
 		return
 	}
-	name := fmt.Sprintf("%s-%05x", a.rsName, c.rng.Uint32()&0xfffff)
+	name := c.podName(a.rsName)
 	p := c.newPod(a, name, "")
 	now := metav1.NewTime(c.clock.Now().Truncate(time.Second))
 	p.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: corev1.PodQOSBurstable, Conditions: []corev1.PodCondition{{
