@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/andybalholm/brotli"
 	"github.com/aws/aws-lambda-go/events"
@@ -239,5 +240,36 @@ func TestLambdaResponseLimit(t *testing.T) {
 	small := lambdahttp.Response(200, http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}}, []byte("{}"))
 	if !small.IsBase64Encoded {
 		t.Error("a body with a Content-Encoding must travel base64-encoded")
+	}
+}
+
+// TestTimeTravelBeforeHistory: a moment before a cluster's history began
+// says when it begins (history_starts_at), instead of looking like an
+// empty cluster; a moment inside history names its checkpoint.
+func TestTimeTravelBeforeHistory(t *testing.T) {
+	s := newStack(t)
+	tok := s.tokens[auth.Viewer]
+	c := fleetgen.ClusterID(0)
+	var page struct {
+		Items           []json.RawMessage `json:"items"`
+		Checkpoint      *time.Time        `json:"checkpoint"`
+		HistoryStartsAt *time.Time        `json:"history_starts_at"`
+	}
+	before := s.end.Add(-40 * time.Hour) // the fleet has 30 hours of history
+	if st := s.do(t, "GET", "/api/v1/clusters/"+c+"/pods?at="+before.Format(time.RFC3339), tok, nil, &page); st != 200 {
+		t.Fatalf("pods at %s: %d", before, st)
+	}
+	first := s.end.Add(-30 * time.Hour)
+	if len(page.Items) != 0 || page.Checkpoint != nil || page.HistoryStartsAt == nil ||
+		page.HistoryStartsAt.Before(first.Add(-time.Hour)) || page.HistoryStartsAt.After(first.Add(time.Hour)) {
+		t.Fatalf("before history: %d items, checkpoint %v, history_starts_at %v (history begins about %s)", len(page.Items), page.Checkpoint, page.HistoryStartsAt, first)
+	}
+	page.Checkpoint, page.HistoryStartsAt = nil, nil
+	inside := s.end.Add(-3 * time.Hour)
+	if st := s.do(t, "GET", "/api/v1/clusters/"+c+"/pods?at="+inside.Format(time.RFC3339), tok, nil, &page); st != 200 {
+		t.Fatalf("pods at %s: %d", inside, st)
+	}
+	if len(page.Items) == 0 || page.Checkpoint == nil || page.HistoryStartsAt != nil {
+		t.Fatalf("inside history: %d items, checkpoint %v, history_starts_at %v", len(page.Items), page.Checkpoint, page.HistoryStartsAt)
 	}
 }

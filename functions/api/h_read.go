@@ -196,6 +196,17 @@ func (s *Server) listObjects(k lakeview.Kind) http.HandlerFunc {
 		extra := map[string]any{}
 		if !page.Checkpoint.IsZero() {
 			extra["checkpoint"] = page.Checkpoint
+		} else if !lq.At.IsZero() {
+			// No checkpoint at or before the moment: say when history
+			// begins, so "before it" does not look like an empty cluster.
+			start, err := s.cfg.View.HistoryStart(r.Context(), c, k.Table, lq.At)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if !start.IsZero() {
+				extra["history_starts_at"] = start
+			}
 		}
 		if err := s.collected(r.Context(), c, k.Kind, extra); err != nil {
 			s.fail(w, r, err)

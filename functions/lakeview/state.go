@@ -289,3 +289,21 @@ var ErrBadCursor = errors.New("invalid cursor")
 type BadColumnError struct{ Column string }
 
 func (e *BadColumnError) Error() string { return fmt.Sprintf("cannot sort by %q", e.Column) }
+
+// HistoryStart is when the history of table in cluster begins after at:
+// its first checkpoint at or after at, within the longest look-back
+// window (zero: none). A state at a moment before it is "no data before
+// then", not an empty cluster.
+func (v *View) HistoryStart(ctx context.Context, cluster, table string, at time.Time) (time.Time, error) {
+	to := at.Add(checkpointWindows[len(checkpointWindows)-1])
+	if now := v.cfg.Now(); to.After(now) {
+		to = now.Add(time.Hour)
+	}
+	res, err := v.query(ctx, []query.Scope{scope(table, []string{cluster}, at, to)},
+		fmt.Sprintf(`SELECT min(ts) FROM %s WHERE op = 'checkpoint'`, table))
+	if err != nil || len(res.Rows) == 0 {
+		return time.Time{}, err
+	}
+	t, _ := res.Rows[0][0].(time.Time)
+	return t.UTC(), nil
+}
