@@ -634,7 +634,8 @@ func (s *Server) getAnomaly(w http.ResponseWriter, r *http.Request) {
 	}
 	var b bytes.Buffer
 	b.WriteString(`{"anomaly":`)
-	b.Write(h.Anomaly)
+	// The same live status as the lists (open, condition cleared, resolved).
+	b.Write(s.cfg.View.WithLiveStatus(r.Context(), [][]byte{h.Anomaly})[0])
 	b.WriteString(`,"transitions":[`)
 	for i, t := range h.Transitions {
 		if i > 0 {
