@@ -39,7 +39,7 @@ export function RefreshControl({
   return (
     <div className="flex items-center gap-2">
       {asOf && behind !== null ? (
-        <span className="text-xs text-muted tabular whitespace-nowrap" title={fmt.dateTime(asOf)} data-testid="data-age" data-behind-seconds={Math.round(behind / 1000)}>
+        <span className="text-xs text-muted tabular whitespace-nowrap" title={fmt.dateTime(asOf)} data-testid="data-age" data-as-of={asOf} data-behind-seconds={Math.round(behind / 1000)}>
           {paused ? t('refresh.asOfPast', { time: fmt.time(asOf) }) : t('refresh.asOf', { time: fmt.time(asOf), behind: fmt.duration(Math.max(behind, 1000)) })}
         </span>
       ) : updatedAt ? (
