@@ -7,7 +7,7 @@ import { RefreshControl } from '../../common/RefreshControl';
 import { Card, StatCard } from '../../common/StatCard';
 import { QueryView, Empty } from '../../common/States';
 import { AnomalyStatusChip, Chip, Dot, SeverityBadge, StatusBadge } from '../../common/Badge';
-import { livenessKey, livenessTone, reasonText } from '../fleet/health';
+import { livenessKey, livenessTone, reasonText, useReasonFormat } from '../fleet/health';
 import { UsageBar } from '../../common/UsageBar';
 import { TimeSeries } from '../../common/charts';
 import { useFormat } from '../../lib/i18n/useFormat';
@@ -21,7 +21,7 @@ import { nodeUsage, trendRows, useClusterOverview, useNodeMetricsList, type Over
 function HealthCard({ o }: { o: Overview }) {
   const { t } = useTranslation('cluster');
   const fmt = useFormat();
-  const fmtReason = useMemo(() => ({ duration: (ms: number) => fmt.duration(ms), dateTime: (v: string) => fmt.dateTime(v), number: (v: number) => fmt.number(v) }), [fmt]);
+  const fmtReason = useReasonFormat();
   const tone = healthTone(o.health.status);
   const c = o.cluster;
   return (

@@ -14,12 +14,12 @@ import { useFormat } from '../../lib/i18n/useFormat';
 import { healthTone } from '../../lib/k8s/anomalies';
 import { useUrlParam } from '../../lib/url';
 import { fleetAsOf, fleetRows, useFleet, type FleetRow } from './hooks';
-import { livenessKey, livenessTone, reasonText } from './health';
+import { livenessKey, livenessTone, reasonText, useReasonFormat } from './health';
 
 export default function FleetPage() {
   const { t } = useTranslation('fleet');
   const fmt = useFormat();
-  const fmtReason = useMemo(() => ({ duration: (ms: number) => fmt.duration(ms), dateTime: (v: string) => fmt.dateTime(v), number: (v: number) => fmt.number(v) }), [fmt]);
+  const fmtReason = useReasonFormat();
   const nav = useNavigate();
   const q = useFleet();
   const [text, setText] = useUrlParam('q');

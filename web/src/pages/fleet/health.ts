@@ -1,4 +1,6 @@
+import { useMemo } from 'react';
 import type { TFunction } from 'i18next';
+import { useFormat } from '../../lib/i18n/useFormat';
 import type { Schemas } from '../../lib/api';
 import type { Tone } from '../../lib/k8s/types';
 
@@ -35,4 +37,10 @@ export function livenessTone(status: string | undefined): Tone {
 
 export function livenessKey(status: string | undefined): string {
   return `fleet:liveness.${status || 'none'}`;
+}
+
+/** The formatters reasonText needs, bound to the current language. */
+export function useReasonFormat(): Formatters {
+  const fmt = useFormat();
+  return useMemo(() => ({ duration: (ms: number) => fmt.duration(ms), dateTime: (v: string) => fmt.dateTime(v), number: (v: number) => fmt.number(v) }), [fmt]);
 }
