@@ -54,7 +54,7 @@ export async function quietClusterHealthy(page, stack) {
   assert((await row.getAttribute('data-status')) === 'healthy', `fleet row of ${live}: ${await row.getAttribute('data-status')}`);
   assert((await row.innerText()).includes('Healthy'), `fleet row says Healthy: ${await row.innerText()}`);
   // Every non-healthy row says why, translated from its code.
-  const others = await page.locator('[data-testid^="health-"]').all();
+  const others = await page.locator('[data-testid^="health-"][data-status]').all();
   for (const o of others) {
     const status = await o.getAttribute('data-status');
     if (status === 'healthy') continue;
@@ -135,6 +135,13 @@ export async function summaryCards(page, stack) {
   await settle(page);
   const text = (await card.innerText()).replace(/,/g, '');
   assert(text.includes(`${p.not_ready ?? 0} not ready`) && text.includes(`${p.crash_looping ?? 0} crash-looping`), `pods card of ${c.id} (${JSON.stringify(p)}): ${text}`);
+  // …and on screen, not clamped away by the card's two-line limit.
+  const shown = await card.evaluate((el) => {
+    const line = [...el.querySelectorAll('span.block')].find((s) => /not ready/.test(s.textContent ?? ''));
+    const box = line?.parentElement?.getBoundingClientRect();
+    return !!line && !!box && line.getBoundingClientRect().bottom <= box.bottom + 1;
+  });
+  assert(shown, 'the not-ready / crash-looping line is visible on the card');
   const w = c.summary.workloads ?? {};
   const wtext = await page.innerText('[data-testid=stat-workloads]');
   if ((w.below_desired ?? 0) > 0) assert(wtext.includes(`${w.below_desired} below desired`), `workloads card: ${wtext}`);
@@ -276,7 +283,7 @@ export async function smallOnes(page, stack, cluster) {
   assert(cut.length === 0, `badges cut short: ${cut.slice(0, 5).join(', ')}`);
   // Count charts: no repeated tick labels.
   await page.goto(`${stack.baseUrl}/#/c/${cluster}/anomalies?state=any&range=6h`);
-  await page.waitForSelector('[data-testid=anomaly-timeline] svg .recharts-yAxis');
+  await page.waitForSelector('[data-testid=anomaly-timeline] .recharts-yAxis .recharts-cartesian-axis-tick-value', { state: 'attached' });
   await settle(page);
   const ticks = await page.locator('[data-testid=anomaly-timeline] .recharts-yAxis .recharts-cartesian-axis-tick-value').allInnerTexts();
   assert(ticks.length > 1 && new Set(ticks).size === ticks.length, `y ticks ${ticks}`);

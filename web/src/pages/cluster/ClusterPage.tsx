@@ -198,10 +198,10 @@ export default function ClusterPage() {
                     value={fmt.number(s.pods?.total)}
                     sub={
                       <>
-                        <span className="block">{t('stat.podsSub', { running: fmt.number(s.pods?.running ?? 0), pending: fmt.number(s.pods?.pending ?? 0), failed: fmt.number(s.pods?.failed ?? 0) })}</span>
                         <span className={`block ${(s.pods?.crash_looping ?? 0) > 0 ? 'text-crit' : (s.pods?.not_ready ?? 0) > 0 ? 'text-warn' : ''}`}>
                           {t('fleet:stat.podsTrouble', { notReady: fmt.number(s.pods?.not_ready ?? 0), crashLooping: fmt.number(s.pods?.crash_looping ?? 0) })}
                         </span>
+                        <span className="block">{t('stat.podsSub', { running: fmt.number(s.pods?.running ?? 0), pending: fmt.number(s.pods?.pending ?? 0), failed: fmt.number(s.pods?.failed ?? 0) })}</span>
                       </>
                     }
                     tone={(s.pods?.crash_looping ?? 0) > 0 || (s.pods?.waiting_errors ?? 0) > 0 ? 'crit' : (s.pods?.not_ready ?? 0) > 0 || (s.pods?.failed ?? 0) > 0 ? 'warn' : undefined}

@@ -131,8 +131,8 @@ export default function FleetPage() {
                   value={fmt.compact(totals?.pods)}
                   sub={
                     <>
-                      <span className="block">{t('stat.podsSub', { running: fmt.number(totals?.pods_running ?? 0), pending: fmt.number(totals?.pods_pending ?? 0), failed: fmt.number(totals?.pods_failed ?? 0) })}</span>
                       <span className={`block ${trouble.crashLooping ? 'text-crit' : trouble.notReady ? 'text-warn' : ''}`}>{t('stat.podsTrouble', { notReady: fmt.number(trouble.notReady), crashLooping: fmt.number(trouble.crashLooping) })}</span>
+                      <span className="block">{t('stat.podsSub', { running: fmt.number(totals?.pods_running ?? 0), pending: fmt.number(totals?.pods_pending ?? 0), failed: fmt.number(totals?.pods_failed ?? 0) })}</span>
                     </>
                   }
                   tone={trouble.crashLooping > 0 ? 'crit' : trouble.notReady > 0 || (totals?.pods_failed ?? 0) > 0 ? 'warn' : undefined}
