@@ -47,6 +47,8 @@ export async function quietClusterHealthy(page, stack) {
   // The state the lists show is older than the heartbeat: quiet, not stale.
   if (info.data_as_of) assert(Date.parse(info.data_as_of) <= Date.parse(info.last_heartbeat), `data ${info.data_as_of} vs heartbeat ${info.last_heartbeat}`);
   assert(info.health.status === 'healthy', `the API calls the idle cluster ${info.health.status}: ${JSON.stringify(info.health.reasons)}`);
+  const totals = (await get(stack, '/api/v1/fleet/overview')).totals;
+  assert(totals.online + totals.offline === totals.clusters, `online ${totals.online} + offline ${totals.offline} = ${totals.clusters} clusters`);
   await page.goto(`${stack.baseUrl}/#/fleet`);
   const row = page.locator(`[data-testid="health-${live}"]`);
   await row.waitFor();
@@ -283,9 +285,9 @@ export async function smallOnes(page, stack, cluster) {
   assert(cut.length === 0, `badges cut short: ${cut.slice(0, 5).join(', ')}`);
   // Count charts: no repeated tick labels.
   await page.goto(`${stack.baseUrl}/#/c/${cluster}/anomalies?state=any&range=6h`);
-  await page.waitForSelector('[data-testid=anomaly-timeline] .recharts-yAxis .recharts-cartesian-axis-tick-value', { state: 'attached' });
+  await page.waitForSelector('[data-testid=anomaly-timeline] .recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value', { state: 'attached' });
   await settle(page);
-  const ticks = await page.locator('[data-testid=anomaly-timeline] .recharts-yAxis .recharts-cartesian-axis-tick-value').allInnerTexts();
+  const ticks = await page.locator('[data-testid=anomaly-timeline] .recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value').evaluateAll((els) => els.map((e) => e.textContent ?? ''));
   assert(ticks.length > 1 && new Set(ticks).size === ticks.length, `y ticks ${ticks}`);
   // "1 row", not "1 rows".
   await page.goto(`${stack.baseUrl}/#/sql`);
