@@ -1,6 +1,7 @@
 import { lazy } from 'react';
 import { createHashRouter, Navigate } from 'react-router';
 import { Layout } from './Layout';
+import { ClusterScope } from './ClusterScope';
 import { RequireAuth, RequireRole } from './guards';
 
 // Every page is its own chunk: first load carries only the shell, and a
@@ -39,6 +40,7 @@ export const router = createHashRouter([
       { path: 'fleet', element: <FleetPage /> },
       {
         path: 'c/:cluster',
+        element: <ClusterScope />,
         children: [
           { index: true, element: <ClusterPage /> },
           { path: 'pods', element: <PodsPage /> },

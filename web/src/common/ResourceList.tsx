@@ -5,7 +5,7 @@ import { RefreshControl } from './RefreshControl';
 import { DataTable, type Column } from './DataTable';
 import { Empty, NoMatches, QueryView } from './States';
 import { MultiSelect, SearchInput } from './Inputs';
-import { AtBanner } from './AtBanner';
+import { AtBanner, NoDataBefore } from './AtBanner';
 import { useAt, useClusterId, useUrlList, useUrlParam, useUrlUpdate } from '../lib/url';
 import { objectKey, parseObjectKey } from '../lib/k8s/kinds';
 import { filterObjects, namespaceFacet, useObjects } from './resource';
@@ -58,7 +58,7 @@ export function ResourceList<T extends { namespace?: string; name: string; uid: 
       <PageHeader
         title={p.title}
         description={p.description}
-        actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} paused={at !== null} />}
+        actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} paused={at !== null} asOf={q.data?.asOf} />}
       >
         <div className="flex flex-wrap items-center gap-2" role="search">
           {p.headerExtra}
@@ -66,7 +66,7 @@ export function ResourceList<T extends { namespace?: string; name: string; uid: 
           <MultiSelect label={t('field.namespace')} values={namespaces} onChange={setNamespaces} options={facet} testId="filter-namespace" />
         </div>
       </PageHeader>
-      <AtBanner />
+      <AtBanner historyStartsAt={q.data?.historyStartsAt} />
       <div className="flex min-h-0 flex-1 flex-col bg-surface">
         <QueryView query={q}>
           {() => (
@@ -79,7 +79,15 @@ export function ResourceList<T extends { namespace?: string; name: string; uid: 
               selectedKey={all.find((r) => objectKey(r) === sel)?.uid}
               total={all.length}
               rowTone={p.rowTone}
-              empty={all.length === 0 ? <Empty title={p.emptyTitle} description={p.emptyHint} /> : <NoMatches onClear={() => update({ ns: null, q: null })} />}
+              empty={
+                all.length > 0 ? (
+                  <NoMatches onClear={() => update({ ns: null, q: null })} />
+                ) : q.data?.historyStartsAt ? (
+                  <NoDataBefore time={q.data.historyStartsAt} />
+                ) : (
+                  <Empty title={p.emptyTitle} description={p.emptyHint} />
+                )
+              }
             />
           )}
         </QueryView>

@@ -96,7 +96,7 @@ export default function NamespacesPage() {
   const selected = all.find((r) => r.name === sel);
   return (
     <>
-      <PageHeader title={t('title')} description={t('description')} actions={<RefreshControl updatedAt={nsQ.dataUpdatedAt} fetching={nsQ.isFetching || sumQ.isFetching} onRefresh={() => void Promise.all([nsQ.refetch(), sumQ.refetch(), quotasQ.refetch()])} paused={at !== null} />}>
+      <PageHeader title={t('title')} description={t('description')} actions={<RefreshControl updatedAt={nsQ.dataUpdatedAt} fetching={nsQ.isFetching || sumQ.isFetching} onRefresh={() => void Promise.all([nsQ.refetch(), sumQ.refetch(), quotasQ.refetch()])} paused={at !== null} asOf={nsQ.data?.asOf} />}>
         <SearchInput value={text} onChange={(v) => setText(v)} placeholder={t('search')} label={t('search')} />
       </PageHeader>
       <AtBanner />

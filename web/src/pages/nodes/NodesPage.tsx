@@ -8,7 +8,7 @@ import { Empty, NoMatches, QueryView } from '../../common/States';
 import { Chip, LabelChips, StatusBadge } from '../../common/Badge';
 import { SearchInput, Select } from '../../common/Inputs';
 import { UsageBar } from '../../common/UsageBar';
-import { AtBanner } from '../../common/AtBanner';
+import { AtBanner, NoDataBefore } from '../../common/AtBanner';
 import { Drawer } from '../../common/Drawer';
 import { Tabs } from '../../common/Tabs';
 import { KeyValue, Section } from '../../common/KeyValue';
@@ -191,7 +191,7 @@ export default function NodesPage() {
 
   return (
     <>
-      <PageHeader title={t('title')} description={t('description')} actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} paused={at !== null} />}>
+      <PageHeader title={t('title')} description={t('description')} actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} paused={at !== null} asOf={q.data?.asOf} />}>
         <div className="flex flex-wrap items-center gap-2" role="search">
           <SearchInput value={text} onChange={(v) => setText(v)} placeholder={t('search')} label={t('search')} testId="nodes-search" />
           <Select
@@ -208,7 +208,7 @@ export default function NodesPage() {
           />
         </div>
       </PageHeader>
-      <AtBanner />
+      <AtBanner historyStartsAt={q.data?.historyStartsAt} />
       <div className="flex min-h-0 flex-1 flex-col bg-surface">
         <QueryView query={q}>
           {() => (
@@ -220,7 +220,7 @@ export default function NodesPage() {
               onRowClick={(n) => setSelected(n.name, { push: true })}
               selectedKey={all?.find((n) => n.name === selected)?.uid}
               total={all?.length}
-              empty={all?.length ? <NoMatches onClear={() => { setText(''); setStatus(''); }} /> : <Empty title={t('empty')} />}
+              empty={all?.length ? <NoMatches onClear={() => { setText(''); setStatus(''); }} /> : q.data?.historyStartsAt ? <NoDataBefore time={q.data.historyStartsAt} /> : <Empty title={t('empty')} />}
             />
           )}
         </QueryView>

@@ -60,11 +60,11 @@ function ContainerCard({ c, spec, cluster, anomaly }: { c: Container; spec?: Con
         <KeyValue
           items={[
             [t('drawer.image'), <span className="font-mono text-xs break-all">{c.image}</span>],
-            [t('drawer.state'), `${c.state ?? '—'}${c.reason ? ` (${c.reason})` : ''}${c.exit_code != null && c.state === 'terminated' ? `, exit ${c.exit_code}` : ''}`],
+            [t('drawer.state'), `${c.state ?? '—'}${c.reason ? ` (${c.reason})` : ''}${c.exit_code != null && c.state === 'terminated' ? t('drawer.exit', { code: c.exit_code }) : ''}`],
             [t('drawer.started'), c.started_at ? fmt.dateTime(c.started_at) : undefined],
             [
               t('drawer.lastTermination'),
-              c.last_reason ? `${c.last_reason}${c.last_exit_code != null ? `, exit ${c.last_exit_code}` : ''}${c.last_finished_at ? ` · ${fmt.dateTime(c.last_finished_at)}` : ''}` : undefined,
+              c.last_reason ? `${c.last_reason}${c.last_exit_code != null ? t('drawer.exit', { code: c.last_exit_code }) : ''}${c.last_finished_at ? ` · ${fmt.dateTime(c.last_finished_at)}` : ''}` : undefined,
             ],
             [t('drawer.requests'), `${fmt.cpu(c.cpu_request_milli ?? 0)} CPU · ${fmt.bytes(c.mem_request_bytes ?? 0)}`],
             [t('drawer.limits'), c.cpu_limit_milli || c.mem_limit_bytes ? `${c.cpu_limit_milli ? fmt.cpu(c.cpu_limit_milli) : '∞'} CPU · ${c.mem_limit_bytes ? fmt.bytes(c.mem_limit_bytes) : '∞'}` : t('drawer.noLimits')],
@@ -157,7 +157,7 @@ export function PodDrawer({ cluster, podKey, at, onClose }: { cluster: string; p
                       [tc('field.owner'), pod.owner_kind ? `${pod.owner_kind}/${pod.owner_name}` : undefined],
                       [t('drawer.serviceAccount'), pod.service_account],
                       [t('drawer.priorityClass'), pod.priority_class],
-                      [t('drawer.lastTermination'), pod.last_termination_reason ? `${pod.last_termination_reason}${pod.last_exit_code != null ? `, exit ${pod.last_exit_code}` : ''}` : undefined],
+                      [t('drawer.lastTermination'), pod.last_termination_reason ? `${pod.last_termination_reason}${pod.last_exit_code != null ? t('drawer.exit', { code: pod.last_exit_code }) : ''}` : undefined],
                       [t('drawer.requests'), `${fmt.cpu(pod.cpu_request_milli ?? 0)} CPU · ${fmt.bytes(pod.mem_request_bytes ?? 0)}`],
                       [t('drawer.limits'), `${pod.cpu_limit_milli ? fmt.cpu(pod.cpu_limit_milli) : '∞'} CPU · ${pod.mem_limit_bytes ? fmt.bytes(pod.mem_limit_bytes) : '∞'}`],
                       [tc('field.uid'), <span className="font-mono text-xs">{pod.uid}</span>],

@@ -7,7 +7,7 @@ import { DataTable, type Column } from '../../common/DataTable';
 import { ErrorState, Loading, NoMatches, Empty } from '../../common/States';
 import { StatusBadge } from '../../common/Badge';
 import { MultiSelect, SearchInput, Select } from '../../common/Inputs';
-import { AtBanner } from '../../common/AtBanner';
+import { AtBanner, NoDataBefore } from '../../common/AtBanner';
 import { parseSort, sortString, type SortState } from '../../common/sort';
 import { useFormat } from '../../lib/i18n/useFormat';
 import { useAt, useClusterId, useUrlList, useUrlParam, useUrlText, useUrlUpdate } from '../../lib/url';
@@ -53,7 +53,7 @@ export default function PodsPage() {
     () => [
       { id: 'name', header: t('col.name'), width: 'minmax(14rem,2.2fr)', sortValue: podColumnsSort.name, cell: (p) => <span className="font-medium">{p.name}</span>, title: (p) => p.name },
       { id: 'namespace', header: t('col.namespace'), width: 'minmax(7.5rem,1fr)', sortValue: podColumnsSort.namespace, cell: (p) => p.namespace },
-      { id: 'status', header: t('col.status'), width: 'minmax(9rem,1.1fr)', sortValue: podColumnsSort.status, cell: (p) => <StatusBadge status={podStatus(p)} /> },
+      { id: 'status', header: t('col.status'), width: 'minmax(10.5rem,1.1fr)', sortValue: podColumnsSort.status, cell: (p) => <StatusBadge status={podStatus(p)} /> },
       { id: 'ready', header: t('col.ready'), width: '5rem', align: 'right', sortValue: podColumnsSort.ready, cell: (p) => `${p.ready_containers ?? 0}/${p.total_containers ?? 0}` },
       {
         id: 'restarts',
@@ -80,7 +80,7 @@ export default function PodsPage() {
       <PageHeader
         title={t('title')}
         description={t('description')}
-        actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} paused={at !== null} />}
+        actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} paused={at !== null} asOf={q.data?.asOf} />}
       >
         <div className="flex flex-wrap items-center gap-2" role="search" aria-label={t('filters')}>
           <SearchInput value={text} onChange={setText} placeholder={t('search')} label={t('search')} testId="pods-search" />
@@ -106,7 +106,7 @@ export default function PodsPage() {
           )}
         </div>
       </PageHeader>
-      <AtBanner />
+      <AtBanner historyStartsAt={q.data?.historyStartsAt} />
       <div className="flex min-h-0 flex-1 flex-col bg-surface">
         {q.isPending ? (
           <div>
@@ -131,7 +131,7 @@ export default function PodsPage() {
             onSortChange={(s) => setSortRaw(sortString(s) === sortString(DEFAULT_SORT) ? null : sortString(s))}
             presorted
             total={total}
-            empty={total === 0 ? <Empty title={t('empty')} description={at ? t('emptyAt') : t('emptyHint')} /> : <NoMatches onClear={clear} />}
+            empty={(total ?? 0) > 0 ? <NoMatches onClear={clear} /> : q.data?.historyStartsAt ? <NoDataBefore time={q.data.historyStartsAt} /> : <Empty title={t('empty')} description={at ? t('emptyAt') : t('emptyHint')} />}
           />
         )}
       </div>

@@ -56,7 +56,11 @@ export default function ServicesPage() {
       searchPlaceholder={t('search')}
       searchText={(s) => `${s.type ?? ''} ${s.cluster_ip ?? ''} ${s.ports?.join(' ') ?? ''} ${s.selector ?? ''}`}
       emptyTitle={t('empty')}
-      summary={(s) => [
+      summary={(detail) => {
+        // The drawer's object comes from the detail route, without the
+        // endpoint counts: join them exactly as the list row does.
+        const s = joinEndpoints([detail], slices.data?.items ?? [])[0];
+        return [
         {
           title: t('drawer.spec'),
           items: [
@@ -66,11 +70,12 @@ export default function ServicesPage() {
             [t('col.selector'), s.selector ? <LabelChips labels={s.selector.split(',')} /> : t('drawer.noSelector')],
             [
               t('col.endpoints'),
-              noEndpoints(s) ? <span className="text-crit">{t('drawer.noEndpointsHint')}</span> : s.endpointsReady !== undefined ? t('drawer.endpoints', { ready: s.endpointsReady, notReady: s.endpointsNotReady ?? 0 }) : undefined,
+              slices.isPending ? undefined : noEndpoints(s) ? <span className="text-crit" data-testid="service-endpoints">{t('drawer.noEndpointsHint')}</span> : s.endpointsReady !== undefined ? <span data-testid="service-endpoints">{t('drawer.endpoints', { ready: s.endpointsReady, notReady: s.endpointsNotReady ?? 0 })}</span> : undefined,
             ],
           ],
         },
-      ]}
+      ];
+      }}
     />
   );
 }
