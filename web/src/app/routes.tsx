@@ -2,6 +2,7 @@ import { lazy } from 'react';
 import { createHashRouter, Navigate } from 'react-router';
 import { Layout } from './Layout';
 import { RequireAuth, RequireRole } from './guards';
+import { hasOwnPage, KINDS } from '../lib/k8s/kinds';
 
 // Every page is its own chunk: first load carries only the shell, and a
 // page's code (and its charts or editor) arrives when it is opened.
@@ -14,6 +15,7 @@ const WorkloadsPage = lazy(() => import('../pages/workloads/WorkloadsPage'));
 const ServicesPage = lazy(() => import('../pages/services/ServicesPage'));
 const IngressesPage = lazy(() => import('../pages/ingresses/IngressesPage'));
 const NamespacesPage = lazy(() => import('../pages/namespaces/NamespacesPage'));
+const KindPage = lazy(() => import('../pages/kinds/KindPage'));
 const AnomaliesPage = lazy(() => import('../pages/anomalies/AnomaliesPage'));
 const MetricsPage = lazy(() => import('../pages/metrics/MetricsPage'));
 const TimeTravelPage = lazy(() => import('../pages/timetravel/TimeTravelPage'));
@@ -50,6 +52,8 @@ export const router = createHashRouter([
           { path: 'anomalies', element: <AnomaliesPage /> },
           { path: 'metrics', element: <MetricsPage /> },
           { path: 'timetravel', element: <TimeTravelPage /> },
+          // Every other kind of the registry, at its resource name.
+          ...KINDS.filter((k) => !hasOwnPage(k.resource)).map((k) => ({ path: k.resource, element: <KindPage key={k.resource} resource={k.resource} /> })),
         ],
       },
       { path: 'sql', element: <SqlPage /> },

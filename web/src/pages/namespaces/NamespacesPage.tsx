@@ -6,7 +6,8 @@ import { PageHeader } from '../../common/PageHeader';
 import { RefreshControl } from '../../common/RefreshControl';
 import { DataTable, type Column } from '../../common/DataTable';
 import { Empty, NoMatches, QueryView } from '../../common/States';
-import { Chip, StatusBadge } from '../../common/Badge';
+import { Chip } from '../../common/Badge';
+import { metaColumns, objectColumn } from '../../common/columns';
 import { SearchInput } from '../../common/Inputs';
 import { UsageBar } from '../../common/UsageBar';
 import { AtBanner } from '../../common/AtBanner';
@@ -15,7 +16,7 @@ import { ObjectDrawer } from '../../common/detail/ObjectDrawer';
 import { api } from '../../lib/api';
 import { useFormat } from '../../lib/i18n/useFormat';
 import { useRefetchInterval } from '../../lib/refresh';
-import { useAt, useClusterId, useUrlParam } from '../../lib/url';
+import { closeDrawer, useAt, useClusterId, useUrlParam, useUrlUpdate } from '../../lib/url';
 import type { KObject } from '../../lib/k8s';
 import { namespaceRows, type NamespaceRow } from './logic';
 import { unhealthyWorkloads } from '../../lib/k8s/summary';
@@ -33,6 +34,7 @@ export default function NamespacesPage() {
   const sumQ = useQuery({ queryKey: ['ns-summaries', cluster], queryFn: ({ signal }) => api.namespaceSummaries(cluster, signal), refetchInterval, enabled: !!cluster && at === null });
   const [text, setText] = useUrlParam('q');
   const [sel, setSel] = useUrlParam('obj');
+  const update = useUrlUpdate();
 
   const all = useMemo(
     () => namespaceRows(nsQ.data?.items ?? [], at === null ? (sumQ.data?.items ?? []) : [], quotasQ.data?.items ?? [], lrQ.data?.items ?? []),
@@ -43,9 +45,10 @@ export default function NamespacesPage() {
     return s ? all.filter((r) => r.name.includes(s)) : all;
   }, [all, text]);
 
+  const m = metaColumns<NamespaceRow>(t, fmt, at);
   const columns: Column<NamespaceRow>[] = [
-    { id: 'name', header: t('col.name'), width: 'minmax(12rem,1.6fr)', sortValue: (r) => r.name, cell: (r) => <span className="font-medium">{r.name}</span> },
-    { id: 'phase', header: t('col.phase'), width: '8rem', sortValue: (r) => r.phase, cell: (r) => <StatusBadge status={{ label: r.phase, tone: r.phase === 'Active' ? 'ok' : 'warn' }} /> },
+    { ...m.name, width: 'minmax(12rem,1.6fr)' },
+    objectColumn<NamespaceRow>('phase', t, fmt),
     {
       id: 'pods',
       header: t('col.pods'),
@@ -90,7 +93,7 @@ export default function NamespacesPage() {
       sortValue: (r) => r.quotaMax,
       cell: (r) => (r.quotaMax === null ? <span className="text-faint">{t('noQuota')}</span> : <UsageBar compact label={t('col.quota')} ratio={r.quotaMax} text={fmt.percent(r.quotaMax, 0)} />),
     },
-    { id: 'age', header: t('col.age'), width: '5.5rem', align: 'right', sortValue: (r) => (r.created_at ? -Date.parse(r.created_at) : undefined), cell: (r) => fmt.age(r.created_at) },
+    m.age,
   ];
 
   const selected = all.find((r) => r.name === sel);
@@ -122,7 +125,7 @@ export default function NamespacesPage() {
         cluster={cluster}
         objectKey={sel ? { namespace: '', name: sel } : null}
         at={atIso}
-        onClose={() => setSel(null, { push: true })}
+        onClose={() => update(closeDrawer('obj'), { push: true })}
         summary={() => {
           const r = selected;
           if (!r) return [];
