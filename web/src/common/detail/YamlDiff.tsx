@@ -105,7 +105,7 @@ export default function YamlDiff({ cluster, resource, object: o, at }: { cluster
               aria-checked={mode === m}
               className={`rounded px-2.5 py-1 text-xs font-medium ${mode === m ? 'bg-surface text-fg shadow-sm' : 'text-muted hover:text-fg'}`}
               onClick={() => setMode(m)}
-              data-testid={`yaml-diff-${m}`}
+              data-testid={`yaml-diff-mode-${m}`}
             >
               {t(`yamlDiff.${m}`)}
             </button>
@@ -182,7 +182,9 @@ export default function YamlDiff({ cluster, resource, object: o, at }: { cluster
                     <span className="w-10 shrink-0 px-1 text-right text-faint select-none">{r.a}</span>
                     <span className="w-10 shrink-0 px-1 text-right text-faint select-none">{r.b}</span>
                     <span className="w-4 shrink-0 text-center select-none">{MARK[r.type]}</span>
-                    <span className="break-all whitespace-pre-wrap">{r.text}</span>
+                    <span className="break-all whitespace-pre-wrap" data-line>
+                      {r.text}
+                    </span>
                   </div>
                 ),
               )}

@@ -1,6 +1,7 @@
 // The two moments a YAML diff of one object compares, from its change
-// timeline. A change row at ts holds the state after the change, so "just
-// before" is ts - 1 ms.
+// timeline. A change row at ts holds the state after the change. Lake times
+// have microseconds and JavaScript dates milliseconds, so "just before" is
+// a millisecond before ts and "just after" a millisecond after it.
 
 export interface Change {
   ts: string;
@@ -12,10 +13,10 @@ export function changeMoments(items: readonly Change[]): Change[] {
   return items.filter((c) => c.op !== 'checkpoint').sort((a, b) => Date.parse(b.ts) - Date.parse(a.ts));
 }
 
-/** Before and after one change. */
+/** Just before and just after one change. */
 export function aroundChange(c: Change): { t1: number; t2: number } {
   const t = Date.parse(c.ts);
-  return { t1: t - 1, t2: t };
+  return { t1: t - 1, t2: t + 1 };
 }
 
 /**

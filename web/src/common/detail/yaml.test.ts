@@ -59,7 +59,11 @@ describe('moments', () => {
     { ts: '2026-01-01T12:00:00.250Z', op: 'update' },
   ];
   it('lists changes newest first without checkpoints', () => expect(changeMoments(items).map((c) => c.op)).toEqual(['update', 'add']));
-  it('compares just before and at a change', () => expect(aroundChange(items[2])).toEqual({ t1: Date.parse('2026-01-01T12:00:00.249Z'), t2: Date.parse('2026-01-01T12:00:00.250Z') }));
+  it('compares just before and just after a change, lake microseconds included', () => {
+    expect(aroundChange(items[2])).toEqual({ t1: Date.parse('2026-01-01T12:00:00.249Z'), t2: Date.parse('2026-01-01T12:00:00.251Z') });
+    const { t1, t2 } = aroundChange({ ts: '2026-12-06T20:45:18.772317Z', op: 'update' });
+    expect(t1 < Date.parse('2026-12-06T20:45:18.772Z') && t2 > Date.parse('2026-12-06T20:45:18.772Z') + 0.317).toBe(true);
+  });
   it('defaults to before the last change up to t2, else a day back', () => {
     const changes = changeMoments(items);
     expect(defaultFrom(changes, Date.parse('2026-01-01T13:00:00Z'))).toBe(Date.parse('2026-01-01T12:00:00.249Z'));

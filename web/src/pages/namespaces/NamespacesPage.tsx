@@ -7,7 +7,7 @@ import { RefreshControl } from '../../common/RefreshControl';
 import { DataTable, type Column } from '../../common/DataTable';
 import { Empty, NoMatches, QueryView } from '../../common/States';
 import { Chip } from '../../common/Badge';
-import { metaColumns, objectColumn } from '../../common/columns';
+import { kindFields, metaColumns, objectColumn } from '../../common/columns';
 import { SearchInput } from '../../common/Inputs';
 import { UsageBar } from '../../common/UsageBar';
 import { AtBanner } from '../../common/AtBanner';
@@ -17,9 +17,11 @@ import { api } from '../../lib/api';
 import { useFormat } from '../../lib/i18n/useFormat';
 import { useRefetchInterval } from '../../lib/refresh';
 import { closeDrawer, useAt, useClusterId, useUrlParam, useUrlUpdate } from '../../lib/url';
-import type { KObject } from '../../lib/k8s';
+import { kindByResource, type KObject } from '../../lib/k8s';
 import { namespaceRows, type NamespaceRow } from './logic';
 import { unhealthyWorkloads } from '../../lib/k8s/summary';
+
+const info = kindByResource('namespaces')!;
 
 export default function NamespacesPage() {
   const { t } = useTranslation('namespaces');
@@ -100,7 +102,7 @@ export default function NamespacesPage() {
   return (
     <>
       <PageHeader title={t('title')} description={t('description')} actions={<RefreshControl updatedAt={nsQ.dataUpdatedAt} fetching={nsQ.isFetching || sumQ.isFetching} onRefresh={() => void Promise.all([nsQ.refetch(), sumQ.refetch(), quotasQ.refetch()])} paused={at !== null} />}>
-        <SearchInput value={text} onChange={(v) => setText(v)} placeholder={t('search')} label={t('search')} />
+        <SearchInput value={text} onChange={(v) => setText(v)} placeholder={t('search')} label={t('search')} testId="namespaces-search" />
       </PageHeader>
       <AtBanner />
       <div className="flex min-h-0 flex-1 flex-col bg-surface">
@@ -126,13 +128,15 @@ export default function NamespacesPage() {
         objectKey={sel ? { namespace: '', name: sel } : null}
         at={atIso}
         onClose={() => update(closeDrawer('obj'), { push: true })}
-        summary={() => {
+        summary={(o) => {
           const r = selected;
           if (!r) return [];
           return [
             {
               title: t('drawer.counts'),
+              testId: 'kind-fields',
               items: [
+                ...kindFields(info, o, t, fmt),
                 [t('col.pods'), r.summary ? t('drawer.pods', { running: r.summary.pods?.running ?? 0, total: r.summary.pods?.total ?? 0, pending: r.summary.pods?.pending ?? 0, failed: r.summary.pods?.failed ?? 0 }) : '—'],
                 [t('col.workloads'), r.summary ? t('drawer.workloads', { healthy: r.summary.workloads?.healthy ?? 0, total: r.summary.workloads?.total ?? 0 }) : '—'],
                 [t('col.anomalies'), fmt.number(r.summary?.anomalies?.open ?? 0)],
