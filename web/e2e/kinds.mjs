@@ -301,8 +301,9 @@ export async function yamlDiff(page, stack, cluster) {
   const last = tl.items.filter((it) => it.op !== 'checkpoint').at(-1);
   assert(last?.op === 'update', `${rolled}: its last change is an update (${last?.op})`);
   await openObject(page, deployments, { namespace: ns, name });
-  await drawer.getByRole('tab', { name: 'YAML diff', exact: true }).click();
-  await page.selectOption('[data-testid=yaml-diff-changes]', '0');
+  // Its newest change in the Changes tab opens the YAML diff around it.
+  await drawer.getByRole('tab', { name: 'Changes', exact: true }).click();
+  await page.locator('[data-testid=change-timeline] [data-testid=timeline-diff]').first().click();
   await page.waitForFunction(() => location.hash.includes('t1=') && location.hash.includes('t2='));
   const q = new URLSearchParams(new URL(page.url()).hash.split('?')[1]);
   const [t1, t2] = [q.get('t1'), q.get('t2')];

@@ -8,6 +8,11 @@ import { NAV, type NavItem } from './nav';
 
 const COLLAPSED_KEY = 'atlhyper.nav.collapsed';
 
+/** Keeps entries without an icon aligned with those that have one. */
+function NoIcon({ size }: { size?: number; className?: string }) {
+  return <span className="shrink-0" style={{ width: size }} aria-hidden />;
+}
+
 /** The folded kind groups, remembered across visits. */
 function useCollapsed(): [Set<string>, (id: string) => void] {
   const [collapsed, setCollapsed] = useState<Set<string>>(() => {
@@ -67,6 +72,7 @@ export function Sidebar({ cluster, onNavigate }: { cluster: string | null; onNav
                   data-testid={`nav-toggle-${section.id}`}
                 >
                   {open ? <ChevronDown size={12} aria-hidden /> : <ChevronRight size={12} aria-hidden />}
+                  {section.icon && <section.icon size={12} aria-hidden />}
                   <span>{t(section.label)}</span>
                 </button>
               ) : (
@@ -80,7 +86,7 @@ export function Sidebar({ cluster, onNavigate }: { cluster: string | null; onNav
                   {items.map((it) => {
                     const disabled = section.cluster && !cluster;
                     const to = it.to.replace(':cluster', encodeURIComponent(cluster ?? ''));
-                    const Icon = it.icon;
+                    const Icon = it.icon ?? NoIcon;
                     if (disabled) {
                       return (
                         <li key={it.id}>

@@ -1,17 +1,10 @@
 import type { LucideIcon } from 'lucide-react';
 import {
   Activity,
-  Box,
   Boxes,
-  BrickWall,
-  Cable,
   Clock,
-  Copy,
-  Cylinder,
   Database,
   FileCog,
-  FileKey,
-  FileText,
   Gauge,
   Globe,
   HardDrive,
@@ -19,23 +12,15 @@ import {
   KeyRound,
   LayoutDashboard,
   Layers,
-  Layers2,
-  Milestone,
   Network,
-  Play,
-  Route,
-  Scale,
   Server,
   Settings,
   ShieldCheck,
-  ShieldHalf,
   Siren,
-  SlidersHorizontal,
   SquareTerminal,
   Target,
   TriangleAlert,
   Users,
-  Warehouse,
   ScrollText,
 } from 'lucide-react';
 import type { Role } from '../lib/auth/session';
@@ -45,7 +30,8 @@ export interface NavItem {
   id: string;
   /** i18n key in the "app" namespace. */
   label: string;
-  icon: LucideIcon;
+  /** Entries of the kind groups have none (their group has one), as in Headlamp's sidebar. */
+  icon?: LucideIcon;
   /** Path; `:cluster` is filled with the current cluster. */
   to: string;
   role?: Role;
@@ -61,43 +47,19 @@ export interface NavSection {
   cluster?: boolean;
   /** Can be folded away (the kind groups); it opens by itself while one of its pages is shown. */
   collapsible?: boolean;
+  icon?: LucideIcon;
   items: NavItem[];
 }
 
-// A kind without an icon here gets its category's.
-const KIND_ICON: Record<string, LucideIcon> = {
-  nodes: Server,
-  namespaces: Layers,
-  pods: Box,
-  deployments: Boxes,
-  statefulsets: Database,
-  daemonsets: Layers2,
-  replicasets: Copy,
-  jobs: Play,
-  cronjobs: Clock,
-  horizontalpodautoscalers: Scale,
-  poddisruptionbudgets: ShieldHalf,
-  services: Network,
-  endpointslices: Cable,
-  ingresses: Globe,
-  ingressclasses: Milestone,
-  networkpolicies: BrickWall,
-  httproutes: Route,
-  persistentvolumeclaims: HardDrive,
-  persistentvolumes: Cylinder,
-  storageclasses: Warehouse,
-  configmaps: FileText,
-  secrets: FileKey,
-  resourcequotas: Gauge,
-  limitranges: SlidersHorizontal,
-  serviceaccounts: KeyRound,
-};
+// The kinds listed in the Cluster section keep an icon like its other entries.
+const CLUSTER_KIND_ICON: Record<string, LucideIcon> = { nodes: Server, namespaces: Layers };
 const CATEGORY_ICON: Record<KindCategory, LucideIcon> = { cluster: Server, workloads: Boxes, network: Network, storage: HardDrive, config: FileCog, access: KeyRound };
 
 /** The navigation entries of a kind category, from the registry: every kind, in registry order. */
 export function kindItems(category: KindCategory): NavItem[] {
   return KINDS.filter((k) => k.category === category).map((k) => {
-    const item: NavItem = { id: k.resource, label: `k8s:kinds.${k.kind}`, icon: KIND_ICON[k.resource] ?? CATEGORY_ICON[category], to: `/c/:cluster/${kindPage(k.resource).path}` };
+    const icon = category === 'cluster' ? (CLUSTER_KIND_ICON[k.resource] ?? CATEGORY_ICON.cluster) : undefined;
+    const item: NavItem = { id: k.resource, label: `k8s:kinds.${k.kind}`, icon, to: `/c/:cluster/${kindPage(k.resource).path}` };
     if (isWorkload(k.resource)) {
       // The Workloads page shows its first kind when none is named.
       const first = k.resource === WORKLOAD_KINDS[0];
@@ -125,7 +87,7 @@ export const NAV: NavSection[] = [
     ],
   },
   // One group per kind category, every kind of the registry in it.
-  ...KIND_CATEGORIES.filter((c) => c !== 'cluster').map((c) => ({ id: c, label: `nav.category.${c}`, cluster: true, collapsible: true, items: kindItems(c) })),
+  ...KIND_CATEGORIES.filter((c) => c !== 'cluster').map((c) => ({ id: c, label: `nav.category.${c}`, cluster: true, collapsible: true, icon: CATEGORY_ICON[c], items: kindItems(c) })),
   {
     id: 'explore',
     label: 'nav.explore',

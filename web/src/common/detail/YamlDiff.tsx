@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ArrowRight } from 'lucide-react';
 import { ErrorState, Loading } from '../States';
+import { Segmented } from '../Segmented';
 import { useObject } from '../resource';
 import { useTimeline } from './hooks';
 import { ApiError } from '../../lib/api/http';
@@ -96,21 +97,13 @@ export default function YamlDiff({ cluster, resource, object: o, at }: { cluster
             </select>
           </label>
         )}
-        <div role="radiogroup" aria-label={t('yamlDiff.layout')} className="ml-auto flex rounded-md border border-line bg-surface-2 p-0.5">
-          {(['unified', 'split'] as const).map((m) => (
-            <button
-              key={m}
-              type="button"
-              role="radio"
-              aria-checked={mode === m}
-              className={`rounded px-2.5 py-1 text-xs font-medium ${mode === m ? 'bg-surface text-fg shadow-sm' : 'text-muted hover:text-fg'}`}
-              onClick={() => setMode(m)}
-              data-testid={`yaml-diff-mode-${m}`}
-            >
-              {t(`yamlDiff.${m}`)}
-            </button>
-          ))}
-        </div>
+        <Segmented
+          className="ml-auto"
+          label={t('yamlDiff.layout')}
+          value={mode === 'split' ? 'split' : 'unified'}
+          onChange={(m) => setMode(m)}
+          options={(['unified', 'split'] as const).map((m) => ({ id: m, label: t(`yamlDiff.${m}`), testId: `yaml-diff-mode-${m}` }))}
+        />
       </div>
       {t1 !== null && t1 >= t2 ? (
         <p className="text-[13px] text-crit">{t('time.invalid')}</p>

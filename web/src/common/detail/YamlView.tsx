@@ -1,6 +1,7 @@
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Check, Copy, Download } from 'lucide-react';
+import { Download } from 'lucide-react';
+import { CopyButton } from '../CopyButton';
 import { saveFile } from '../../lib/download';
 import { toYaml } from './yaml';
 
@@ -11,25 +12,11 @@ import { toYaml } from './yaml';
  */
 export default function YamlView({ value, fileName, maxHeight = 560 }: { value: unknown; fileName: string; maxHeight?: number }) {
   const { t } = useTranslation('common');
-  const [copied, setCopied] = useState(false);
   const text = useMemo(() => toYaml(value), [value]);
   return (
     <div className="space-y-2">
       <div className="flex justify-end gap-2">
-        <button
-          type="button"
-          className="btn h-7 px-2 text-xs"
-          data-testid="yaml-copy"
-          onClick={() => {
-            void navigator.clipboard?.writeText(text).then(() => {
-              setCopied(true);
-              setTimeout(() => setCopied(false), 1500);
-            });
-          }}
-        >
-          {copied ? <Check size={12} aria-hidden /> : <Copy size={12} aria-hidden />}
-          {copied ? t('action.copied') : t('action.copy')}
-        </button>
+        <CopyButton text={text} testId="yaml-copy" />
         <button type="button" className="btn h-7 px-2 text-xs" data-testid="yaml-download" onClick={() => saveFile(new Blob([text], { type: 'application/yaml' }), fileName)}>
           <Download size={12} aria-hidden />
           {t('action.download')}

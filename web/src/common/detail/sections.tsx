@@ -10,6 +10,8 @@ import { AnomalyList, EventList } from './Related';
 import { useFormat } from '../../lib/i18n/useFormat';
 import { conditionOk, conditions, kindByName, kindByResource, objectLink, type Condition, type ObjectDetail, type Tone } from '../../lib/k8s';
 import { referenced } from '../columnShapes';
+import { useUrlUpdate } from '../../lib/url';
+import { aroundChange } from './moments';
 import type { MetaRow } from '../columns';
 
 // The detail sections every kind shares (Headlamp's detail view pieces):
@@ -188,6 +190,7 @@ export function DetailPanel({
   at: string | null;
 }) {
   const { t } = useTranslation('common');
+  const update = useUrlUpdate();
   const o = data.object as unknown as Owned;
   switch (tab) {
     case 'events':
@@ -204,7 +207,18 @@ export function DetailPanel({
     case 'timeline':
       return (
         <Section title={t('detailTab.timeline')}>
-          <ChangeTimeline cluster={cluster} kind={resource} namespace={o.namespace} name={o.name} uid={o.uid} to={at ?? undefined} />
+          <ChangeTimeline
+            cluster={cluster}
+            kind={resource}
+            namespace={o.namespace}
+            name={o.name}
+            uid={o.uid}
+            to={at ?? undefined}
+            onDiff={(c) => {
+              const m = aroundChange(c);
+              update({ tab: 'diff', t1: new Date(m.t1).toISOString(), t2: new Date(m.t2).toISOString() }, { push: true });
+            }}
+          />
         </Section>
       );
     case 'yaml':

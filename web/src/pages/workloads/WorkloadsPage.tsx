@@ -5,6 +5,7 @@ import { ResourceList } from '../../common/ResourceList';
 import type { Column } from '../../common/DataTable';
 import type { DrawerSection } from '../../common/detail/ObjectDrawer';
 import { LabelChips, StatusBadge } from '../../common/Badge';
+import { Segmented } from '../../common/Segmented';
 import { countColumn, metaColumns, statusColumn, type TFn } from '../../common/columns';
 import { useFormat, type Formatters } from '../../lib/i18n/useFormat';
 import { useAt, useClusterId, useUrlParam, useUrlUpdate } from '../../lib/url';
@@ -131,20 +132,14 @@ export default function WorkloadsPage() {
   const info = kindByResource(kind)!;
 
   const kindSwitch = (
-    <div role="tablist" aria-label={t('kinds')} className="flex rounded-md border border-line bg-surface-2 p-0.5" data-testid="workload-kinds">
-      {WORKLOAD_KINDS.map((k) => (
-        <button
-          key={k}
-          role="tab"
-          type="button"
-          aria-selected={k === kind}
-          className={`rounded px-2.5 py-1 text-xs font-medium ${k === kind ? 'bg-surface text-fg shadow-sm' : 'text-muted hover:text-fg'}`}
-          onClick={() => update({ kind: k === WORKLOAD_KINDS[0] ? null : k, obj: null, tab: null }, { push: true })}
-        >
-          {t(`k8s:kinds.${kindByResource(k)!.kind}`)}
-        </button>
-      ))}
-    </div>
+    <Segmented
+      role="tab"
+      label={t('kinds')}
+      testId="workload-kinds"
+      value={kind}
+      onChange={(k) => update({ kind: k === WORKLOAD_KINDS[0] ? null : k, obj: null, tab: null }, { push: true })}
+      options={WORKLOAD_KINDS.map((k) => ({ id: k, label: t(`k8s:kinds.${kindByResource(k)!.kind}`) }))}
+    />
   );
 
   return (
