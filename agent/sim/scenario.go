@@ -119,6 +119,27 @@ func (c *cluster) updateDeployment(a *app, mutate func(*appsv1.Deployment)) {
 	c.kube.AppsV1().Deployments(a.ns).Update(c.ctx(), d, metav1.UpdateOptions{})
 }
 
+// updateReplicaSet changes a ReplicaSet as the deployment controller
+// does when a rollout ends (old one scaled to zero) or is rolled back
+// (the old one gets the next revision).
+func (c *cluster) updateReplicaSet(ns, name string, mutate func(*appsv1.ReplicaSet)) {
+	rs, err := c.kube.AppsV1().ReplicaSets(ns).Get(c.ctx(), name, metav1.GetOptions{})
+	if err != nil {
+		return
+	}
+	mutate(rs)
+	c.nextRV(rs)
+	c.kube.AppsV1().ReplicaSets(ns).Update(c.ctx(), rs, metav1.UpdateOptions{})
+}
+
+func scaledTo(n int32) func(*appsv1.ReplicaSet) {
+	return func(rs *appsv1.ReplicaSet) {
+		rs.Spec.Replicas = &n
+		rs.Status = appsv1.ReplicaSetStatus{Replicas: n, ReadyReplicas: n, AvailableReplicas: n, FullyLabeledReplicas: n,
+			ObservedGeneration: rs.Generation}
+	}
+}
+
 func (c *cluster) syncEndpoints(a *app, ready int) {
 	es := c.endpointSlice(a, ready)
 	cur, err := c.kube.DiscoveryV1().EndpointSlices(a.ns).Get(c.ctx(), es.Name, metav1.GetOptions{})
@@ -150,6 +171,7 @@ func (c *cluster) rollout(a *app, bad bool) {
 	c.create(rs)
 	c.updateDeployment(a, func(d *appsv1.Deployment) {
 		d.Generation++
+		d.Annotations = rs.Annotations
 		d.Spec.Template.Spec.Containers[0].Image = a.image
 		d.Status.UpdatedReplicas = 0
 	})
@@ -178,9 +200,14 @@ func (c *cluster) rollout(a *app, bad bool) {
 		})
 		c.after(20*time.Minute, func() { // rollback
 			c.deletePod(a.ns, name)
+			c.updateReplicaSet(a.ns, a.rsName, scaledTo(0))
 			a.image, a.rsName = good, oldRS
+			a.version++
+			revision := map[string]string{revisionAnnotation: fmt.Sprint(a.version)}
+			c.updateReplicaSet(a.ns, oldRS, func(rs *appsv1.ReplicaSet) { rs.Annotations = revision })
 			c.updateDeployment(a, func(d *appsv1.Deployment) {
 				d.Generation++
+				d.Annotations = revision
 				d.Spec.Template.Spec.Containers[0].Image = good
 				c.deploymentHealthy(d, len(a.pods))
 			})
@@ -198,6 +225,7 @@ func (c *cluster) rollout(a *app, bad bool) {
 			delete(c.crashing, old)
 			c.updateDeployment(a, func(d *appsv1.Deployment) { d.Status.UpdatedReplicas = int32(len(a.pods)) })
 			if i == len(oldPods)-1 {
+				c.updateReplicaSet(a.ns, oldRS, scaledTo(0))
 				c.syncEndpoints(a, len(a.pods))
 				c.updateDeployment(a, func(d *appsv1.Deployment) { c.deploymentHealthy(d, len(a.pods)) })
 			}

@@ -306,7 +306,8 @@ var namespaces = []string{"shop", "payments", "search", "data", "platform", "mon
 
 // build creates the initial objects: nodes, a DaemonSet on every node, a
 // StatefulSet, Deployments taking the remaining pods, Services with
-// EndpointSlices, a CronJob, volumes, ConfigMap and Secret metadata.
+// EndpointSlices, a CronJob, volumes, ConfigMap and Secret metadata, and
+// the platform objects around them (platform.go).
 func (c *cluster) build() ([]runtime.Object, []runtime.Object) {
 	cfg := c.f.cfg
 	var objs, metas []runtime.Object
@@ -361,7 +362,8 @@ func (c *cluster) build() ([]runtime.Object, []runtime.Object) {
 		case "StatefulSet":
 			objs = append(objs, c.statefulSet(a))
 			for i := range a.replicas {
-				objs = append(objs, c.pvc(a.ns, fmt.Sprintf("data-%s-%d", a.name, i)))
+				pvc := c.pvc(a.ns, fmt.Sprintf("data-%s-%d", a.name, i))
+				objs = append(objs, pvc, c.volume(pvc))
 			}
 		case "DaemonSet":
 			objs = append(objs, c.daemonSet(a))
@@ -394,6 +396,7 @@ func (c *cluster) build() ([]runtime.Object, []runtime.Object) {
 		addApp(&app{ns: ns, name: name, kind: "Deployment", replicas: r, cpu: []string{"100m", "250m", "500m"}[i%3],
 			mem: []string{"128Mi", "256Mi", "512Mi"}[i%3], sidecar: i%4 == 0})
 	}
+	objs = append(objs, c.platform()...)
 	cj := c.cronJob("batch", "nightly-report")
 	objs = append(objs, cj)
 	for i := range 3 {

@@ -15,6 +15,7 @@ import { stopAll } from './lib/procs.mjs';
 import { Runner } from './lib/runner.mjs';
 import { startStack } from './lib/stack.mjs';
 import * as s from './scenarios.mjs';
+import * as k from './kinds.mjs';
 import * as sig from './signal.mjs';
 
 const r = new Runner();
@@ -52,6 +53,8 @@ try {
   await r.step('run a SQL query and download CSV', () => s.sqlAndCsv(page, stack.baseUrl));
   await r.step('system page: storage, scheduled jobs, agents, requests, cost', () => s.systemPage(page, stack.baseUrl));
   await r.step('switch to Japanese and Chinese', () => s.languages(page, stack.baseUrl, cluster));
+  await r.step("every kind's list, detail and YAML in English, Chinese and Japanese, one object's values equal to the API's", () => k.kindsWalk(page, stack, cluster));
+  await r.step("a Deployment's YAML diff across its last change, from its drawer and from time travel", () => k.yamlDiff(page, stack, cluster));
   await r.step('a viewer sees no admin pages', () => s.viewerSeesNoAdmin(browser, stack.baseUrl, stack.viewer, cluster));
   if (stack.live) {
     await r.step('signal 1: a quiet cluster shows Healthy; every other status says why, translated', () => sig.quietClusterHealthy(page, stack));

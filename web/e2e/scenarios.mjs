@@ -54,7 +54,7 @@ export function takeErrors(page) {
   return e;
 }
 
-async function noErrors(page, where) {
+export async function noErrors(page, where) {
   const errs = takeErrors(page);
   assert(errs.length === 0, `${where}: ${errs.join(' | ')}`);
   const alerts = await page.locator('main [role="alert"]').allInnerTexts();
@@ -189,7 +189,8 @@ export async function podDetail(page, base, cluster) {
   const timeline = (await drawer.locator('[data-testid=change-timeline]').count()) + (await drawer.getByText('No changes recorded').count());
   assert(timeline > 0, 'change timeline shown');
   await shot(page, 'pod-detail-timeline-light');
-  await drawer.locator('[role=tab]', { hasText: 'Object' }).click();
+  await drawer.getByRole('tab', { name: 'YAML', exact: true }).click();
+  await drawer.locator('[data-testid=yaml-view]').waitFor();
   await settle(page);
   await noErrors(page, 'pod detail');
   // A reload keeps the drawer open (deep link), Escape closes it.

@@ -69,7 +69,7 @@ export function LabelChips({ labels, max = 6 }: { labels?: Record<string, string
   return (
     <span className="flex flex-wrap gap-1">
       {shown.map((l) => (
-        <span key={l} className="max-w-full truncate rounded border border-line bg-surface-2 px-1.5 font-mono text-[11px] leading-5 text-muted" title={l}>
+        <span key={l} data-item className="max-w-full truncate rounded border border-line bg-surface-2 px-1.5 font-mono text-[11px] leading-5 text-muted" title={l}>
           {l}
         </span>
       ))}

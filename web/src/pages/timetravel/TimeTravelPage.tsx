@@ -194,6 +194,11 @@ function DiffView({ cluster, at }: { cluster: string; at: number | null }) {
                       <span className="font-medium">{objectKey(it)}</span>
                     )}
                     {it.fields && it.fields.length > 0 && <span className="text-xs text-faint">{t('diff.fields', { count: it.fields.length })}</span>}
+                    {atT2 && it.change === 'changed' && (
+                      <Link to={`${atT2}&tab=diff&t1=${encodeURIComponent(params.from)}&t2=${encodeURIComponent(params.to)}`} className="ml-auto text-xs text-accent hover:underline" data-testid="diff-yaml-link">
+                        {t('common:detailTab.diff')}
+                      </Link>
+                    )}
                   </div>
                   {it.change === 'changed' && (
                     <div className="mt-1.5 pl-1">
