@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -72,6 +73,25 @@ type counter struct {
 	Sources  []string    `json:"sources,omitempty"`
 	LockedAt time.Time   `json:"locked_at,omitzero"`
 }
+
+// UnmarshalJSON reads a counter; an unreadable one starts afresh rather
+// than failing every login of its key.
+func (c *counter) UnmarshalJSON(b []byte) error {
+	type plain counter
+	var p plain
+	if json.Unmarshal(b, &p) != nil {
+		p = plain{}
+	}
+	*c = counter(p)
+	return nil
+}
+
+// Sentinels ending a counter update without writing.
+var (
+	errLocked    = errors.New("locked")
+	errUnchanged = errors.New("unchanged")
+	errEmpty     = errors.New("empty")
+)
 
 func (c *counter) prune(now time.Time, window time.Duration) {
 	i := 0
@@ -193,15 +213,16 @@ type reservation struct {
 // When the key is already locked it writes nothing and returns how long
 // the lock lasts.
 func (l *limiter) reserve(ctx context.Context, key, scope string, p LimitPolicy, ip string) (reservation, time.Duration, error) {
-	for attempt := 0; attempt < casAttempts; attempt++ {
-		c, etag, err := l.read(ctx, key)
-		if err != nil {
-			return reservation{}, 0, err
-		}
+	var (
+		r    reservation
+		wait time.Duration
+	)
+	_, _, err := store.UpdateN(ctx, l.b, key, casAttempts, func(c *counter, _ bool) error {
 		now := l.now().UTC()
 		c.prune(now, p.Window)
 		if len(c.Failures) >= p.MaxFailures {
-			return reservation{}, c.Failures[len(c.Failures)-p.MaxFailures].Add(p.Window).Sub(now), nil
+			wait = c.Failures[len(c.Failures)-p.MaxFailures].Add(p.Window).Sub(now)
+			return errLocked
 		}
 		c.Failures = append(c.Failures, now)
 		c.Count++
@@ -212,23 +233,21 @@ func (l *limiter) reserve(ctx context.Context, key, scope string, p LimitPolicy,
 		if src := sourceHash(ip); !slices.Contains(c.Sources, src) && len(c.Sources) < maxSources {
 			c.Sources = append(c.Sources, src)
 		}
-		r := reservation{key: key, at: now, inWindow: len(c.Failures)}
+		r = reservation{key: key, at: now, inWindow: len(c.Failures)}
 		if len(c.Failures) == p.MaxFailures {
 			c.LockedAt = now
 			r.lockout = &Lockout{Scope: scope, Failures: len(c.Failures), Count: c.Count, First: c.First, Last: c.Last,
 				Until: c.Failures[0].Add(p.Window), Sources: slices.Clone(c.Sources)}
 		}
-		err = l.write(ctx, key, c, etag)
-		if store.IsPreconditionFailed(err) {
-			backoff(ctx, attempt)
-			continue
-		}
-		if err != nil {
-			return reservation{}, 0, fmt.Errorf("write rate limit: %w", err)
-		}
-		return r, 0, nil
+		return nil
+	})
+	switch {
+	case errors.Is(err, errLocked):
+		return reservation{}, wait, nil
+	case err != nil:
+		return reservation{}, 0, fmt.Errorf("write rate limit: %w", err)
 	}
-	return reservation{}, 0, ErrConflict
+	return r, 0, nil
 }
 
 // release gives a reservation back (the attempt succeeded).
@@ -236,28 +255,25 @@ func (l *limiter) release(ctx context.Context, r reservation) error {
 	if r.key == "" {
 		return nil
 	}
-	for attempt := 0; attempt < casAttempts; attempt++ {
-		c, etag, err := l.read(ctx, r.key)
-		if err != nil || etag == "" {
-			return err
-		}
+	_, _, err := store.UpdateN(ctx, l.b, r.key, casAttempts, func(c *counter, exists bool) error {
 		i := slices.IndexFunc(c.Failures, func(t time.Time) bool { return t.Equal(r.at) })
-		if i < 0 {
-			return nil
+		if !exists || i < 0 {
+			return errUnchanged
 		}
 		c.Failures = slices.Delete(c.Failures, i, i+1)
 		c.Count--
 		if len(c.Failures) == 0 && c.Count <= 0 {
-			return l.b.Delete(ctx, r.key)
+			return errEmpty
 		}
-		err = l.write(ctx, r.key, c, etag)
-		if store.IsPreconditionFailed(err) {
-			backoff(ctx, attempt)
-			continue
-		}
-		return err
+		return nil
+	})
+	switch {
+	case errors.Is(err, errUnchanged):
+		return nil
+	case errors.Is(err, errEmpty):
+		return l.b.Delete(ctx, r.key)
 	}
-	return ErrConflict
+	return err
 }
 
 // clear removes a counter (the username's, after a right password).

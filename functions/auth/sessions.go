@@ -100,29 +100,25 @@ func (s *sessions) create(ctx context.Context, ss Session) error {
 // update applies fn with compare-and-swap. fn returning errStop ends the
 // loop without writing.
 func (s *sessions) update(ctx context.Context, id string, fn func(*Session) error) (Session, error) {
-	for attempt := 0; attempt < casAttempts; attempt++ {
-		ss, etag, err := s.get(ctx, id)
-		if err != nil {
-			return Session{}, err
-		}
-		if err := fn(&ss); err != nil {
-			return ss, err
-		}
-		data, err := json.Marshal(ss)
-		if err != nil {
-			return Session{}, err
-		}
-		_, err = s.b.Put(ctx, sessionKey(id), data, store.IfMatch(etag))
-		if store.IsPreconditionFailed(err) {
-			backoff(ctx, attempt)
-			continue
-		}
-		if err != nil {
-			return Session{}, fmt.Errorf("update session: %w", err)
-		}
-		return ss, nil
+	if !sessionIDRE.MatchString(id) {
+		return Session{}, ErrSessionNotFound
 	}
-	return Session{}, ErrConflict
+	var seen Session
+	ss, _, err := store.UpdateN(ctx, s.b, sessionKey(id), casAttempts, func(ss *Session, exists bool) error {
+		if !exists {
+			return ErrSessionNotFound
+		}
+		if ss.ID != id {
+			return fmt.Errorf("session object %s is corrupt", sessionKey(id))
+		}
+		err := fn(ss)
+		seen = *ss
+		return err
+	})
+	if err != nil {
+		return seen, err
+	}
+	return ss, nil
 }
 
 // remove deletes a session (logout, reuse detected).

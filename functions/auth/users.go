@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sort"
 	"strings"
 	"time"
@@ -37,7 +36,7 @@ var (
 	ErrUserNotFound = errors.New("user not found")
 	ErrUserExists   = errors.New("user exists")
 	ErrLastAdmin    = errors.New("the last enabled admin cannot be demoted, disabled or deleted")
-	ErrConflict     = errors.New("concurrent updates kept conflicting")
+	ErrConflict     = store.ErrConflict
 )
 
 const usersPrefix = lake.SysPrefix + "auth/users/"
@@ -120,36 +119,29 @@ func (u *Users) Create(ctx context.Context, usr User) (User, error) {
 // when another instance changed the object in between, so no update is
 // ever lost. fn may be called more than once.
 func (u *Users) Update(ctx context.Context, username string, fn func(*User) error) (User, error) {
-	for attempt := 0; attempt < casAttempts; attempt++ {
-		usr, etag, err := u.get(ctx, username)
-		if err != nil {
-			return User{}, err
+	usr, _, err := store.UpdateN(ctx, u.b, userKey(username), casAttempts, func(usr *User, exists bool) error {
+		if !exists {
+			return ErrUserNotFound
 		}
-		before := usr
-		if err := fn(&usr); err != nil {
-			return User{}, err
+		if usr.Username != username || usr.Role.Level() == 0 {
+			return fmt.Errorf("user object %s is corrupt", userKey(username))
 		}
-		if removesAdmin(before, usr) {
+		before := *usr
+		if err := fn(usr); err != nil {
+			return err
+		}
+		if removesAdmin(before, *usr) {
 			if err := u.ensureOtherAdmin(ctx, username); err != nil {
-				return User{}, err
+				return err
 			}
 		}
 		usr.UpdatedAt = u.now().UTC()
-		data, err := json.Marshal(usr)
-		if err != nil {
-			return User{}, err
-		}
-		_, err = u.b.Put(ctx, userKey(username), data, store.IfMatch(etag))
-		if store.IsPreconditionFailed(err) {
-			backoff(ctx, attempt)
-			continue
-		}
-		if err != nil {
-			return User{}, fmt.Errorf("update user %s: %w", username, err)
-		}
-		return usr, nil
+		return nil
+	})
+	if err != nil {
+		return User{}, err
 	}
-	return User{}, ErrConflict
+	return usr, nil
 }
 
 // Delete removes a user; the last enabled admin cannot be deleted.
@@ -196,13 +188,3 @@ func (u *Users) ensureOtherAdmin(ctx context.Context, username string) error {
 // backoff (up to ~256 ms) dozens of writers racing on one object all get
 // through. Past it the caller gets ErrConflict, never a lost update.
 const casAttempts = 25
-
-func backoff(ctx context.Context, attempt int) {
-	d := time.Duration(1+rand.IntN(2<<min(attempt, 7))) * time.Millisecond
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-}

@@ -30,7 +30,13 @@ var updateBackoff = backoff.Backoff{Min: 4 * time.Millisecond, Max: 500 * time.M
 // must only change v. An error from fn ends Update without writing and is
 // returned as is. It returns the value written and its Info.
 func Update[T any](ctx context.Context, b Bucket, key string, fn func(v *T, exists bool) error) (T, Info, error) {
-	for attempt := 0; attempt < MaxUpdateAttempts; attempt++ {
+	return UpdateN(ctx, b, key, MaxUpdateAttempts, fn)
+}
+
+// UpdateN is Update with its own bound on attempts, for a key that many
+// writers race on at once (a login counter under a burst of guesses).
+func UpdateN[T any](ctx context.Context, b Bucket, key string, attempts int, fn func(v *T, exists bool) error) (T, Info, error) {
+	for attempt := 0; attempt < attempts; attempt++ {
 		if attempt > 0 {
 			if err := updateBackoff.Sleep(ctx, attempt-1); err != nil {
 				var zero T
@@ -67,5 +73,5 @@ func Update[T any](ctx context.Context, b Bucket, key string, fn func(v *T, exis
 		return v, info, nil
 	}
 	var zero T
-	return zero, Info{}, fmt.Errorf("update %s: %w (%d attempts)", key, ErrConflict, MaxUpdateAttempts)
+	return zero, Info{}, fmt.Errorf("update %s: %w (%d attempts)", key, ErrConflict, attempts)
 }
