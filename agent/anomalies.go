@@ -139,9 +139,6 @@ type logJob struct{ row lake.Anomaly }
 func (r *run) emitAnomaly(row lake.Anomaly, logs bool) {
 	r.a.m.transitions.WithLabelValues(row.Rule, row.State).Inc()
 	r.changes.Add(1)
-	if row.State != lake.AnomalyUpdate {
-		r.urgent.Store(true)
-	}
 	if logs && !r.cfg.LogTail.Disabled && row.Kind == rows.KindPod && row.Container != "" {
 		select {
 		case r.logq <- logJob{row: row}:

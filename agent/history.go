@@ -66,9 +66,6 @@ func (r *run) handle(ev watch.Event) {
 		r.evaluate(ev.Kind, obj, true)
 	}
 	r.changes.Add(1)
-	if ev.Kind == rows.KindNode && !ev.Initial {
-		r.urgent.Store(true) // a node changed for real (heartbeats were skipped above)
-	}
 }
 
 // record buffers the change row and, for adds and updates, the detail row.

@@ -55,7 +55,7 @@ type run struct {
 	lastCheckpoint time.Time
 	detailsDay     time.Time
 
-	lastOpenVer      atomic.Uint64 // open anomalies' version in the last current.json
+	lastOpenDigest   atomic.Uint64 // urgentDigest of the last current.json
 	pubMu            sync.Mutex
 	lastPublished    time.Time // when current.json was last written by this run
 	lastHeartbeatRow time.Time
@@ -78,7 +78,8 @@ func (a *Agent) lead(ctx context.Context, l *lease.Lease) error {
 	r := &run{a: a, cfg: cfg, log: a.log, lease: l, eventSigs: map[types.UID]uint64{},
 		logq: make(chan logJob, 256)}
 	w, err := lake.NewWriter(lake.WriterConfig{Cluster: cfg.Cluster, Writer: WriterName, Sink: a.sink,
-		MaxRows: cfg.FlushRows, MaxAge: cfg.FlushAge, Align: true, Logger: a.log.With("component", "writer"), Now: a.now})
+		MaxRows: cfg.FlushRows, MaxAge: cfg.FlushAge, Align: true, Logger: a.log.With("component", "writer"), Now: a.now,
+		NewTicker: func(d time.Duration) (<-chan time.Time, func()) { t := cfg.Clock.NewTicker(d); return t.C(), t.Stop }})
 	if err != nil {
 		return err
 	}

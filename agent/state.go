@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"hash/fnv"
 	"encoding/json"
 	"sort"
 	"time"
@@ -72,11 +73,13 @@ func (r *run) publish(ctx context.Context) error {
 }
 
 // tick publishes current.json if something it shows urgently changed (an
-// anomaly opened, changed severity or resolved, a node changed, open
-// anomalies' private state moved) and StateInterval has passed since the
-// last write. Everything else reaches it with the next heartbeat.
+// anomaly opened, changed severity or resolved, a node's readiness changed)
+// and StateInterval has passed since the last write. Everything else —
+// counts, last-seen times, the private state's counters — reaches it with
+// the next heartbeat: a busy cluster's anomalies would otherwise rewrite
+// it every few seconds.
 func (r *run) tick(ctx context.Context) {
-	if _, open := r.engine.Version(); open != r.lastOpenVer.Load() {
+	if d := r.urgentDigest(); d != r.lastOpenDigest.Load() {
 		r.urgent.Store(true)
 	}
 	r.pubMu.Lock()
@@ -91,8 +94,7 @@ func (r *run) tick(ctx context.Context) {
 // advances while no event row is waiting in the writer, so a crash never
 // leaves the mark ahead of rows that did not reach the store or spool.
 func (r *run) privateState(now time.Time) persisted {
-	_, open := r.engine.Version()
-	r.lastOpenVer.Store(open)
+	r.lastOpenDigest.Store(r.urgentDigest())
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.w.Buffered()[lake.Events.Name()] == 0 && r.w.Stats().PendingObjects == 0 {
@@ -404,4 +406,39 @@ func countAnomaly(c *lake.AnomalyCounts, sev string) {
 	case anomaly.Info:
 		c.Info++
 	}
+}
+
+// urgentDigest sums up what makes current.json different enough to
+// rewrite at once: which anomalies are open and how severe, and which
+// nodes are ready and schedulable. Whether an open anomaly's condition
+// still holds waits for the heartbeat (or the tail, while watched): a
+// crash loop flips it at every back-off.
+func (r *run) urgentDigest() uint64 {
+	h := fnv.New64a()
+	for _, a := range r.engine.Open() {
+		h.Write([]byte(a.Fingerprint))
+		h.Write([]byte{0})
+		h.Write([]byte(a.Severity))
+		h.Write([]byte{1})
+	}
+	sum := h.Sum64()
+	if r.set != nil {
+		// The informer lists in no particular order: add up per-node
+		// hashes instead of chaining them.
+		for _, o := range r.set.List(rows.KindNode) {
+			n := o.(*corev1.Node)
+			nh := fnv.New64a()
+			nh.Write([]byte(n.Name))
+			for _, c := range n.Status.Conditions {
+				if c.Type == corev1.NodeReady {
+					nh.Write([]byte(c.Status))
+				}
+			}
+			if n.Spec.Unschedulable {
+				nh.Write([]byte{2})
+			}
+			sum += nh.Sum64()
+		}
+	}
+	return sum
 }

@@ -209,15 +209,21 @@ func (c *cluster) deployment(a *app) (*appsv1.Deployment, *appsv1.ReplicaSet) {
 			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType}}}
 	d.UID = a.uid
 	d.Generation = int64(a.version)
+	// The revision the deployment controller stamps on both (rollout history).
+	revision := map[string]string{revisionAnnotation: fmt.Sprint(a.version)}
+	d.Annotations = revision
 	c.deploymentHealthy(d, a.replicas)
 	rs := &appsv1.ReplicaSet{ObjectMeta: c.objMeta(a.ns, a.rsName, map[string]string{"app.kubernetes.io/name": a.name}),
 		Spec: appsv1.ReplicaSetSpec{Replicas: ptr(int32(a.replicas)), Selector: sel, Template: tmpl}}
+	rs.Annotations = revision
 	rs.UID = a.rsUID
 	rs.OwnerReferences = owner("Deployment", "apps/v1", a.name, a.uid)
 	rs.Status = appsv1.ReplicaSetStatus{Replicas: int32(a.replicas), ReadyReplicas: int32(a.replicas),
 		AvailableReplicas: int32(a.replicas), FullyLabeledReplicas: int32(a.replicas), ObservedGeneration: 1}
 	return d, rs
 }
+
+const revisionAnnotation = "deployment.kubernetes.io/revision"
 
 func (c *cluster) deploymentHealthy(d *appsv1.Deployment, avail int) {
 	want := int(*d.Spec.Replicas)

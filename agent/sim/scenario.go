@@ -119,6 +119,27 @@ func (c *cluster) updateDeployment(a *app, mutate func(*appsv1.Deployment)) {
 	c.kube.AppsV1().Deployments(a.ns).Update(c.ctx(), d, metav1.UpdateOptions{})
 }
 
+// updateReplicaSet changes a ReplicaSet as the deployment controller
+// does when a rollout ends (old one scaled to zero) or is rolled back
+// (the old one gets the next revision).
+func (c *cluster) updateReplicaSet(ns, name string, mutate func(*appsv1.ReplicaSet)) {
+	rs, err := c.kube.AppsV1().ReplicaSets(ns).Get(c.ctx(), name, metav1.GetOptions{})
+	if err != nil {
+		return
+	}
+	mutate(rs)
+	c.nextRV(rs)
+	c.kube.AppsV1().ReplicaSets(ns).Update(c.ctx(), rs, metav1.UpdateOptions{})
+}
+
+func scaledTo(n int32) func(*appsv1.ReplicaSet) {
+	return func(rs *appsv1.ReplicaSet) {
+		rs.Spec.Replicas = &n
+		rs.Status = appsv1.ReplicaSetStatus{Replicas: n, ReadyReplicas: n, AvailableReplicas: n, FullyLabeledReplicas: n,
+			ObservedGeneration: rs.Generation}
+	}
+}
+
 func (c *cluster) syncEndpoints(a *app, ready int) {
 	es := c.endpointSlice(a, ready)
 	cur, err := c.kube.DiscoveryV1().EndpointSlices(a.ns).Get(c.ctx(), es.Name, metav1.GetOptions{})
@@ -150,12 +171,13 @@ func (c *cluster) rollout(a *app, bad bool) {
 	c.create(rs)
 	c.updateDeployment(a, func(d *appsv1.Deployment) {
 		d.Generation++
+		d.Annotations = rs.Annotations
 		d.Spec.Template.Spec.Containers[0].Image = a.image
 		d.Status.UpdatedReplicas = 0
 	})
 	c.log.Info("sim: rollout", "app", a.ns+"/"+a.name, "image", a.image, "bad", bad)
 	if bad {
-		name := fmt.Sprintf("%s-%05x", a.rsName, c.rng.Uint32()&0xfffff)
+		name := c.podName(a.rsName)
 		p := c.newPod(a, name, c.nodes[c.rng.IntN(len(c.nodes))])
 		waitingPod(p, "ErrImagePull", "rpc error: code = NotFound desc = failed to pull and unpack image "+a.image)
 		c.create(p)
@@ -178,9 +200,14 @@ func (c *cluster) rollout(a *app, bad bool) {
 		})
 		c.after(20*time.Minute, func() { // rollback
 			c.deletePod(a.ns, name)
+			c.updateReplicaSet(a.ns, a.rsName, scaledTo(0))
 			a.image, a.rsName = good, oldRS
+			a.version++
+			revision := map[string]string{revisionAnnotation: fmt.Sprint(a.version)}
+			c.updateReplicaSet(a.ns, oldRS, func(rs *appsv1.ReplicaSet) { rs.Annotations = revision })
 			c.updateDeployment(a, func(d *appsv1.Deployment) {
 				d.Generation++
+				d.Annotations = revision
 				d.Spec.Template.Spec.Containers[0].Image = good
 				c.deploymentHealthy(d, len(a.pods))
 			})
@@ -191,13 +218,14 @@ func (c *cluster) rollout(a *app, bad bool) {
 	a.pods = nil
 	for i, old := range oldPods {
 		c.after(time.Duration(i+1)*15*time.Second, func() {
-			name := fmt.Sprintf("%s-%05x", a.rsName, c.rng.Uint32()&0xfffff)
+			name := c.podName(a.rsName)
 			c.create(c.newPod(a, name, c.nodes[c.rng.IntN(len(c.nodes))]))
 			c.deletePod(a.ns, old)
 			a.pods = append(a.pods, name)
 			delete(c.crashing, old)
 			c.updateDeployment(a, func(d *appsv1.Deployment) { d.Status.UpdatedReplicas = int32(len(a.pods)) })
 			if i == len(oldPods)-1 {
+				c.updateReplicaSet(a.ns, oldRS, scaledTo(0))
 				c.syncEndpoints(a, len(a.pods))
 				c.updateDeployment(a, func(d *appsv1.Deployment) { c.deploymentHealthy(d, len(a.pods)) })
 			}
@@ -292,7 +320,7 @@ func (c *cluster) scale(a *app) {
 		return
 	}
 	for ; delta > 0; delta-- {
-		name := fmt.Sprintf("%s-%05x", a.rsName, c.rng.Uint32()&0xfffff)
+		name := c.podName(a.rsName)
 		c.create(c.newPod(a, name, c.nodes[c.rng.IntN(len(c.nodes))]))
 		a.pods = append(a.pods, name)
 	}
@@ -380,7 +408,7 @@ func (c *cluster) unschedulable() {
 	if a == nil {
 		return
 	}
-	name := fmt.Sprintf("%s-%05x", a.rsName, c.rng.Uint32()&0xfffff)
+	name := c.podName(a.rsName)
 	p := c.newPod(a, name, "")
 	now := metav1.NewTime(c.clock.Now().Truncate(time.Second))
 	p.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: corev1.PodQOSBurstable, Conditions: []corev1.PodCondition{{

@@ -35,6 +35,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	metadatafake "k8s.io/client-go/metadata/fake"
 	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/utils/clock"
 
 	"github.com/atlhyper/atlhyper/agent"
 	"github.com/atlhyper/atlhyper/agent/rows"
@@ -74,6 +75,12 @@ type Config struct {
 	Logger    *slog.Logger
 	// Agent, if set, adjusts each agent's configuration.
 	Agent func(*agent.Config)
+	// Clock, if set, is the fleet's clock instead of a ScaledClock at
+	// Speed (which must then be left unset): everything virtual — agents'
+	// timers, the script, node metrics, Duration — runs on it, and every
+	// agent interval keeps its default. A StepClock lets a benchmark run a
+	// day as fast as the machine can without changing any interval.
+	Clock clock.WithTicker
 }
 
 func (c *Config) defaults() error {
@@ -91,6 +98,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Seed == 0 {
 		c.Seed = 1
+	}
+	if c.Clock != nil && c.Speed != 0 {
+		return errors.New("sim: Speed applies to the built-in scaled clock only")
 	}
 	if c.Speed <= 0 {
 		c.Speed = 1
@@ -113,7 +123,7 @@ func (c *Config) defaults() error {
 // Fleet is a running simulation.
 type Fleet struct {
 	cfg      Config
-	clock    *ScaledClock
+	clock    clock.WithTicker
 	clusters []*cluster
 }
 
@@ -123,7 +133,10 @@ func New(cfg Config) (*Fleet, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	f := &Fleet{cfg: cfg, clock: NewScaledClock(cfg.Start, cfg.Speed)}
+	f := &Fleet{cfg: cfg, clock: cfg.Clock}
+	if f.clock == nil {
+		f.clock = NewScaledClock(cfg.Start, cfg.Speed)
+	}
 	for i := 1; i <= cfg.Clusters; i++ {
 		c, err := newCluster(f, fmt.Sprintf("%s-%d", cfg.ClusterPrefix, i), cfg.Seed*1000+int64(i))
 		if err != nil {
@@ -135,7 +148,7 @@ func New(cfg Config) (*Fleet, error) {
 }
 
 // Clock is the fleet's virtual clock.
-func (f *Fleet) Clock() *ScaledClock { return f.clock }
+func (f *Fleet) Clock() clock.WithTicker { return f.clock }
 
 // Agents returns the agents, one per cluster.
 func (f *Fleet) Agents() []*agent.Agent {
@@ -155,6 +168,18 @@ func (f *Fleet) Clusters() []string {
 	return out
 }
 
+// Scripted reports whether every cluster's agent leads and has synced
+// and its script is scheduled: the owner of a StepClock starts stepping
+// then.
+func (f *Fleet) Scripted() bool {
+	for _, c := range f.clusters {
+		if !c.scripted.Load() {
+			return false
+		}
+	}
+	return true
+}
+
 // Run runs agents and scripts until ctx ends or Duration of virtual time
 // has passed; the agents then shut down gracefully (flushing everything).
 func (f *Fleet) Run(ctx context.Context) error {
@@ -164,7 +189,7 @@ func (f *Fleet) Run(ctx context.Context) error {
 		go func() {
 			select {
 			case <-ctx.Done():
-			case <-time.After(f.clock.Real(f.cfg.Duration)):
+			case <-f.clock.After(f.cfg.Duration):
 				cancel()
 			}
 		}()
@@ -196,13 +221,16 @@ type cluster struct {
 	f      *Fleet
 	id     string
 	rng    *rand.Rand
-	clock  *ScaledClock
+	clock  clock.WithTicker
 	kube   *fake.Clientset
 	meta   *metadatafake.FakeMetadataClient
 	agent  *agent.Agent
 	log    *slog.Logger
 	rv     atomic.Int64
 	writes int
+
+	scripted atomic.Bool // the script is scheduled: virtual time may run
+	podNames map[string]bool
 
 	nodes    []string
 	notReady map[string]bool
@@ -228,13 +256,18 @@ func newCluster(f *Fleet, id string, seed int64) (*cluster, error) {
 	c.meta = metadatafake.NewSimpleMetadataClient(sch, metas...)
 
 	cfg := agent.Config{Cluster: id, Instance: id + "-agent", Kube: c.kube, Source: watchtest.Source(c.kube, c.meta), Store: f.cfg.Store,
-		Clock: f.clock, Logger: f.cfg.Logger, LeaderElection: true,
+		Clock: f.clock, Logger: f.cfg.Logger, LeaderElection: true}
+	if f.cfg.Clock == nil {
 		// Keep real-time write rates sane when virtual time runs fast.
-		StateInterval:     max(10*time.Second, time.Duration(f.cfg.Speed*float64(500*time.Millisecond))),
-		HeartbeatInterval: max(2*time.Minute, time.Duration(f.cfg.Speed*float64(2*time.Second))),
-		IdlePoll:          max(15*time.Second, time.Duration(f.cfg.Speed*float64(time.Second))),
-		WatchedPoll:       max(2*time.Second, time.Duration(f.cfg.Speed*float64(500*time.Millisecond))),
-		TailInterval:      max(12*time.Second, time.Duration(f.cfg.Speed*float64(time.Second))),
+		scaled := func(floor, perRealSecond time.Duration) time.Duration {
+			return max(floor, time.Duration(f.cfg.Speed*float64(perRealSecond)))
+		}
+		cfg.StateInterval = scaled(10*time.Second, 500*time.Millisecond)
+		cfg.HeartbeatInterval = scaled(2*time.Minute, 2*time.Second)
+		cfg.IdlePoll = scaled(15*time.Second, time.Second)
+		cfg.WatchedPoll = scaled(2*time.Second, 500*time.Millisecond)
+		cfg.TailInterval = scaled(12*time.Second, time.Second)
+		cfg.FlushAge = hourDivisor(scaled(20*time.Minute, time.Second))
 	}
 	if f.cfg.SpoolDir != "" {
 		cfg.SpoolDir = filepath.Join(f.cfg.SpoolDir, id)
@@ -273,7 +306,8 @@ var namespaces = []string{"shop", "payments", "search", "data", "platform", "mon
 
 // build creates the initial objects: nodes, a DaemonSet on every node, a
 // StatefulSet, Deployments taking the remaining pods, Services with
-// EndpointSlices, a CronJob, volumes, ConfigMap and Secret metadata.
+// EndpointSlices, a CronJob, volumes, ConfigMap and Secret metadata, and
+// the platform objects around them (platform.go).
 func (c *cluster) build() ([]runtime.Object, []runtime.Object) {
 	cfg := c.f.cfg
 	var objs, metas []runtime.Object
@@ -312,11 +346,11 @@ func (c *cluster) build() ([]runtime.Object, []runtime.Object) {
 			var name, node string
 			switch a.kind {
 			case "DaemonSet":
-				name, node = fmt.Sprintf("%s-%05x", a.name, c.rng.Uint32()&0xfffff), c.nodes[i%len(c.nodes)]
+				name, node = c.podName(a.name), c.nodes[i%len(c.nodes)]
 			case "StatefulSet":
 				name, node = fmt.Sprintf("%s-%d", a.name, i), c.nodes[c.rng.IntN(len(c.nodes))]
 			default:
-				name, node = fmt.Sprintf("%s-%05x", a.rsName, c.rng.Uint32()&0xfffff), c.nodes[c.rng.IntN(len(c.nodes))]
+				name, node = c.podName(a.rsName), c.nodes[c.rng.IntN(len(c.nodes))]
 			}
 			a.pods = append(a.pods, name)
 			objs = append(objs, c.newPod(a, name, node))
@@ -328,7 +362,8 @@ func (c *cluster) build() ([]runtime.Object, []runtime.Object) {
 		case "StatefulSet":
 			objs = append(objs, c.statefulSet(a))
 			for i := range a.replicas {
-				objs = append(objs, c.pvc(a.ns, fmt.Sprintf("data-%s-%d", a.name, i)))
+				pvc := c.pvc(a.ns, fmt.Sprintf("data-%s-%d", a.name, i))
+				objs = append(objs, pvc, c.volume(pvc))
 			}
 		case "DaemonSet":
 			objs = append(objs, c.daemonSet(a))
@@ -361,6 +396,7 @@ func (c *cluster) build() ([]runtime.Object, []runtime.Object) {
 		addApp(&app{ns: ns, name: name, kind: "Deployment", replicas: r, cpu: []string{"100m", "250m", "500m"}[i%3],
 			mem: []string{"128Mi", "256Mi", "512Mi"}[i%3], sidecar: i%4 == 0})
 	}
+	objs = append(objs, c.platform()...)
 	cj := c.cronJob("batch", "nightly-report")
 	objs = append(objs, cj)
 	for i := range 3 {
@@ -393,12 +429,13 @@ func (c *cluster) run(ctx context.Context) error {
 	time.Sleep(200 * time.Millisecond)
 	c.log.Info("simulated cluster ready", "nodes", len(c.nodes), "pods", c.f.cfg.Pods, "apps", len(c.apps))
 	c.schedule()
+	c.scripted.Store(true)
 	for ctx.Err() == nil {
 		next := c.steps.peek()
 		if wait := next.at.Sub(c.clock.Now()); wait > 0 {
 			select {
 			case <-ctx.Done():
-			case <-time.After(c.clock.Real(wait)):
+			case <-c.clock.After(wait):
 			}
 			continue
 		}
@@ -441,6 +478,21 @@ func (c *cluster) after(d time.Duration, do func()) {
 	heap.Push(&c.steps, step{at: c.clock.Now().Add(d), seq: int(stepSeq.Add(1)), do: do})
 }
 
+// podName draws a pod name for a controller, as Kubernetes does (five
+// random characters), never one the cluster has used.
+func (c *cluster) podName(owner string) string {
+	if c.podNames == nil {
+		c.podNames = map[string]bool{}
+	}
+	for {
+		name := fmt.Sprintf("%s-%05x", owner, c.rng.Uint32()&0xfffff)
+		if !c.podNames[name] {
+			c.podNames[name] = true
+			return name
+		}
+	}
+}
+
 // exp draws an exponential delay with the given mean.
 func (c *cluster) exp(mean time.Duration) time.Duration {
 	return time.Duration(-math.Log(1-c.rng.Float64()) * float64(mean))
@@ -471,4 +523,18 @@ func Topology(nodes, pods int, seed int64, now time.Time) (objs, meta []runtime.
 	c := &cluster{f: f, rng: rand.New(rand.NewPCG(uint64(seed), uint64(seed)*7919)), clock: f.clock,
 		notReady: map[string]bool{}, crashing: map[string]bool{}}
 	return c.build()
+}
+
+// hourDivisor is the least flush interval at or above d that divides an
+// hour or is whole hours, as the agent's aligned flushes need.
+func hourDivisor(d time.Duration) time.Duration {
+	if d >= time.Hour {
+		return d.Truncate(time.Hour)
+	}
+	for _, m := range []time.Duration{1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60} {
+		if m*time.Minute >= d {
+			return m * time.Minute
+		}
+	}
+	return time.Hour
 }

@@ -224,6 +224,10 @@ func TestEndToEnd(t *testing.T) {
 		if st := s.do(t, "GET", "/api/v1/clusters/"+cl+"/anomalies/"+fp, v, nil, &h); st != 200 || len(h.Transitions) == 0 {
 			t.Fatalf("anomaly %s: %d %v", fp, st, h)
 		}
+		// The drawer gets the same live status as the list.
+		if st := h.Anomaly["status"]; st != all.Items[0]["status"] || st == nil {
+			t.Fatalf("anomaly %s: status %v, the list says %v", fp, st, all.Items[0]["status"])
+		}
 		var tr struct{ Buckets []map[string]any }
 		if st := s.do(t, "GET", "/api/v1/anomalies/trend?from=-7d", v, nil, &tr); st != 200 || len(tr.Buckets) != 168 && len(tr.Buckets) != 169 {
 			t.Fatalf("trend: %d %d", st, len(tr.Buckets))

@@ -3,7 +3,9 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -111,6 +113,8 @@ func (s *Server) watchCluster(w http.ResponseWriter, r *http.Request) {
 }
 
 // writePage writes {"items": [raw…], "next_cursor", "total", "as_of"}.
+// Its ETag covers everything but as_of, which also travels in AsOfHeader:
+// a refresh of unchanged data is a 304 that still says how recent it is.
 func writePage(w http.ResponseWriter, items [][]byte, next string, total int, asOf time.Time, extra map[string]any) {
 	var b bytes.Buffer
 	b.Grow(64 + len(items)*512)
@@ -129,21 +133,24 @@ func writePage(w http.ResponseWriter, items [][]byte, next string, total int, as
 		nb, _ := json.Marshal(next)
 		b.Write(nb)
 	}
-	if !asOf.IsZero() {
-		b.WriteString(`,"as_of":`)
-		ab, _ := json.Marshal(asOf.UTC())
-		b.Write(ab)
-	}
-	for k, v := range extra {
+	for _, k := range slices.Sorted(maps.Keys(extra)) { // sorted: the same data, the same bytes
 		kb, _ := json.Marshal(k)
-		vb, _ := json.Marshal(v)
+		vb, _ := json.Marshal(extra[k])
 		b.WriteByte(',')
 		b.Write(kb)
 		b.WriteByte(':')
 		b.Write(vb)
 	}
+	h := w.Header()
+	h.Set("ETag", weakETag(b.Bytes()))
+	if !asOf.IsZero() {
+		ab, _ := json.Marshal(asOf.UTC())
+		b.WriteString(`,"as_of":`)
+		b.Write(ab)
+		h.Set(AsOfHeader, asOf.UTC().Format(time.RFC3339Nano))
+	}
 	b.WriteString("}\n")
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	w.Write(b.Bytes())
 }
@@ -189,6 +196,17 @@ func (s *Server) listObjects(k lakeview.Kind) http.HandlerFunc {
 		extra := map[string]any{}
 		if !page.Checkpoint.IsZero() {
 			extra["checkpoint"] = page.Checkpoint
+		} else if !lq.At.IsZero() {
+			// No checkpoint at or before the moment: say when history
+			// begins, so "before it" does not look like an empty cluster.
+			start, err := s.cfg.View.HistoryStart(r.Context(), c, k.Table, lq.At)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if !start.IsZero() {
+				extra["history_starts_at"] = start
+			}
 		}
 		if err := s.collected(r.Context(), c, k.Kind, extra); err != nil {
 			s.fail(w, r, err)
@@ -616,7 +634,8 @@ func (s *Server) getAnomaly(w http.ResponseWriter, r *http.Request) {
 	}
 	var b bytes.Buffer
 	b.WriteString(`{"anomaly":`)
-	b.Write(h.Anomaly)
+	// The same live status as the lists (open, condition cleared, resolved).
+	b.Write(s.cfg.View.WithLiveStatus(r.Context(), [][]byte{h.Anomaly})[0])
 	b.WriteString(`,"transitions":[`)
 	for i, t := range h.Transitions {
 		if i > 0 {

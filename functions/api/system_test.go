@@ -261,20 +261,23 @@ func TestSystemUsage(t *testing.T) {
 	if j.Requests == nil || *j.Requests != *cst.Requests || j.DurationMS != cst.Finished.Sub(cst.Started).Milliseconds() {
 		t.Fatalf("compaction requests %+v, the run counted %+v", j.Requests, cst.Requests)
 	}
-	// Every input now has a price; the items add up.
+	// The items add up; the jobs are not priced from one run each (their
+	// histories do not span an interval yet: TestJobRates prices them).
 	items := map[string]usage.CostItem{}
 	var sum float64
 	for _, it := range rep.Cost.Items {
 		items[it.Item] = it
 		sum += it.USD
 	}
-	if _, ok := items["jobs"]; !ok || len(items) != 3 || math.Abs(sum-rep.Cost.TotalUSD) > 1e-4 {
-		t.Fatalf("cost %+v", rep.Cost)
+	if _, ok := items["jobs"]; ok || len(items) != 2 || math.Abs(sum-rep.Cost.TotalUSD) > 1e-4 || !missing(rep)["job_rate_pending:compact"] {
+		t.Fatalf("cost %+v, missing %+v", rep.Cost, rep.Missing)
 	}
-	runs := 730 * 3600 / 900.0
-	wantJobs := float64(cst.Requests.Put+cst.Requests.List) * runs
-	if math.Abs(items["jobs"].PutListPerMonth-wantJobs-float64(jobsOf(rep)["inventory"].Requests.Put+jobsOf(rep)["inventory"].Requests.List)*730) > 1 {
-		t.Fatalf("jobs PUT+LIST per month %v", items["jobs"].PutListPerMonth)
+	if j := jobsOf(rep)["compact"]; j.Rate != nil {
+		t.Fatalf("compaction priced from one run: %+v", j.Rate)
+	}
+	// One cluster-month: storage and agents over the three registered clusters.
+	if pc := rep.Cost.PerCluster; pc == nil || pc.Clusters != 3 || math.Abs(pc.USD-(items["storage"].USD+items["agents"].USD)/3) > 1e-4 {
+		t.Fatalf("per cluster %+v of %+v", pc, items)
 	}
 
 	// A corrupt inventory object is reported, not an error.

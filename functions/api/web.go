@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 )
 
@@ -63,21 +64,46 @@ func WebHandler(api http.Handler, dir string) (http.Handler, error) {
 		connect = append(connect, origin)
 	}
 	csp := DashboardCSP(connect...)
+	// Static files are compressed harder than API answers: the same bytes
+	// go to every visitor, and hashed ones only once each.
+	compress, err := Compress(9, 9, 512)
+	if err != nil {
+		return nil, err
+	}
 	files := http.FileServer(http.Dir(dir))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			api.ServeHTTP(w, r)
-			return
-		}
+	static := compress(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w.Header(), csp)
-		p := filepath.Join(dir, filepath.FromSlash(filepath.Clean("/"+r.URL.Path)))
+		clean := filepath.Clean("/" + r.URL.Path)
+		p := filepath.Join(dir, filepath.FromSlash(clean))
 		if st, err := os.Stat(p); err != nil || st.IsDir() {
 			w.Header().Set("Cache-Control", "no-cache")
 			http.ServeFile(w, r, filepath.Join(dir, "index.html"))
 			return
 		}
+		w.Header().Set("Cache-Control", staticCacheControl(clean))
 		files.ServeHTTP(w, r)
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		static.ServeHTTP(w, r)
 	}), nil
+}
+
+// hashedAsset matches the build's content-hashed files (assets/name-HASH.ext).
+var hashedAsset = regexp.MustCompile(`^/assets/[^/]+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$`)
+
+// staticCacheControl: a hashed file never changes under its name, so it
+// is cached for a year; everything else (index.html, config.json,
+// boot.js) is revalidated on every load, so a new build or config is seen
+// at once.
+func staticCacheControl(path string) string {
+	if hashedAsset.MatchString(path) {
+		return "public, max-age=31536000, immutable"
+	}
+	return "no-cache"
 }
 
 // configAPIOrigin reads the API's origin from the dashboard's config.json

@@ -491,7 +491,9 @@ func (v *View) Fleet(ctx context.Context) (FleetOverview, error) {
 		} else {
 			t["offline"]++
 		}
-		if _, ok := t[s.health.Status]; ok {
+		// "online"/"offline" count liveness (above); a health status of
+		// offline is the same cluster again, not a second one.
+		if _, ok := t[s.health.Status]; ok && s.health.Status != "offline" {
 			t[s.health.Status]++
 		}
 		if s.current != nil {

@@ -289,3 +289,37 @@ var ErrBadCursor = errors.New("invalid cursor")
 type BadColumnError struct{ Column string }
 
 func (e *BadColumnError) Error() string { return fmt.Sprintf("cannot sort by %q", e.Column) }
+
+// HistoryStart is when the history of table in cluster begins after at:
+// its first row at or after at, looked for day by day (partition
+// listings, no data read) up to now or 90 days on (zero: none). A state
+// at a moment before it is "no data before then", not an empty cluster.
+func (v *View) HistoryStart(ctx context.Context, cluster, table string, at time.Time) (time.Time, error) {
+	now := v.cfg.Now()
+	day := at.UTC().Truncate(24 * time.Hour)
+	for i := 0; i < 90 && !day.After(now); i, day = i+1, day.Add(24*time.Hour) {
+		sc := scope(table, []string{cluster}, maxTime(day, at), day.Add(24*time.Hour))
+		objs, err := v.e.Files(ctx, sc)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if len(objs) == 0 {
+			continue
+		}
+		res, err := v.query(ctx, []query.Scope{sc}, fmt.Sprintf(`SELECT min(ts) FROM %s`, table))
+		if err != nil || len(res.Rows) == 0 {
+			return time.Time{}, err
+		}
+		if t, ok := res.Rows[0][0].(time.Time); ok {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -26,8 +28,43 @@ func Handler(h http.Handler) func(context.Context, events.APIGatewayV2HTTPReques
 		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
-		return Response(rec.Result().StatusCode, rec.Header(), rec.Body.Bytes()), nil
+		out := Response(rec.Result().StatusCode, rec.Header(), rec.Body.Bytes())
+		if n := size(out); n > MaxResponse {
+			return tooLarge(n, rec.Header()), nil
+		}
+		return out, nil
 	}
+}
+
+// MaxResponse is what API Gateway accepts from a Lambda: 6 MB for the
+// whole response (headers and the body as sent, base64 included). Answers
+// are compressed before this check, so a 1,000-pod page (≈1.3 MB of
+// JSON) travels as ≈0.1 MB; past the limit the client gets a clear 502
+// instead of API Gateway's bare "Internal Server Error".
+const MaxResponse = 6 << 20
+
+func size(r events.APIGatewayV2HTTPResponse) int {
+	n := len(r.Body)
+	for k, v := range r.Headers {
+		n += len(k) + len(v) + 4
+	}
+	for _, c := range r.Cookies {
+		n += len(c) + 4
+	}
+	return n
+}
+
+func tooLarge(n int, h http.Header) events.APIGatewayV2HTTPResponse {
+	headers := map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}
+	for _, k := range []string{"X-Request-Id", "Vary", "Access-Control-Allow-Origin", "Access-Control-Expose-Headers"} {
+		if v := h.Values(k); len(v) > 0 {
+			headers[http.CanonicalHeaderKey(k)] = strings.Join(v, ", ")
+		}
+	}
+	body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": "response_too_large",
+		"message":    fmt.Sprintf("the answer is %.1f MB as sent, over the %d MB a Lambda behind API Gateway may return: ask for less (a smaller limit, fewer rows or a shorter range)", float64(n)/(1<<20), MaxResponse>>20),
+		"request_id": h.Get("X-Request-Id")}})
+	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusBadGateway, Headers: headers, Body: string(body)}
 }
 
 // Request builds the http.Request an event describes. The client address
@@ -70,7 +107,7 @@ func Request(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (*http.Requ
 }
 
 // Response converts a recorded response; bodies that are not UTF-8 text
-// (Parquet downloads) travel base64-encoded.
+// (Parquet downloads, anything compressed) travel base64-encoded.
 func Response(status int, h http.Header, body []byte) events.APIGatewayV2HTTPResponse {
 	out := events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: map[string]string{}}
 	for k, v := range h {
@@ -82,7 +119,8 @@ func Response(status int, h http.Header, body []byte) events.APIGatewayV2HTTPRes
 	}
 	ct := h.Get("Content-Type")
 	text := strings.HasPrefix(ct, "text/") || strings.Contains(ct, "json") || strings.Contains(ct, "yaml")
-	if text && utf8.Valid(body) {
+	// A compressed body is binary whatever its type says.
+	if text && h.Get("Content-Encoding") == "" && utf8.Valid(body) {
 		out.Body = string(body)
 	} else {
 		out.Body, out.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true

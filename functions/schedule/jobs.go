@@ -16,9 +16,12 @@ import (
 // registered cluster (and the _global partition). cfg.Bucket is not used:
 // each run works through the bucket RunOnce gives it.
 func Compaction(cfg compact.Config, every time.Duration) Job {
-	return Job{Name: JobCompact, Every: every, Run: func(ctx context.Context, b store.Bucket) (any, error) {
+	return Job{Name: JobCompact, Every: every, Run: func(ctx context.Context, b store.Bucket, now func() time.Time) (any, error) {
 		cfg := cfg
 		cfg.Bucket = b
+		if cfg.Now == nil {
+			cfg.Now = now
+		}
 		c, err := compact.New(cfg)
 		if err != nil {
 			return nil, err
@@ -96,14 +99,19 @@ func TakeInventory(ctx context.Context, b store.Bucket, now time.Time) (*Invento
 	return inv, nil
 }
 
-// InventoryJob takes the inventory and stores it for the API to serve.
+// InventoryJob takes the inventory and stores it for the API to serve,
+// and samples the agents' request counters (SampleAgents).
 func InventoryJob(every time.Duration) Job {
-	return Job{Name: JobInventory, Every: every, Run: func(ctx context.Context, b store.Bucket) (any, error) {
-		inv, err := TakeInventory(ctx, b, time.Now())
+	return Job{Name: JobInventory, Every: every, Run: func(ctx context.Context, b store.Bucket, now func() time.Time) (any, error) {
+		inv, err := TakeInventory(ctx, b, now())
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"objects": inv.objects(), "backlog": inv.Backlog}, putJSON(ctx, b, InventoryKey, inv)
+		if err := putJSON(ctx, b, InventoryKey, inv); err != nil {
+			return nil, err
+		}
+		sampled, err := SampleAgents(ctx, b, now())
+		return map[string]any{"objects": inv.objects(), "backlog": inv.Backlog, "agents_sampled": sampled}, err
 	}}
 }
 

@@ -4,8 +4,9 @@
 // invocation (AWS Lambda behind an EventBridge schedule).
 //
 // A job keeps no state between runs: what it needs to remember (its last
-// result) it writes to _sys/jobs/<name>.json, so any instance may run the
-// next one.
+// result, and the runs of the last day with their store requests, from
+// which self-monitoring prices the jobs) it writes to _sys/jobs/<name>.json,
+// so any instance may run the next one.
 package schedule
 
 import (
@@ -25,8 +26,8 @@ type Job struct {
 	Every time.Duration
 	// Run does the work through b, which counts the run's store requests
 	// (RunOnce records them in the job's status): a job must not reach
-	// the store any other way.
-	Run func(ctx context.Context, b store.Bucket) (report any, err error)
+	// the store any other way. now is the clock the job must use.
+	Run func(ctx context.Context, b store.Bucket, now func() time.Time) (report any, err error)
 }
 
 // Names of the scheduled jobs (also their status objects' names).
@@ -48,23 +49,61 @@ type Status struct {
 	Error    string          `json:"error,omitempty"`
 	Report   json.RawMessage `json:"report,omitempty"`
 	// Requests counts the store requests the run made, including the
-	// write of this status; with EverySeconds (the interval the job was
-	// scheduled with) it is what the job costs per month.
+	// read and write of this status. EverySeconds is the interval the job
+	// was scheduled with.
 	Requests     *store.Requests `json:"requests,omitempty"`
 	EverySeconds int64           `json:"every_seconds,omitempty"`
+	// History holds the runs that started in the last HistoryWindow (this
+	// one included), oldest first, at most MaxHistory: what the job
+	// really costs is their requests over that window, not the last run
+	// times runs per month (a once-a-day sweep is not repeated hourly).
+	// HistorySince is the start of the oldest run the history can hold:
+	// runs before it were not recorded, so a window starts there at the
+	// earliest.
+	History      []Run     `json:"history,omitempty"`
+	HistorySince time.Time `json:"history_since,omitzero"`
 }
+
+// Run is one run in a job's history, with its store requests by type.
+type Run struct {
+	Started            time.Time `json:"started"`
+	Seconds            float64   `json:"seconds"`
+	OK                 bool      `json:"ok"`
+	Put                int64     `json:"put,omitempty"`
+	Get                int64     `json:"get,omitempty"`
+	List               int64     `json:"list,omitempty"`
+	Delete             int64     `json:"delete,omitempty"`
+	Head               int64     `json:"head,omitempty"`
+	NotModified        int64     `json:"not_modified,omitempty"`
+	PreconditionFailed int64     `json:"precondition_failed,omitempty"`
+}
+
+// HistoryWindow and MaxHistory bound a job's history: a day of runs, at
+// most 500 (a day of a job run every 3 minutes; about 50 KB). A job run
+// more often keeps a shorter window.
+const (
+	HistoryWindow = 24 * time.Hour
+	MaxHistory    = 500
+)
 
 // StatusKey is where a job's last status lives.
 func StatusKey(job string) string { return lake.SysPrefix + "jobs/" + job + ".json" }
 
 // RunOnce runs job and records its status in the store.
 func RunOnce(ctx context.Context, b store.Bucket, job Job, log *slog.Logger) Status {
-	st := Status{Job: job.Name, Started: time.Now().UTC(), EverySeconds: int64(job.Every / time.Second)}
+	return RunOnceAt(ctx, b, job, log, time.Now)
+}
+
+// RunOnceAt is RunOnce on the clock now (simulations run jobs in virtual
+// time).
+func RunOnceAt(ctx context.Context, b store.Bucket, job Job, log *slog.Logger, now func() time.Time) Status {
+	st := Status{Job: job.Name, Started: now().UTC(), EverySeconds: int64(job.Every / time.Second)}
 	m := store.NewMetered(b)
-	report, err := job.Run(ctx, m)
-	st.Finished = time.Now().UTC()
+	report, err := job.Run(ctx, m, now)
+	st.Finished = now().UTC()
 	reqs := m.Requests()
-	reqs.Put++ // the status write below
+	reqs.Get++ // the status read below
+	reqs.Put++ // and its write
 	st.Requests = &reqs
 	st.OK = err == nil
 	if err != nil {
@@ -76,13 +115,62 @@ func RunOnce(ctx context.Context, b store.Bucket, job Job, log *slog.Logger) Sta
 	if report != nil {
 		st.Report, _ = json.Marshal(report)
 	}
-	data, _ := json.Marshal(st)
-	// Last writer wins: the status is informational, and runs of one job
-	// are serialised by the job's own lease.
-	if _, err := b.Put(context.WithoutCancel(ctx), StatusKey(job.Name), data, store.Condition{}); err != nil {
+	run := Run{Started: st.Started, Seconds: st.Finished.Sub(st.Started).Round(time.Millisecond).Seconds(), OK: st.OK,
+		Put: reqs.Put, Get: reqs.Get, List: reqs.List, Delete: reqs.Delete, Head: reqs.Head,
+		NotModified: reqs.NotModified, PreconditionFailed: reqs.PreconditionFailed}
+	if err := writeStatus(context.WithoutCancel(ctx), b, &st, run); err != nil {
 		log.Warn("recording job status failed", "job", job.Name, "error", err)
 	}
 	return st
+}
+
+// writeStatus writes st with the previous status's history and run
+// appended, by compare-and-swap so that overlapping runs (two instances, a
+// manual run) lose no run. Retries after a lost race are not counted in
+// the run's requests.
+func writeStatus(ctx context.Context, b store.Bucket, st *Status, run Run) error {
+	key := StatusKey(st.Job)
+	for attempt := 0; ; attempt++ {
+		var prev Status
+		cond := store.IfAbsent
+		data, info, err := b.Get(ctx, key, "")
+		switch {
+		case err == nil:
+			cond = store.IfMatch(info.ETag)
+			if json.Unmarshal(data, &prev) != nil {
+				prev = Status{} // unreadable: start the history again
+			}
+		case !store.IsNotFound(err):
+			return err
+		}
+		st.History, st.HistorySince = appendRun(prev.History, prev.HistorySince, run)
+		data, _ = json.Marshal(st)
+		_, err = b.Put(ctx, key, data, cond)
+		if !store.IsPreconditionFailed(err) || attempt == 2 {
+			return err
+		}
+	}
+}
+
+// appendRun adds run to a history and drops runs that started more than
+// HistoryWindow before it, then the oldest beyond MaxHistory.
+func appendRun(hist []Run, since time.Time, run Run) ([]Run, time.Time) {
+	if since.IsZero() {
+		since = run.Started
+	}
+	cutoff := run.Started.Add(-HistoryWindow)
+	out := make([]Run, 0, len(hist)+1)
+	for _, r := range hist {
+		if !r.Started.Before(cutoff) {
+			out = append(out, r)
+		}
+	}
+	out = append(out, run)
+	if n := len(out) - MaxHistory; n > 0 {
+		out = out[n:]
+		since = out[0].Started // older runs are gone: the window starts here
+	}
+	return out, since
 }
 
 // Loop runs every job at start and then at its interval (with a little

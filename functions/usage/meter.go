@@ -49,14 +49,17 @@ type Requests struct {
 	PerHour       *RequestRates `json:"per_hour"`
 }
 
-// RequestRates are requests per hour by type.
+// RequestRates are requests per hour by type. NotModified (304s) is part
+// of Get and PreconditionFailed (412s) part of Put.
 type RequestRates struct {
-	Put    float64 `json:"put"`
-	Get    float64 `json:"get"`
-	List   float64 `json:"list"`
-	Delete float64 `json:"delete"`
-	Head   float64 `json:"head"`
-	Errors float64 `json:"errors"`
+	Put                float64 `json:"put"`
+	Get                float64 `json:"get"`
+	List               float64 `json:"list"`
+	Delete             float64 `json:"delete"`
+	Head               float64 `json:"head"`
+	Errors             float64 `json:"errors"`
+	NotModified        float64 `json:"not_modified"`
+	PreconditionFailed float64 `json:"precondition_failed"`
 }
 
 // Snapshot returns the counters and the rates at now.
@@ -77,10 +80,7 @@ func (mt *Meter) Snapshot(now time.Time) Requests {
 	from := mt.samples[0]
 	out := Requests{StartedAt: mt.started.UTC(), UptimeSeconds: now.Sub(mt.started).Seconds(), Total: cur, WindowSeconds: now.Sub(from.at).Seconds()}
 	if w := now.Sub(from.at); w >= MinRateWindow {
-		h := w.Hours()
-		rate := func(a, b int64) float64 { return round(float64(a-b)/h, 1) }
-		out.PerHour = &RequestRates{Put: rate(cur.Put, from.r.Put), Get: rate(cur.Get, from.r.Get), List: rate(cur.List, from.r.List),
-			Delete: rate(cur.Delete, from.r.Delete), Head: rate(cur.Head, from.r.Head), Errors: rate(cur.Errors, from.r.Errors)}
+		out.PerHour = ptr(rates(cur.Sub(from.r), w))
 	}
 	return out
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/atlhyper/atlhyper/functions/lakeview"
 	"github.com/atlhyper/atlhyper/functions/schedule"
 	"github.com/atlhyper/atlhyper/query/compact"
+	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
 )
 
@@ -80,8 +81,8 @@ type Report struct {
 // Missing is one absent input.
 type Missing struct {
 	// Code is no_inventory, inventory_stale, unreadable, job_never_ran,
-	// no_heartbeat, agent_rate_pending, api_rate_pending or
-	// agent_requests_unreported.
+	// job_rate_pending, no_heartbeat, agent_rate_pending, api_rate_pending
+	// or agent_requests_unreported.
 	Code    string `json:"code"`
 	Subject string `json:"subject,omitempty"` // job, cluster or object key
 	Message string `json:"message"`
@@ -132,7 +133,17 @@ type Job struct {
 	EverySeconds int64           `json:"every_seconds,omitempty"`
 	Error        string          `json:"error,omitempty"`
 	Requests     *store.Requests `json:"requests,omitempty"`
-	Compaction   *Compaction     `json:"compaction,omitempty"`
+	// Rate is what the job's recorded runs of the last day asked of the
+	// store, per hour; nil until its history covers one interval.
+	Rate       *JobRate    `json:"rate,omitempty"`
+	Compaction *Compaction `json:"compaction,omitempty"`
+}
+
+// JobRate is a job's store requests per hour over a window of its runs.
+type JobRate struct {
+	Runs          int          `json:"runs"`
+	WindowSeconds float64      `json:"window_seconds"`
+	PerHour       RequestRates `json:"per_hour"`
 }
 
 // Compaction is what a compaction run did.
@@ -172,12 +183,17 @@ type Agent struct {
 	Errors          int64      `json:"errors"`
 	LastError       string     `json:"last_error,omitempty"`
 	LastErrorAt     *time.Time `json:"last_error_at,omitempty"`
-	// EstimatedPutsPerHour is lake objects written per hour of uptime
-	// plus heartbeat rewrites; nil before MinRateWindow of uptime.
+	// EstimatedPutsPerHour is the agent's PUT+LIST requests per hour:
+	// RequestsPerHour where it reports its counts, else lake objects written
+	// per hour of uptime plus heartbeat rewrites; nil until measured over
+	// MinRateWindow.
 	EstimatedPutsPerHour *float64 `json:"estimated_puts_per_hour"`
-	// RequestsPerHour are the agent's own counts per hour of uptime (agents
-	// that report them in heartbeats).
-	RequestsPerHour *RequestRates `json:"requests_per_hour,omitempty"`
+	// RequestsPerHour are the agent's own counts per hour (agents that
+	// report them in heartbeats) over RequestsWindowSeconds: the last day
+	// of the scheduler's samples up to this heartbeat, or the agent's
+	// uptime until samples cover MinRateWindow.
+	RequestsPerHour       *RequestRates `json:"requests_per_hour,omitempty"`
+	RequestsWindowSeconds float64       `json:"requests_window_seconds,omitempty"`
 }
 
 // Spool is an agent's on-disk spool.
@@ -203,6 +219,7 @@ func (r *Reporter) Report(ctx context.Context) (*Report, error) {
 	var (
 		inv      schedule.Inventory
 		invFound bool
+		samples  schedule.AgentSamples
 		statuses = make([]*schedule.Status, len(schedule.JobNames()))
 		beats    []lakeview.AgentHeartbeat
 		mu       sync.Mutex
@@ -215,6 +232,10 @@ func (r *Reporter) Report(ctx context.Context) (*Report, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
 		invFound, err = r.get(gctx, schedule.InventoryKey, &inv, miss)
+		return err
+	})
+	g.Go(func() (err error) {
+		_, err = r.get(gctx, schedule.AgentSamplesKey, &samples, miss)
 		return err
 	})
 	for i, name := range schedule.JobNames() {
@@ -240,8 +261,11 @@ func (r *Reporter) Report(ctx context.Context) (*Report, error) {
 	var invEvery int64
 	for i, name := range schedule.JobNames() {
 		j := job(name, statuses[i], now)
-		if j.State == "never_run" {
+		switch {
+		case j.State == "never_run":
 			miss("job_never_ran", name, "the scheduled job %q has not run yet (is the scheduler running?)", name)
+		case j.Rate == nil:
+			miss("job_rate_pending", name, "the scheduled job %q has not recorded runs over one interval yet: its cost is not estimated", name)
 		}
 		if name == schedule.JobInventory {
 			invEvery = j.EverySeconds
@@ -257,7 +281,7 @@ func (r *Reporter) Report(ctx context.Context) (*Report, error) {
 		miss("no_inventory", "", "no lake inventory has been taken yet: objects and bytes per table appear after the scheduler's first inventory run")
 	}
 	for _, b := range beats {
-		a := agent(b, now)
+		a := agent(b, samples.Clusters[b.Info.ID], now)
 		switch {
 		case a.State == "no_heartbeat":
 			miss("no_heartbeat", a.Cluster, "cluster %q has no agent heartbeat", a.Cluster)
@@ -327,6 +351,7 @@ func job(name string, st *schedule.Status, now time.Time) Job {
 	if !st.OK {
 		j.State = "failed"
 	}
+	j.Rate = jobRate(st, now)
 	if name == schedule.JobCompact && len(st.Report) > 0 {
 		var cr compact.Report
 		if json.Unmarshal(st.Report, &cr) == nil {
@@ -389,7 +414,7 @@ func inventory(inv *schedule.Inventory, now time.Time, everySeconds int64) *Inve
 	return out
 }
 
-func agent(b lakeview.AgentHeartbeat, now time.Time) Agent {
+func agent(b lakeview.AgentHeartbeat, samples []schedule.AgentSample, now time.Time) Agent {
 	a := Agent{Cluster: b.Info.ID, State: "no_heartbeat"}
 	hb := b.Heartbeat
 	if hb == nil {
@@ -411,14 +436,11 @@ func agent(b lakeview.AgentHeartbeat, now time.Time) Agent {
 	a.Written = Written{Rows: hb.Written.Rows, Objects: hb.Written.Objects, Bytes: hb.Written.Bytes}
 	a.WatchedObjects, a.Errors, a.LastError, a.LastErrorAt = hb.WatchedObjects, hb.Errors, hb.LastError, hb.LastErrorAt
 	up := time.Duration(hb.UptimeSeconds) * time.Second
-	if q := hb.Requests; q != nil && up >= MinRateWindow {
-		h := up.Hours()
-		rate := func(n int64) float64 { return round(float64(n)/h, 1) }
-		a.RequestsPerHour = &RequestRates{Put: rate(q.Put), Get: rate(q.Get), List: rate(q.List), Delete: rate(q.Delete),
-			Head: rate(q.Head), Errors: rate(q.Errors)}
-		puts := round(a.RequestsPerHour.Put+a.RequestsPerHour.List, 1)
+	if rates, window := agentRate(samples, hb, now); rates != nil {
+		a.RequestsPerHour, a.RequestsWindowSeconds = rates, window.Seconds()
+		puts := round(rates.Put+rates.List, 1)
 		a.EstimatedPutsPerHour = &puts
-	} else if up >= MinRateWindow {
+	} else if up >= MinRateWindow && hb.Requests == nil {
 		puts := float64(hb.Written.Objects) / up.Hours()
 		if hb.IntervalSeconds > 0 {
 			puts += 3600 / float64(hb.IntervalSeconds)
@@ -428,3 +450,83 @@ func agent(b lakeview.AgentHeartbeat, now time.Time) Agent {
 	}
 	return a
 }
+
+// jobRate is a job's requests per hour over its runs in the last
+// HistoryWindow (from HistorySince at the earliest): nil until that window
+// covers the job's interval, so that one run is never taken for a rate.
+func jobRate(st *schedule.Status, now time.Time) *JobRate {
+	if len(st.History) == 0 {
+		return nil
+	}
+	from := now.Add(-schedule.HistoryWindow)
+	if st.HistorySince.After(from) {
+		from = st.HistorySince
+	}
+	window, need := now.Sub(from), time.Duration(st.EverySeconds)*time.Second
+	if need <= 0 {
+		need = MinRateWindow
+	}
+	if window < need {
+		return nil
+	}
+	var sum store.Requests
+	runs := 0
+	for _, r := range st.History {
+		if r.Started.Before(from) || r.Started.After(now) {
+			continue
+		}
+		runs++
+		sum = sum.Add(store.Requests{Put: r.Put, Get: r.Get, List: r.List, Delete: r.Delete, Head: r.Head,
+			NotModified: r.NotModified, PreconditionFailed: r.PreconditionFailed})
+	}
+	return &JobRate{Runs: runs, WindowSeconds: window.Seconds(), PerHour: rates(sum, window)}
+}
+
+// agentRate differentiates an agent's cumulative request counters: the
+// requests between the first of the scheduler's samples in the last
+// HistoryWindow (or the agent's start, if later) and its latest heartbeat,
+// per hour. A restart (another instance or start time, or counters going
+// down) begins a new run of counters, all within the window; requests the
+// old instance made after its last sample are not seen. Until samples span
+// MinRateWindow, the counters of the latest heartbeat over its uptime.
+func agentRate(samples []schedule.AgentSample, hb *lake.HeartbeatState, now time.Time) (*RequestRates, time.Duration) {
+	if hb.Requests == nil {
+		return nil, 0
+	}
+	from := now.Add(-schedule.HistoryWindow)
+	var pts []schedule.AgentSample
+	for _, s := range samples {
+		if !s.TS.Before(from) && s.TS.Before(hb.TS) {
+			pts = append(pts, s)
+		}
+	}
+	pts = append(pts, schedule.AgentSample{TS: hb.TS, Instance: hb.Agent.Instance, StartedAt: hb.Agent.StartedAt, Requests: *hb.Requests})
+	begin, sum := pts[0].TS, store.Requests{}
+	if st := pts[0].StartedAt; !st.IsZero() && !st.Before(from) && st.Before(begin) {
+		begin, sum = st, pts[0].Requests // the agent started within the window
+	}
+	for i := 1; i < len(pts); i++ {
+		p, q := pts[i-1], pts[i]
+		if q.Instance == p.Instance && q.StartedAt.Equal(p.StartedAt) && q.Requests.Put >= p.Requests.Put && q.Requests.Get >= p.Requests.Get {
+			sum = sum.Add(q.Requests.Sub(p.Requests))
+		} else {
+			sum = sum.Add(q.Requests) // restarted: its counters began at zero
+		}
+	}
+	if w := hb.TS.Sub(begin); w >= MinRateWindow {
+		return ptr(rates(sum, w)), w
+	}
+	if up := time.Duration(hb.UptimeSeconds) * time.Second; up >= MinRateWindow {
+		return ptr(rates(*hb.Requests, up)), up
+	}
+	return nil, 0
+}
+
+func rates(r store.Requests, over time.Duration) RequestRates {
+	h := over.Hours()
+	rate := func(n int64) float64 { return round(float64(n)/h, 1) }
+	return RequestRates{Put: rate(r.Put), Get: rate(r.Get), List: rate(r.List), Delete: rate(r.Delete), Head: rate(r.Head),
+		Errors: rate(r.Errors), NotModified: rate(r.NotModified), PreconditionFailed: rate(r.PreconditionFailed)}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -125,24 +125,125 @@ func TestAgentEstimate(t *testing.T) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	hb := &lake.HeartbeatState{TS: now.Add(-10 * time.Second), IntervalSeconds: 30, UptimeSeconds: 7200,
 		Spool: lake.SpoolInfo{Objects: 3, Bytes: 4096, MaxBytes: 1 << 30}, Written: lake.WrittenInfo{Rows: 5000, Objects: 120, Bytes: 1 << 20}}
-	a := agent(lakeview.AgentHeartbeat{Info: lakeview.ClusterInfo{ID: "a", Online: true}, Heartbeat: hb}, now)
+	a := agent(lakeview.AgentHeartbeat{Info: lakeview.ClusterInfo{ID: "a", Online: true}, Heartbeat: hb}, nil, now)
 	// 120 objects in 2 h = 60/h, plus one heartbeat every 30 s = 120/h.
 	if a.State != "online" || a.EstimatedPutsPerHour == nil || *a.EstimatedPutsPerHour != 180 || a.Spool.Bytes != 4096 || a.Spool.Objects != 3 || *a.AgeSeconds != 10 {
 		t.Fatalf("agent %+v", a)
 	}
-	// An agent that counts its requests: they replace the estimate.
+	// An agent that counts its requests: they replace the estimate (over
+	// its uptime while the scheduler has no samples of it).
 	hb.Requests = &store.Requests{Put: 400, List: 20, Get: 60, Head: 4, Delete: 2}
-	a = agent(lakeview.AgentHeartbeat{Info: lakeview.ClusterInfo{ID: "a", Online: true}, Heartbeat: hb}, now)
-	if q := a.RequestsPerHour; q == nil || q.Put != 200 || q.List != 10 || q.Get != 30 || *a.EstimatedPutsPerHour != 210 {
+	a = agent(lakeview.AgentHeartbeat{Info: lakeview.ClusterInfo{ID: "a", Online: true}, Heartbeat: hb}, nil, now)
+	if q := a.RequestsPerHour; q == nil || q.Put != 200 || q.List != 10 || q.Get != 30 || *a.EstimatedPutsPerHour != 210 || a.RequestsWindowSeconds != 7200 {
 		t.Fatalf("reported counts: %+v %+v", a, q)
 	}
 	hb.Requests = nil
 	hb.UptimeSeconds = 300
-	if a := agent(lakeview.AgentHeartbeat{Info: lakeview.ClusterInfo{ID: "a"}, Heartbeat: hb}, now); a.State != "offline" || a.EstimatedPutsPerHour != nil {
+	if a := agent(lakeview.AgentHeartbeat{Info: lakeview.ClusterInfo{ID: "a"}, Heartbeat: hb}, nil, now); a.State != "offline" || a.EstimatedPutsPerHour != nil {
 		t.Fatalf("young offline agent %+v", a)
 	}
-	if a := agent(lakeview.AgentHeartbeat{Info: lakeview.ClusterInfo{ID: "b"}}, now); a.State != "no_heartbeat" || a.LastHeartbeat != nil {
+	if a := agent(lakeview.AgentHeartbeat{Info: lakeview.ClusterInfo{ID: "b"}}, nil, now); a.State != "no_heartbeat" || a.LastHeartbeat != nil {
 		t.Fatalf("no heartbeat %+v", a)
+	}
+}
+
+// TestAgentRateFromSamples: an agent's counters run from its start; the
+// scheduler's samples turn them into the rate of the last day — the
+// start-up burst of a week-old agent no longer counts, a restart begins a
+// new run of counters.
+func TestAgentRateFromSamples(t *testing.T) {
+	now := time.Date(2026, 5, 8, 12, 0, 0, 0, time.UTC)
+	started := now.Add(-7 * 24 * time.Hour)
+	// 10,000 PUTs at start, then 100 an hour; samples every hour.
+	putsAt := func(t time.Time) int64 { return 10_000 + int64(100*t.Sub(started).Hours()) }
+	var samples []schedule.AgentSample
+	for h := 30; h >= 1; h-- { // the oldest six fall outside the day
+		ts := now.Add(-time.Duration(h) * time.Hour)
+		samples = append(samples, schedule.AgentSample{TS: ts, Instance: "a-0", StartedAt: started, Requests: store.Requests{Put: putsAt(ts), Get: 4 * putsAt(ts)}})
+	}
+	hb := &lake.HeartbeatState{TS: now, IntervalSeconds: 30, UptimeSeconds: int64(now.Sub(started).Seconds()),
+		Agent: lake.AgentInfo{Instance: "a-0", StartedAt: started}}
+	hb.Requests = &store.Requests{Put: putsAt(hb.TS), Get: 4 * putsAt(hb.TS)}
+	a := agent(lakeview.AgentHeartbeat{Info: lakeview.ClusterInfo{ID: "a", Online: true}, Heartbeat: hb}, samples, now)
+	if q := a.RequestsPerHour; q == nil || q.Put != 100 || q.Get != 400 || a.RequestsWindowSeconds != 24*3600 {
+		t.Fatalf("a week-old agent: %+v over %v s (the rate of the last day is 100 PUT/h)", q, a.RequestsWindowSeconds)
+	}
+	// Over its uptime instead, the start-up burst would show.
+	if a := agent(lakeview.AgentHeartbeat{Info: lakeview.ClusterInfo{ID: "a", Online: true}, Heartbeat: hb}, nil, now); a.RequestsPerHour.Put < 150 {
+		t.Fatalf("without samples: %+v", a.RequestsPerHour)
+	}
+	// Restarted 3 h ago as another instance: 10,000 again at start, then
+	// 100 an hour. The old instance's last 21 h (2,100) plus the new
+	// one's 10,300, over the window.
+	restart := now.Add(-3 * time.Hour)
+	var mixed []schedule.AgentSample
+	for _, s := range samples {
+		if s.TS.Before(restart) {
+			mixed = append(mixed, s)
+		} else {
+			n := 10_000 + int64(100*s.TS.Sub(restart).Hours())
+			mixed = append(mixed, schedule.AgentSample{TS: s.TS, Instance: "a-1", StartedAt: restart, Requests: store.Requests{Put: n}})
+		}
+	}
+	hb2 := *hb
+	hb2.Agent = lake.AgentInfo{Instance: "a-1", StartedAt: restart}
+	hb2.Requests = &store.Requests{Put: 10_000 + int64(100*hb2.TS.Sub(restart).Hours())}
+	hb2.UptimeSeconds = int64(hb2.TS.Sub(restart).Seconds())
+	a = agent(lakeview.AgentHeartbeat{Info: lakeview.ClusterInfo{ID: "a", Online: true}, Heartbeat: &hb2}, mixed, now)
+	window := hb2.TS.Sub(samples[6].TS).Hours()
+	want := round((float64(putsAt(now.Add(-4*time.Hour))-putsAt(samples[6].TS))+float64(hb2.Requests.Put))/window, 1)
+	if q := a.RequestsPerHour; q == nil || q.Put != want {
+		t.Fatalf("restarted agent: %+v, want %v PUT/h", q, want)
+	}
+	// Started 20 minutes ago, one sample at 5 min: from its start.
+	young := *hb
+	young.Agent.StartedAt, young.UptimeSeconds = now.Add(-20*time.Minute), 1200
+	young.Requests = &store.Requests{Put: 600}
+	one := []schedule.AgentSample{{TS: now.Add(-15 * time.Minute), Instance: "a-0", StartedAt: young.Agent.StartedAt, Requests: store.Requests{Put: 500}}}
+	a = agent(lakeview.AgentHeartbeat{Info: lakeview.ClusterInfo{ID: "a", Online: true}, Heartbeat: &young}, one, now)
+	if q := a.RequestsPerHour; q == nil || math.Abs(q.Put-600/young.TS.Sub(young.Agent.StartedAt).Hours()) > 0.1 {
+		t.Fatalf("young agent: %+v", q)
+	}
+}
+
+// TestJobRates: a job's cost is the requests of its runs over the last
+// day, not its last run repeated: a once-a-day run counts once.
+func TestJobRates(t *testing.T) {
+	now := time.Date(2026, 5, 8, 12, 0, 0, 0, time.UTC)
+	hourly := &schedule.Status{Job: "compact", EverySeconds: 3600, HistorySince: now.Add(-72 * time.Hour)}
+	for h := 48; h >= 1; h-- { // the older 24 are outside the window
+		hourly.History = append(hourly.History, schedule.Run{Started: now.Add(-time.Duration(h) * time.Hour), OK: true, Put: 3, List: 10, Get: 40})
+	}
+	// The daily sweep, 5 h ago: 500 LISTs once.
+	hourly.History[43].List = 510
+	j := job("compact", hourly, now)
+	if r := j.Rate; r == nil || r.Runs != 24 || r.WindowSeconds != 86400 || r.PerHour.List != round((24*10+500)/24.0, 1) || r.PerHour.Put != 3 || r.PerHour.Get != 40 {
+		t.Fatalf("hourly job with a daily sweep: %+v", j.Rate)
+	}
+	daily := &schedule.Status{Job: "inventory", EverySeconds: 86400, HistorySince: now.Add(-30 * time.Hour),
+		History: []schedule.Run{{Started: now.Add(-20 * time.Hour), OK: true, Put: 2, List: 48}}}
+	if r := job("inventory", daily, now).Rate; r == nil || r.Runs != 1 || r.PerHour.List != 2 || r.PerHour.Put != round(2/24.0, 1) {
+		t.Fatalf("daily job: %+v", r)
+	}
+	// A history younger than the job's interval is no rate: one run of a
+	// daily job an hour ago would say 24 runs a day.
+	young := &schedule.Status{Job: "inventory", EverySeconds: 86400, HistorySince: now.Add(-time.Hour), History: daily.History[:1]}
+	young.History[0].Started = now.Add(-time.Hour)
+	if r := job("inventory", young, now).Rate; r != nil {
+		t.Fatalf("young daily job priced: %+v", r)
+	}
+
+	// The estimate prices exactly those rates.
+	r := &Report{Jobs: []Job{job("compact", hourly, now), job("inventory", daily, now), {Job: "never", State: "never_run"}}}
+	c := estimate(S3Standard, r)
+	if len(c.Items) != 1 || c.Items[0].Item != "jobs" || c.Items[0].WindowSeconds != 86400 {
+		t.Fatalf("items %+v", c.Items)
+	}
+	putList := (24*3 + 24*10 + 500 + 2 + 48) / 24.0 * HoursPerMonth
+	gets := 24 * 40 / 24.0 * HoursPerMonth
+	if it := c.Items[0]; math.Abs(it.PutListPerMonth-putList) > 0.05*HoursPerMonth || math.Abs(it.GetPerMonth-gets) > 1 ||
+		math.Abs(it.USD-(putList/1000*0.005+gets/1000*0.0004)) > 0.001 || !strings.Contains(it.Basis, "compact: 24 runs in 24.0 h") {
+		t.Fatalf("jobs item %+v, want %.0f PUT+LIST and %.0f GET a month", it, putList, gets)
 	}
 }
 
@@ -154,8 +255,8 @@ func TestCostEstimate(t *testing.T) {
 		Agents:    []Agent{{State: "online", EstimatedPutsPerHour: &puts}, {State: "offline", EstimatedPutsPerHour: &puts}, {State: "online"}},
 		API:       Requests{WindowSeconds: 3600, PerHour: &RequestRates{Put: 10, List: 2, Get: 100, Delete: 50}},
 		Jobs: []Job{
-			{Job: "compact", EverySeconds: 900, Requests: &store.Requests{Put: 5, List: 20, Get: 50, Delete: 40}},
-			{Job: "inventory", EverySeconds: 3600, Requests: &store.Requests{Put: 2, List: 10}},
+			{Job: "compact", EverySeconds: 900, Rate: &JobRate{Runs: 96, WindowSeconds: 86400, PerHour: RequestRates{Put: 20, List: 80, Get: 200, Delete: 160}}},
+			{Job: "inventory", EverySeconds: 3600, Rate: &JobRate{Runs: 24, WindowSeconds: 86400, PerHour: RequestRates{Put: 2, List: 10}}},
 			{Job: "other"}, // never ran
 		},
 	}
@@ -165,9 +266,9 @@ func TestCostEstimate(t *testing.T) {
 	}
 	want := map[string]float64{
 		"storage": 10 * 0.023,
-		"agents":  61 * 730 / 1000.0 * 0.005,                             // offline and young agents excluded
-		"api":     12*730/1000.0*0.005 + 100*730/1000.0*0.0004,           // deletes are free
-		"jobs":    (25*2920+12*730)/1000.0*0.005 + 50*2920/1000.0*0.0004, // 2,920 compactions and 730 inventories a month
+		"agents":  61 * 730 / 1000.0 * 0.005,                         // offline and young agents excluded
+		"api":     12*730/1000.0*0.005 + 100*730/1000.0*0.0004,       // deletes are free
+		"jobs":    (100+12)*730/1000.0*0.005 + 200*730/1000.0*0.0004, // rates over the last day
 	}
 	var sum float64
 	for _, it := range c.Items {
@@ -182,19 +283,24 @@ func TestCostEstimate(t *testing.T) {
 	if !near(c.TotalUSD, sum) {
 		t.Fatalf("total %v, items sum to %v", c.TotalUSD, sum)
 	}
+	// Per cluster-month: everything but the API, over the 3 registered clusters.
+	if pc := c.PerCluster; pc == nil || pc.Clusters != 3 || !near(pc.USD, round((want["storage"]+want["agents"]+want["jobs"])/3, 4)) {
+		t.Fatalf("per cluster %+v", c.PerCluster)
+	}
+	if !slices.Contains(c.Excludes, "agent_reads_and_state_writes") || !slices.Contains(c.Excludes, "standby_agents") {
+		t.Fatalf("estimated agents: the exclusions must say so: %+v", c.Excludes)
+	}
 	// Agents that count their requests: their GETs are priced too, and
 	// their reads and state writes are no longer left out.
 	counted := 100.0
-	r = &Report{Agents: []Agent{{State: "online", EstimatedPutsPerHour: &counted, RequestsPerHour: &RequestRates{Put: 90, List: 10, Get: 1000}}}}
+	r = &Report{Agents: []Agent{{State: "online", EstimatedPutsPerHour: &counted, RequestsPerHour: &RequestRates{Put: 90, List: 10, Get: 1000}, RequestsWindowSeconds: 86400}}}
 	c = estimate(S3Standard, r)
-	if len(c.Items) != 1 || !near(c.Items[0].USD, 100*730/1000.0*0.005+1000*730/1000.0*0.0004) || slices.Contains(c.Excludes, "agent_reads_and_state_writes") {
+	if len(c.Items) != 1 || !near(c.Items[0].USD, 100*730/1000.0*0.005+1000*730/1000.0*0.0004) || slices.Contains(c.Excludes, "agent_reads_and_state_writes") ||
+		c.Items[0].WindowSeconds != 86400 || c.PerCluster == nil || !near(c.PerCluster.USD, c.TotalUSD) {
 		t.Fatalf("counted agents: %+v", c)
 	}
-	if c := estimate(S3Standard, &Report{Agents: []Agent{{State: "online", EstimatedPutsPerHour: &puts}}}); !slices.Contains(c.Excludes, "agent_reads_and_state_writes") {
-		t.Fatalf("estimated agents: the exclusion must stay: %+v", c.Excludes)
-	}
 	// Nothing measured: no items, zero total, still labelled.
-	if c := estimate(S3Standard, &Report{}); len(c.Items) != 0 || c.TotalUSD != 0 || !c.Estimate || len(c.Excludes) == 0 {
+	if c := estimate(S3Standard, &Report{}); len(c.Items) != 0 || c.TotalUSD != 0 || !c.Estimate || len(c.Excludes) == 0 || c.PerCluster != nil {
 		t.Fatalf("empty estimate %+v", c)
 	}
 }

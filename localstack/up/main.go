@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -83,27 +84,57 @@ func run(o options) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if o.forDur > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.forDur)
-		defer cancel()
-	}
 
-	bins, err := build(ctx, filepath.Join(data, "bin"))
-	if err != nil {
-		return err
-	}
-	if err := buildWeb(ctx, o.web); err != nil {
-		return err
-	}
-
+	var bins map[string]string
 	sup := &supervisor{logs: filepath.Join(data, "logs")}
+	defer sup.stopAll()
+	return runPhases(ctx, o.forDur, time.Now,
+		func(ctx context.Context) (err error) {
+			if bins, err = build(ctx, filepath.Join(data, "bin")); err != nil {
+				return err
+			}
+			return buildWeb(ctx, o.web)
+		},
+		func(ctx context.Context) error { return start(ctx, o, data, secrets, bins, sup) },
+		func(ctx context.Context) error {
+			select {
+			case <-ctx.Done():
+			case name := <-sup.exited:
+				return sup.fail(name, errors.New("exited unexpectedly"))
+			}
+			say("stopping…")
+			sup.stopAll()
+			say("stopped")
+			return nil
+		})
+}
+
+// runPhases builds, starts the stack, then waits until ctx ends or, with
+// --for, until forDur after the stack serves: a first run's build (many
+// minutes) does not eat into the time asked for.
+func runPhases(ctx context.Context, forDur time.Duration, now func() time.Time, build, start, wait func(context.Context) error) error {
+	if err := build(ctx); err != nil {
+		return err
+	}
+	if err := start(ctx); err != nil {
+		return err
+	}
+	if forDur > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, now().Add(forDur))
+		defer cancel()
+		say("serving; stopping in %s (--for)", forDur)
+	}
+	return wait(ctx)
+}
+
+// start runs every process of the stack and waits until the API serves.
+func start(ctx context.Context, o options, data string, secrets secrets, bins map[string]string, sup *supervisor) error {
 	base := withoutSecrets(os.Environ())
 	// Each child gets the secrets it needs and no other: the store's
 	// credentials go to the processes that use the store, never to the
 	// collector.
 	storeEnv := append(slices.Clone(base), storeCredentials(os.Environ())...)
-	defer sup.stopAll()
 	ingest, err := freePort()
 	if err != nil {
 		return err
@@ -161,14 +192,6 @@ func run(o options) error {
   Ctrl-C stops everything; the data stays for the next run.
 
 `, addr, secrets.adminUser, secrets.adminPassword, filepath.Join(data, "secrets.env"), o.store, sup.logs)
-	select {
-	case <-ctx.Done():
-	case name := <-sup.exited:
-		return sup.fail(name, errors.New("exited unexpectedly"))
-	}
-	say("stopping…")
-	sup.stopAll()
-	say("stopped")
 	return nil
 }
 
@@ -178,22 +201,75 @@ func build(ctx context.Context, dir string) (map[string]string, error) {
 		"api": "./functions/cmd/api", "scheduler": "./functions/cmd/scheduler", "sim": "./agent/cmd/sim",
 		"agent": "./agent/cmd/agent", "collector": "./collector/cmd/collector",
 	}
-	say("building Go binaries (the first run compiles DuckDB bindings and client-go: a few minutes)…")
-	start := time.Now()
+	began := time.Now()
 	bins := map[string]string{}
-	args := []string{"build", "-o", dir + "/"}
+	var targets []string
 	for name, pkg := range pkgs {
-		args = append(args, pkg)
+		targets = append(targets, pkg)
 		bins[name] = filepath.Join(dir, filepath.Base(pkg))
 	}
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
+	sort.Strings(targets)
+	// What needs compiling (nothing on later runs: Go's cache), so the
+	// first run can say how far it is.
+	list := exec.CommandContext(ctx, "go", append([]string{"list", "-deps", "-f", "{{if .Stale}}{{.ImportPath}}{{end}}"}, targets...)...)
+	list.Stderr = os.Stderr
+	out, err := list.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list: %w", err)
+	}
+	stale := len(strings.Fields(string(out)))
+	if stale > 0 {
+		say("building Go binaries (api, scheduler, sim, agent, collector): %d packages to compile; the first run compiles DuckDB bindings and client-go, a few minutes", stale)
+	}
+	cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-v", "-o", dir + "/"}, targets...)...)
+	cmd.Stdout = os.Stderr
+	pr, pw := io.Pipe()
+	cmd.Stderr = pw
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		reportProgress(pr, stale, time.Now, 10*time.Second, os.Stderr)
+	}()
+	err = cmd.Run()
+	pw.Close()
+	<-done
+	if err != nil {
 		return nil, fmt.Errorf("go build: %w", err)
 	}
-	say("built in %s", time.Since(start).Round(time.Second))
+	say("built in %s", time.Since(began).Round(time.Second))
 	return bins, nil
 }
+
+// reportProgress reads `go build -v` output (one package per line as it
+// is compiled; anything else is a compiler message, passed through) and
+// writes a progress line at most every `every`: how many of total are
+// done and what is compiling.
+func reportProgress(r io.Reader, total int, now func() time.Time, every time.Duration, w io.Writer) {
+	sc := bufio.NewScanner(r)
+	done := 0
+	last := now()
+	for sc.Scan() {
+		line := sc.Text()
+		if !isPackagePath(line) {
+			fmt.Fprintln(w, line)
+			continue
+		}
+		done++
+		if t := now(); t.Sub(last) >= every || done == total {
+			last = t
+			if total > 0 {
+				fmt.Fprintf(w, "up: compiled %d/%d packages (%d%%), now %s\n", done, total, min(100, done*100/total), line)
+			} else {
+				fmt.Fprintf(w, "up: compiled %d packages, now %s\n", done, line)
+			}
+		}
+	}
+}
+
+// isPackagePath tells `go build -v` package lines from compiler messages.
+var packagePath = regexp.MustCompile(`^[A-Za-z0-9._~/-]+$`)
+
+func isPackagePath(s string) bool { return packagePath.MatchString(s) }
 
 // buildWeb installs the dashboard's npm packages and builds it when its
 // sources are newer than the last build.

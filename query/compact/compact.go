@@ -211,57 +211,83 @@ func (c *Compactor) Run(ctx context.Context, clusters ...string) (Report, error)
 //
 // A small cursor object per cluster (_sys/compaction/<cluster>.json)
 // remembers which days are final and up to which hour merging is done, so
-// a run lists only partitions that can have new work: usually today's, one
-// LIST per table. Once a day, retention runs and every retained day is
-// listed again, so that objects arriving late in a final day are merged.
+// a run that has no hour to close lists nothing, and one that has lists
+// each table once from the first day with work. Once a day, retention runs
+// and every retained day is examined again, so that objects arriving late
+// in a final day are merged: still one listing of each table's cluster
+// prefix, however many days are retained.
 func (c *Compactor) RunCluster(ctx context.Context, cluster string) (Report, error) {
 	var rep Report
+	// Most runs find nothing to do (no hour closed since the last): the
+	// cursor alone says so, read without the lease (a stale read costs
+	// only a run that finds nothing after all, or one skipped until the
+	// next).
+	cur, err := loadCursor(ctx, c.cfg.Bucket, cluster)
+	if err != nil {
+		return rep, err
+	}
+	if !c.due(cur) {
+		return rep, nil
+	}
 	lease, err := acquire(ctx, c.cfg.Bucket, "compact-"+cluster, c.owner, 10*time.Minute, c.cfg.Now)
 	if err != nil {
 		return rep, err
 	}
 	defer lease.release(context.WithoutCancel(ctx))
-	cur, err := loadCursor(ctx, c.cfg.Bucket, cluster)
-	if err != nil {
+	if cur, err = loadCursor(ctx, c.cfg.Bucket, cluster); err != nil {
 		return rep, err
 	}
 	now := c.cfg.Now()
 	today := lake.Day(now)
-	closed := now.Add(-c.cfg.Settle).Truncate(time.Hour) // hours ending by here are closed
+	closed := c.closed(now)
 	retain := cur.Retained != today.Format(time.DateOnly)
 	for _, t := range lake.All() {
-		if retain { // first, so that nothing about to expire is merged
-			n, err := c.retain(ctx, t, cluster)
-			rep.ObjectsExpired += n
+		cutoff := c.cutoff(t, now)
+		first := c.first(cur, t, retain, now)
+		work := func(day time.Time) bool { return c.work(cur, t, day, now) }
+		listFrom, any := first, retain
+		for day := first; !day.After(today) && !any; day = day.AddDate(0, 0, 1) {
+			any = work(day)
+		}
+		var byDay map[time.Time][]lake.Stored
+		if any {
+			if retain {
+				listFrom = time.Time{} // retention needs the expired days too
+			}
+			objs, err := lake.ListTable(ctx, c.cfg.Bucket, t.Name(), cluster, listFrom)
 			if err != nil {
-				rep.Errors = append(rep.Errors, fmt.Sprintf("retention %s %s: %v", t.Name(), cluster, err))
+				if ctx.Err() != nil {
+					return rep, err
+				}
+				rep.Errors = append(rep.Errors, fmt.Sprintf("%s %s: %v", t.Name(), cluster, err))
+				continue
+			}
+			byDay = map[time.Time][]lake.Stored{}
+			for _, o := range objs {
+				byDay[o.Date] = append(byDay[o.Date], o)
 			}
 		}
-		first := today.AddDate(0, 0, 1-c.cfg.Lookback)
-		if final, ok := cur.final(t.Name()); ok && !final.Before(first) {
-			first = final.AddDate(0, 0, 1)
-		}
-		if retain {
-			// Once a day, every retained day: objects can arrive late in
-			// a final day (a spool emptied after a long outage).
-			first = time.Time{}
-		}
-		if cutoff := c.cutoff(t); first.Before(cutoff) {
-			first = cutoff
+		if retain { // first, so that nothing about to expire is merged
+			n, err := c.expire(ctx, byDay, cutoff)
+			rep.ObjectsExpired += n
+			if err != nil {
+				if ctx.Err() != nil {
+					return rep, err
+				}
+				rep.Errors = append(rep.Errors, fmt.Sprintf("retention %s %s: %v", t.Name(), cluster, err))
+			}
 		}
 		ok, settled := true, true // settled: every day so far is final
 		for day := first; !day.After(today); day = day.AddDate(0, 0, 1) {
 			daily := c.dailyDue(day, now)
-			// An hourly day has new work only if an hour closed since the
-			// last run; a day ready for its daily merge always has.
-			if !daily && !closed.After(maxTime(day, cur.Hourly[t.Name()])) {
+			if !work(day) {
 				settled = false
 				continue
 			}
 			if err := lease.renew(ctx); err != nil {
 				return rep, err
 			}
-			r, err := c.CompactPartition(ctx, t, cluster, day)
+			r, err := c.compactObjects(ctx, t, cluster, day, byDay[day])
 			rep.add(r)
 			if err != nil {
 				if ctx.Err() != nil {
@@ -290,6 +316,54 @@ func (c *Compactor) RunCluster(ctx context.Context, cluster string) (Report, err
 		cur.Retained = today.Format(time.DateOnly)
 	}
 	return rep, cur.save(ctx, c.cfg.Bucket, cluster)
+}
+
+// closed is the end of the last hour that is closed at now: hours ending
+// by then are merged.
+func (c *Compactor) closed(now time.Time) time.Time {
+	return now.Add(-c.cfg.Settle).Truncate(time.Hour)
+}
+
+// first is the first day of t a run examines: every retained day once a
+// day (retain), else the days after the last final one within Lookback.
+func (c *Compactor) first(cur *cursor, t lake.AnyTable, retain bool, now time.Time) time.Time {
+	today := lake.Day(now)
+	first := today.AddDate(0, 0, 1-c.cfg.Lookback)
+	if final, ok := cur.final(t.Name()); ok && !final.Before(first) {
+		first = final.AddDate(0, 0, 1)
+	}
+	if retain {
+		// Once a day, every retained day: objects can arrive late in a
+		// final day (a spool emptied after a long outage).
+		first = time.Time{}
+	}
+	if cutoff := c.cutoff(t, now); first.Before(cutoff) {
+		first = cutoff
+	}
+	return first
+}
+
+// work reports whether a day of t has new work: an hourly day only if an
+// hour closed since the last run; a day ready for its daily merge always.
+func (c *Compactor) work(cur *cursor, t lake.AnyTable, day, now time.Time) bool {
+	return c.dailyDue(day, now) || c.closed(now).After(maxTime(day, cur.Hourly[t.Name()]))
+}
+
+// due reports whether a run has anything to do for the cursor's cluster.
+func (c *Compactor) due(cur *cursor) bool {
+	now := c.cfg.Now()
+	today := lake.Day(now)
+	if cur.Retained != today.Format(time.DateOnly) {
+		return true
+	}
+	for _, t := range lake.All() {
+		for day := c.first(cur, t, false, now); !day.After(today); day = day.AddDate(0, 0, 1) {
+			if c.work(cur, t, day, now) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dailyDue reports whether day ended DailyAfter ago and is merged whole.
@@ -358,13 +432,32 @@ func (cur *cursor) save(ctx context.Context, b store.Bucket, cluster string) err
 // or per day once the day is old enough) and deletes what merged objects
 // replaced once the grace period has passed.
 func (c *Compactor) CompactPartition(ctx context.Context, t lake.AnyTable, cluster string, day time.Time) (Report, error) {
-	rep := Report{Partitions: 1}
 	objs, err := lake.ListPartition(ctx, c.cfg.Bucket, t.Name(), cluster, day)
-	if err != nil || len(objs) == 0 {
-		return rep, err
+	if err != nil {
+		return Report{Partitions: 1}, err
+	}
+	return c.compactObjects(ctx, t, cluster, day, objs)
+}
+
+// compactObjects is CompactPartition on a partition already listed.
+func (c *Compactor) compactObjects(ctx context.Context, t lake.AnyTable, cluster string, day time.Time, objs []lake.Stored) (Report, error) {
+	rep := Report{Partitions: 1}
+	if len(objs) < 2 {
+		// Nothing to merge, and a lone object hides nothing and is
+		// hidden by nothing: no footer need be read.
+		return rep, nil
+	}
+	// A merged object can hide only objects of its own hour (a daily one:
+	// of its day): its footer is read only if one of those is present.
+	perSpan := map[string]int{}
+	for _, o := range objs {
+		perSpan[o.Span]++
 	}
 	inputs := map[string][]string{}
 	visible, err := lake.Visible(objs, func(o lake.Stored) ([]string, error) {
+		if o.Span != lake.DaySpan && perSpan[o.Span] < 2 {
+			return nil, nil
+		}
 		meta, err := c.readMeta(ctx, o)
 		if err != nil {
 			return nil, err
@@ -625,42 +718,29 @@ func kvMetadata(m lake.ObjectMeta) (string, error) {
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // cutoff is the first day a table keeps.
-func (c *Compactor) cutoff(t lake.AnyTable) time.Time {
+func (c *Compactor) cutoff(t lake.AnyTable, now time.Time) time.Time {
 	days := t.DefaultRetentionDays()
 	if d, ok := c.cfg.Retention[t.Name()]; ok {
 		days = d
 	}
-	return lake.Day(c.cfg.Now()).AddDate(0, 0, -days)
+	return lake.Day(now).AddDate(0, 0, -days)
 }
 
-// retain deletes a table's objects in days older than its retention. Keys
-// sort by date, so the oldest come first and one short listing usually
-// finds them all.
-func (c *Compactor) retain(ctx context.Context, t lake.AnyTable, cluster string) (int, error) {
-	cutoff := c.cutoff(t)
-	prefix := fmt.Sprintf("%s/cluster=%s/", t.Name(), cluster)
-	deleted, after := 0, ""
-	for {
-		page, more, err := c.cfg.Bucket.List(ctx, prefix, after, 1000)
-		if err != nil {
-			return deleted, err
+// expire deletes the objects of days older than cutoff (retention) from a
+// table's listing, and drops those days from it.
+func (c *Compactor) expire(ctx context.Context, byDay map[time.Time][]lake.Stored, cutoff time.Time) (int, error) {
+	deleted := 0
+	for day, objs := range byDay {
+		if !day.Before(cutoff) {
+			continue
 		}
-		for _, info := range page {
-			k, err := lake.ParseKey(info.Key)
-			if err != nil {
-				continue
-			}
-			if !k.Date.Before(cutoff) {
-				return deleted, nil
-			}
-			if err := c.cfg.Bucket.Delete(ctx, info.Key); err != nil {
+		for _, o := range objs {
+			if err := c.cfg.Bucket.Delete(ctx, o.Info.Key); err != nil {
 				return deleted, err
 			}
 			deleted++
 		}
-		if !more || len(page) == 0 {
-			return deleted, nil
-		}
-		after = page[len(page)-1].Key
+		delete(byDay, day)
 	}
+	return deleted, nil
 }

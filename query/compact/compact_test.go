@@ -421,3 +421,117 @@ func TestLateObjectsInFinalDays(t *testing.T) {
 		t.Fatalf("idle run after the sweep visited %d partitions (%v)", rep.Partitions, err)
 	}
 }
+
+// TestListsDoNotGrowWithRetention: a compaction run lists each table's
+// cluster prefix once (or not at all), so its LIST requests are the same
+// whether 3 or 30 days are retained and held — the once-a-day sweep that
+// revisits every retained day included.
+func TestListsDoNotGrowWithRetention(t *testing.T) {
+	lists := func(days int) []int64 {
+		b, err := store.NewFile(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// One object an hour: 720 in 30 days, one LIST page (a page holds
+		// 1,000 keys).
+		fill(t, b, "c1", days, 1)
+		m := store.NewMetered(b)
+		c := &clock{t: day0.AddDate(0, 0, days).Add(3 * time.Hour)}
+		retention := map[string]int{}
+		for _, tb := range lake.All() {
+			retention[tb.Name()] = days
+		}
+		cp, err := compact.New(compact.Config{Bucket: m, WorkDir: t.TempDir(), Now: c.Now, Logger: quiet, Retention: retention})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cp.Close()
+		var out []int64
+		run := func(what string) {
+			before := m.Requests().List
+			rep, err := cp.Run(context.Background(), "c1")
+			if err != nil || len(rep.Errors) > 0 {
+				t.Fatalf("%d days, %s: %v %v", days, what, err, rep.Errors)
+			}
+			out = append(out, m.Requests().List-before)
+		}
+		run("first run: sweep and merges")
+		c.Add(15 * time.Minute)
+		run("collect after grace")
+		if n := objectsPerDay(t, b, "c1", day0.AddDate(0, 0, days-3)); n != 1 {
+			t.Fatalf("%d days: day %d holds %d objects after its daily merge", days, days-3, n)
+		}
+		c.Add(15 * time.Minute)
+		run("no hour closed")
+		c.Add(time.Hour)
+		run("an hour closed")
+		c.Add(24 * time.Hour)
+		run("next day's sweep")
+		return out
+	}
+	short, long := lists(3), lists(30)
+	t.Logf("LISTs per run, 3 days retained: %v; 30 days: %v", short, long)
+	for i := range short {
+		if short[i] != long[i] {
+			t.Errorf("run %d: %d LISTs with 3 days, %d with 30", i, short[i], long[i])
+		}
+	}
+	// One listing of each table's prefix in a sweep (plus none for the
+	// cluster list: Run was given the cluster), none when no hour closed.
+	if tables := int64(len(lake.All())); short[0] != tables || short[4] != tables || short[2] != 0 {
+		t.Errorf("LISTs per run %v, want %d for a sweep and 0 when no hour closed", short, tables)
+	}
+}
+
+// TestSteadyRunsCostTheSame: once compaction has caught up, a run in which
+// no hour closed reads the cursor and nothing else, and an hourly run's
+// requests do not grow with the merged hours already in the day (no
+// footer of a lone merged object is read).
+func TestSteadyRunsCostTheSame(t *testing.T) {
+	b, err := store.NewFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, b, "c1", 1, 2)
+	m := store.NewMetered(b)
+	c := &clock{t: day0.Add(2*time.Hour + 15*time.Minute)}
+	cp, err := compact.New(compact.Config{Bucket: m, WorkDir: t.TempDir(), Now: c.Now, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	run := func() store.Requests {
+		t.Helper()
+		before := m.Requests()
+		if rep, err := cp.Run(context.Background(), "c1"); err != nil || len(rep.Errors) > 0 {
+			t.Fatalf("run at %v: %v %v", c.Now(), err, rep.Errors)
+		}
+		return m.Requests().Sub(before)
+	}
+	run() // catch up: hours 0 and 1
+	c.Add(15 * time.Minute)
+	if r := run(); r.Get != 1 || r.Put != 0 || r.List != 0 || r.Delete != 0 {
+		t.Fatalf("a run with no hour closed: %+v, want the cursor read only", r)
+	}
+	c.Set(day0.Add(3*time.Hour + 15*time.Minute))
+	run() // also collects the catch-up's inputs
+	var hourly []store.Requests
+	for h := 4; h < 24; h++ {
+		c.Set(day0.Add(time.Duration(h)*time.Hour + 15*time.Minute))
+		r := run()
+		r.BytesIn, r.BytesOut = 0, 0
+		hourly = append(hourly, r)
+	}
+	for i, r := range hourly {
+		if r != hourly[0] {
+			t.Fatalf("hour %d: %+v, hour 4: %+v", i+4, r, hourly[0])
+		}
+	}
+	// GET: the cursor twice (before and under the lease), the lease, the
+	// two inputs of the hour that closed, and the footer (2 ranged GETs) of
+	// the hour merged an hour ago, whose inputs go now. PUT: the lease
+	// twice, the merged object, the cursor. One listing per table.
+	if r := hourly[0]; r.Get != 7 || r.Put != 4 || r.Delete != 2 || r.List != int64(len(lake.All())) {
+		t.Fatalf("an hourly run: %+v", r)
+	}
+}

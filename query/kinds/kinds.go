@@ -41,12 +41,31 @@ type Kind struct {
 	// MetadataOnly kinds are watched through the metadata API: their data
 	// never reaches the agent (ConfigMap, Secret).
 	MetadataOnly bool
-	// Operations are what remote operations may do to objects of the kind
-	// (filled by the remote-operations work).
+	// Operations are the remote operations (actions.go) that apply to
+	// objects of the kind; derived from the action list, never set here.
 	Operations []Operation
+	// Category is the group the dashboard lists the kind under.
+	Category Category
 	// Names are the kind's display names.
 	Names Names
 }
+
+// Category groups kinds in the dashboard's navigation, as Headlamp's
+// sidebar does.
+type Category string
+
+// Categories, in the order the dashboard shows them.
+const (
+	CategoryCluster   Category = "cluster"
+	CategoryWorkloads Category = "workloads"
+	CategoryNetwork   Category = "network"
+	CategoryStorage   Category = "storage"
+	CategoryConfig    Category = "config"
+	CategoryAccess    Category = "access"
+)
+
+// Categories lists every category in display order.
+var Categories = []Category{CategoryCluster, CategoryWorkloads, CategoryNetwork, CategoryStorage, CategoryConfig, CategoryAccess}
 
 // Names are a kind's display names. Chinese and Japanese have no plural.
 type Names struct {
@@ -65,20 +84,9 @@ const (
 	FilterOwner Filter = "owner" // owner_kind and owner_name
 )
 
-// Operation is a remote operation on objects of a kind.
+// Operation is the name of a remote operation (an Action) on objects of a
+// kind.
 type Operation string
-
-// Remote operations (docs/api.md, Operations).
-const (
-	OpLogs     Operation = "logs"
-	OpYAML     Operation = "yaml"
-	OpDelete   Operation = "delete"
-	OpRestart  Operation = "restart"
-	OpScale    Operation = "scale"
-	OpSetImage Operation = "set-image"
-	OpCordon   Operation = "cordon"
-	OpDrain    Operation = "drain"
-)
 
 // Lake tables kinds go to.
 const (
@@ -126,71 +134,71 @@ const (
 // all is the registry, in display order.
 var all = []Kind{
 	{Name: Pod, Version: "v1", Resource: "pods", Namespaced: true, Table: TablePods,
-		Filters: []Filter{FilterNode, FilterPhase, FilterReady, FilterOwner},
-		Names:   Names{One: "Pod", Many: "Pods", Zh: "Pod", Ja: "Pod"}},
+		Filters:  []Filter{FilterNode, FilterPhase, FilterReady, FilterOwner},
+		Category: CategoryWorkloads, Names: Names{One: "Pod", Many: "Pods", Zh: "Pod", Ja: "Pod"}},
 	{Name: Node, Version: "v1", Resource: "nodes", Table: TableNodes, Filters: []Filter{FilterReady},
-		Names: Names{One: "Node", Many: "Nodes", Zh: "节点", Ja: "ノード"}},
+		Category: CategoryCluster, Names: Names{One: "Node", Many: "Nodes", Zh: "节点", Ja: "ノード"}},
 	{Name: Namespace, Version: "v1", Resource: "namespaces", Table: TableObjects, Columns: []string{"phase"},
-		Filters: []Filter{FilterPhase}, Names: Names{One: "Namespace", Many: "Namespaces", Zh: "命名空间", Ja: "ネームスペース"}},
+		Filters: []Filter{FilterPhase}, Category: CategoryCluster, Names: Names{One: "Namespace", Many: "Namespaces", Zh: "命名空间", Ja: "ネームスペース"}},
 	{Name: Deployment, Group: "apps", Version: "v1", Resource: "deployments", Namespaced: true, Table: TableWorkloads,
-		Names: Names{One: "Deployment", Many: "Deployments", Zh: "Deployment", Ja: "Deployment"}},
+		Category: CategoryWorkloads, Names: Names{One: "Deployment", Many: "Deployments", Zh: "Deployment", Ja: "Deployment"}},
 	{Name: StatefulSet, Group: "apps", Version: "v1", Resource: "statefulsets", Namespaced: true, Table: TableWorkloads,
-		Names: Names{One: "StatefulSet", Many: "StatefulSets", Zh: "StatefulSet", Ja: "StatefulSet"}},
+		Category: CategoryWorkloads, Names: Names{One: "StatefulSet", Many: "StatefulSets", Zh: "StatefulSet", Ja: "StatefulSet"}},
 	{Name: DaemonSet, Group: "apps", Version: "v1", Resource: "daemonsets", Namespaced: true, Table: TableWorkloads,
-		Names: Names{One: "DaemonSet", Many: "DaemonSets", Zh: "DaemonSet", Ja: "DaemonSet"}},
+		Category: CategoryWorkloads, Names: Names{One: "DaemonSet", Many: "DaemonSets", Zh: "DaemonSet", Ja: "DaemonSet"}},
 	{Name: ReplicaSet, Group: "apps", Version: "v1", Resource: "replicasets", Namespaced: true, Table: TableWorkloads,
-		Filters: []Filter{FilterOwner}, Names: Names{One: "ReplicaSet", Many: "ReplicaSets", Zh: "ReplicaSet", Ja: "ReplicaSet"}},
+		Filters: []Filter{FilterOwner}, Category: CategoryWorkloads, Names: Names{One: "ReplicaSet", Many: "ReplicaSets", Zh: "ReplicaSet", Ja: "ReplicaSet"}},
 	{Name: Job, Group: "batch", Version: "v1", Resource: "jobs", Namespaced: true, Table: TableWorkloads,
-		Filters: []Filter{FilterOwner}, Names: Names{One: "Job", Many: "Jobs", Zh: "Job", Ja: "Job"}},
+		Filters: []Filter{FilterOwner}, Category: CategoryWorkloads, Names: Names{One: "Job", Many: "Jobs", Zh: "Job", Ja: "Job"}},
 	{Name: CronJob, Group: "batch", Version: "v1", Resource: "cronjobs", Namespaced: true, Table: TableWorkloads,
-		Names: Names{One: "CronJob", Many: "CronJobs", Zh: "CronJob", Ja: "CronJob"}},
+		Category: CategoryWorkloads, Names: Names{One: "CronJob", Many: "CronJobs", Zh: "CronJob", Ja: "CronJob"}},
 	{Name: Service, Version: "v1", Resource: "services", Namespaced: true, Table: TableObjects,
-		Columns: []string{"type", "cluster_ip", "selector", "ports"},
-		Names:   Names{One: "Service", Many: "Services", Zh: "服务", Ja: "サービス"}},
+		Columns:  []string{"type", "cluster_ip", "selector", "ports"},
+		Category: CategoryNetwork, Names: Names{One: "Service", Many: "Services", Zh: "服务", Ja: "サービス"}},
 	{Name: EndpointSlice, Group: "discovery.k8s.io", Version: "v1", Resource: "endpointslices", Namespaced: true, Table: TableObjects,
 		Columns: []string{"type", "ports", "service_name", "ready_endpoints", "not_ready_endpoints"}, Filters: []Filter{FilterOwner},
-		Names: Names{One: "EndpointSlice", Many: "EndpointSlices", Zh: "EndpointSlice", Ja: "EndpointSlice"}},
+		Category: CategoryNetwork, Names: Names{One: "EndpointSlice", Many: "EndpointSlices", Zh: "EndpointSlice", Ja: "EndpointSlice"}},
 	{Name: Ingress, Group: "networking.k8s.io", Version: "v1", Resource: "ingresses", Namespaced: true, Table: TableObjects,
-		Columns: []string{"ingress_class", "hosts", "backends"},
-		Names:   Names{One: "Ingress", Many: "Ingresses", Zh: "Ingress", Ja: "Ingress"}},
+		Columns:  []string{"ingress_class", "hosts", "backends"},
+		Category: CategoryNetwork, Names: Names{One: "Ingress", Many: "Ingresses", Zh: "Ingress", Ja: "Ingress"}},
 	{Name: IngressClass, Group: "networking.k8s.io", Version: "v1", Resource: "ingressclasses", Table: TableObjects,
-		Columns: []string{"controller", "default_class"},
-		Names:   Names{One: "IngressClass", Many: "IngressClasses", Zh: "Ingress 类", Ja: "IngressClass"}},
+		Columns:  []string{"controller", "default_class"},
+		Category: CategoryNetwork, Names: Names{One: "IngressClass", Many: "IngressClasses", Zh: "Ingress 类", Ja: "IngressClass"}},
 	{Name: PersistentVolume, Version: "v1", Resource: "persistentvolumes", Table: TableObjects,
 		Columns: []string{"phase", "storage_class", "capacity_bytes", "access_modes", "claim_ref"}, Filters: []Filter{FilterPhase},
-		Names: Names{One: "PersistentVolume", Many: "PersistentVolumes", Zh: "持久卷", Ja: "永続ボリューム"}},
+		Category: CategoryStorage, Names: Names{One: "PersistentVolume", Many: "PersistentVolumes", Zh: "持久卷", Ja: "永続ボリューム"}},
 	{Name: PersistentVolumeClaim, Version: "v1", Resource: "persistentvolumeclaims", Namespaced: true, Table: TableObjects,
 		Columns: []string{"phase", "storage_class", "capacity_bytes", "access_modes", "volume_name"}, Filters: []Filter{FilterPhase},
-		Names: Names{One: "PersistentVolumeClaim", Many: "PersistentVolumeClaims", Zh: "持久卷申领", Ja: "永続ボリューム要求"}},
+		Category: CategoryStorage, Names: Names{One: "PersistentVolumeClaim", Many: "PersistentVolumeClaims", Zh: "持久卷申领", Ja: "永続ボリューム要求"}},
 	{Name: StorageClass, Group: "storage.k8s.io", Version: "v1", Resource: "storageclasses", Table: TableObjects,
-		Columns: []string{"provisioner", "reclaim_policy", "volume_binding_mode", "allow_volume_expansion", "default_class"},
-		Names:   Names{One: "StorageClass", Many: "StorageClasses", Zh: "存储类", Ja: "ストレージクラス"}},
+		Columns:  []string{"provisioner", "reclaim_policy", "volume_binding_mode", "allow_volume_expansion", "default_class"},
+		Category: CategoryStorage, Names: Names{One: "StorageClass", Many: "StorageClasses", Zh: "存储类", Ja: "ストレージクラス"}},
 	{Name: ResourceQuota, Version: "v1", Resource: "resourcequotas", Namespaced: true, Table: TableObjects,
-		Columns: []string{"hard", "used"}, Names: Names{One: "ResourceQuota", Many: "ResourceQuotas", Zh: "资源配额", Ja: "リソースクォータ"}},
+		Columns: []string{"hard", "used"}, Category: CategoryConfig, Names: Names{One: "ResourceQuota", Many: "ResourceQuotas", Zh: "资源配额", Ja: "リソースクォータ"}},
 	{Name: LimitRange, Version: "v1", Resource: "limitranges", Namespaced: true, Table: TableObjects,
-		Columns: []string{"hard"}, Names: Names{One: "LimitRange", Many: "LimitRanges", Zh: "限制范围", Ja: "制限範囲"}},
+		Columns: []string{"hard"}, Category: CategoryConfig, Names: Names{One: "LimitRange", Many: "LimitRanges", Zh: "限制范围", Ja: "制限範囲"}},
 	{Name: NetworkPolicy, Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies", Namespaced: true, Table: TableObjects,
-		Columns: []string{"selector", "policy_types"},
-		Names:   Names{One: "NetworkPolicy", Many: "NetworkPolicies", Zh: "网络策略", Ja: "ネットワークポリシー"}},
+		Columns:  []string{"selector", "policy_types"},
+		Category: CategoryNetwork, Names: Names{One: "NetworkPolicy", Many: "NetworkPolicies", Zh: "网络策略", Ja: "ネットワークポリシー"}},
 	{Name: ServiceAccount, Version: "v1", Resource: "serviceaccounts", Namespaced: true, Table: TableObjects,
-		Names: Names{One: "ServiceAccount", Many: "ServiceAccounts", Zh: "服务账号", Ja: "サービスアカウント"}},
+		Category: CategoryAccess, Names: Names{One: "ServiceAccount", Many: "ServiceAccounts", Zh: "服务账号", Ja: "サービスアカウント"}},
 	{Name: HorizontalPodAutoscaler, Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers", Namespaced: true,
 		Table: TableObjects, Columns: []string{"min_replicas", "max_replicas", "current_replicas", "desired_replicas", "scale_target"},
-		Names: Names{One: "HorizontalPodAutoscaler", Many: "HorizontalPodAutoscalers", Zh: "Pod 水平自动扩缩器", Ja: "Pod 水平オートスケーラー"}},
+		Category: CategoryWorkloads, Names: Names{One: "HorizontalPodAutoscaler", Many: "HorizontalPodAutoscalers", Zh: "Pod 水平自动扩缩器", Ja: "Pod 水平オートスケーラー"}},
 	{Name: PodDisruptionBudget, Group: "policy", Version: "v1", Resource: "poddisruptionbudgets", Namespaced: true,
 		Table: TableObjects, Columns: []string{"selector", "min_available", "max_unavailable", "disruptions_allowed",
 			"current_healthy", "desired_healthy", "expected_pods"},
-		Names: Names{One: "PodDisruptionBudget", Many: "PodDisruptionBudgets", Zh: "Pod 干扰预算", Ja: "PodDisruptionBudget"}},
+		Category: CategoryWorkloads, Names: Names{One: "PodDisruptionBudget", Many: "PodDisruptionBudgets", Zh: "Pod 干扰预算", Ja: "PodDisruptionBudget"}},
 	{Name: ConfigMap, Version: "v1", Resource: "configmaps", Namespaced: true, Table: TableObjects, MetadataOnly: true,
-		Names: Names{One: "ConfigMap", Many: "ConfigMaps", Zh: "ConfigMap", Ja: "ConfigMap"}},
+		Category: CategoryConfig, Names: Names{One: "ConfigMap", Many: "ConfigMaps", Zh: "ConfigMap", Ja: "ConfigMap"}},
 	{Name: Secret, Version: "v1", Resource: "secrets", Namespaced: true, Table: TableObjects, MetadataOnly: true,
-		Names: Names{One: "Secret", Many: "Secrets", Zh: "Secret", Ja: "Secret"}},
+		Category: CategoryConfig, Names: Names{One: "Secret", Many: "Secrets", Zh: "Secret", Ja: "Secret"}},
 	{Name: Event, Version: "v1", Resource: "events", Namespaced: true, Table: TableEvents,
-		Names: Names{One: "Event", Many: "Events", Zh: "事件", Ja: "イベント"}},
+		Category: CategoryCluster, Names: Names{One: "Event", Many: "Events", Zh: "事件", Ja: "イベント"}},
 	// Gateway API routes (ingress SLOs will read them); a CRD, often absent.
 	{Name: HTTPRoute, Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes", Namespaced: true,
 		Table: TableObjects, Columns: []string{"hosts", "backends"}, Optional: true,
-		Names: Names{One: "HTTPRoute", Many: "HTTPRoutes", Zh: "HTTPRoute", Ja: "HTTPRoute"}},
+		Category: CategoryNetwork, Names: Names{One: "HTTPRoute", Many: "HTTPRoutes", Zh: "HTTPRoute", Ja: "HTTPRoute"}},
 }
 
 // All returns every kind, in display order.

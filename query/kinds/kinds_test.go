@@ -57,6 +57,9 @@ func TestRegistry(t *testing.T) {
 		if n := k.Names; n.One == "" || n.Many == "" || n.Zh == "" || n.Ja == "" {
 			t.Errorf("%s: display names missing: %+v", k.Name, n)
 		}
+		if !slices.Contains(kinds.Categories, k.Category) {
+			t.Errorf("%s: category %q is not one of %v", k.Name, k.Category, kinds.Categories)
+		}
 		if k.MetadataOnly && len(k.Columns) > 0 {
 			t.Errorf("%s: a metadata-only kind has no columns of its own", k.Name)
 		}

@@ -73,6 +73,7 @@ func TestStockDuckDBReadsDocumentedSchema(t *testing.T) {
 	lake.Add(w, lake.Anomalies, lake.Anomaly{TS: ts, Fingerprint: "f", FirstSeen: ts, LastSeen: ts})
 	lake.Add(w, lake.NodeMetrics, lake.NodeMetric{TS: ts, Node: "n", Metric: "cpu.pct", Value: 1})
 	lake.Add(w, lake.Heartbeats, lake.Heartbeat{TS: ts, StartedAt: ts})
+	lake.Add(w, lake.Commands, lake.Command{TS: ts, ID: "01J"})
 	lake.Add(w, lake.AuditLog, lake.Audit{TS: ts, Action: "login"})
 	if err := w.Close(ctx); err != nil {
 		t.Fatal(err)

@@ -34,6 +34,35 @@ func ListPartition(ctx context.Context, b store.Bucket, table, cluster string, d
 	return objs, nil
 }
 
+// ListTable lists the data objects of one table and cluster in days from
+// from on (every day when from is zero), in key order: one paged listing
+// of the cluster's prefix, however many days it spans. Keys outside the
+// layout are ignored.
+func ListTable(ctx context.Context, b store.Bucket, table, cluster string, from time.Time) ([]Stored, error) {
+	prefix := fmt.Sprintf("%s/cluster=%s/", table, cluster)
+	after := ""
+	if !from.IsZero() {
+		// Sorts before every key of that day and after every earlier one.
+		after = strings.TrimSuffix(PartitionPrefix(table, cluster, from), "/")
+	}
+	var objs []Stored
+	for {
+		page, more, err := b.List(ctx, prefix, after, 1000)
+		if err != nil {
+			return nil, err
+		}
+		for _, info := range page {
+			if k, err := ParseKey(info.Key); err == nil && k.Table == table {
+				objs = append(objs, Stored{Info: info, ObjectKey: k})
+			}
+		}
+		if !more || len(page) == 0 {
+			return objs, nil
+		}
+		after = page[len(page)-1].Key
+	}
+}
+
 // Visible applies the compaction commit rule to the objects of one
 // partition and returns those a reader must read, in key order.
 //

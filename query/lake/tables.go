@@ -12,6 +12,7 @@ const (
 	MetricsVersion      = 1
 	HeartbeatsVersion   = 1
 	AuditVersion        = 1
+	CommandsVersion     = 1
 )
 
 // Operations recorded in the state tables.
@@ -321,6 +322,34 @@ type Audit struct {
 	RequestID string    `lake:"request_id"`
 }
 
+// Command is one remote operation's end (query/control): written by the
+// cluster's agent when a command it ran ends, and for commands the API
+// cancelled or that expired unclaimed, once the agent sees them.
+type Command struct {
+	TS          time.Time  `lake:"ts,delta"` // when it ended
+	ID          string     `lake:"id"`       // the command id (a ULID)
+	Action      string     `lake:"action"`   // e.g. workload.scale
+	Kind        string     `lake:"kind"`     // target
+	Namespace   string     `lake:"namespace"`
+	Name        string     `lake:"name"`
+	Container   string     `lake:"container"`
+	RequestedBy string     `lake:"requested_by"`
+	Role        string     `lake:"role"`
+	Reason      string     `lake:"reason"`
+	State       string     `lake:"state"` // succeeded | failed | refused | unknown | cancelled | expired
+	CreatedAt   time.Time  `lake:"created_at"`
+	ClaimedAt   *time.Time `lake:"claimed_at"`
+	Deadline    time.Time  `lake:"deadline"`
+	Instance    string     `lake:"instance"` // the agent replica that ran it
+	Attempts    int32      `lake:"attempts"`
+	Summary     string     `lake:"summary"`
+	Error       string     `lake:"error"`
+	Changes     []string   `lake:"changes"`      // what the action changed
+	Params      string     `lake:"params,blob"`  // JSON
+	OutputKey   string     `lake:"output_key"`   // its output object, while kept
+	OutputBytes int64      `lake:"output_bytes"` // its size
+}
+
 // The tables. Names are the public contract (docs/lake.md). The sort key
 // orders rows in every object (the Go writer and compaction's DuckDB both
 // use it), so that runs of equal values compress to almost nothing.
@@ -354,6 +383,9 @@ var (
 	Heartbeats = newTable("heartbeats", HeartbeatsVersion, 30, "Agent heartbeats.",
 		func(r *Heartbeat) time.Time { return r.TS },
 		strKey("agent", func(r *Heartbeat) string { return r.Agent }), timeKey("ts", func(r *Heartbeat) time.Time { return r.TS }))
+	Commands = newTable("commands", CommandsVersion, 365, "Remote operations: one row per command when it ends (who, what, why, how it ended).",
+		func(r *Command) time.Time { return r.TS },
+		timeKey("ts", func(r *Command) time.Time { return r.TS }), strKey("id", func(r *Command) string { return r.ID }))
 	AuditLog = newTable("audit", AuditVersion, 365, "Audit records of logins, changes and SQL queries.",
 		func(r *Audit) time.Time { return r.TS },
 		timeKey("ts", func(r *Audit) time.Time { return r.TS }), strKey("actor", func(r *Audit) string { return r.Actor }),
@@ -372,7 +404,7 @@ func metaKeys[R any](m func(*R) *Meta) []sortKey[R] {
 
 // All lists every table, in documentation order.
 func All() []AnyTable {
-	return []AnyTable{Pods, Nodes, Workloads, Objects, Details, Events, Anomalies, NodeMetrics, Heartbeats, AuditLog}
+	return []AnyTable{Pods, Nodes, Workloads, Objects, Details, Events, Anomalies, NodeMetrics, Heartbeats, Commands, AuditLog}
 }
 
 // Lookup finds a table by name.

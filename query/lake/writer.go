@@ -55,6 +55,10 @@ type WriterConfig struct {
 	MaxPendingBytes int
 	Logger          *slog.Logger
 	Now             func() time.Time // for tests
+	// NewTicker makes the ticker Run checks buffers by, every second
+	// (default time.NewTicker): with Now, what a simulation in virtual
+	// time replaces so that MaxAge holds in that time.
+	NewTicker func(d time.Duration) (c <-chan time.Time, stop func())
 }
 
 // Writer batches rows per table and writes them as Parquet objects: one
@@ -329,13 +333,20 @@ func (w *Writer) enqueue(objs []pendingObject) {
 // Run flushes buffers by age and size until ctx ends. It does not flush on
 // exit; call Close for that.
 func (w *Writer) Run(ctx context.Context) {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
+	newTicker := w.cfg.NewTicker
+	if newTicker == nil {
+		newTicker = func(d time.Duration) (<-chan time.Time, func()) {
+			t := time.NewTicker(d)
+			return t.C, t.Stop
+		}
+	}
+	tick, stop := newTicker(time.Second)
+	defer stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-tick:
 		case <-w.kick:
 		}
 		if err := w.flush(ctx, false); err != nil && ctx.Err() == nil {

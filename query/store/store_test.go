@@ -151,15 +151,19 @@ func TestMeteredCounts(t *testing.T) {
 	ctx := context.Background()
 	m.Put(ctx, "a", []byte("12345"), store.Condition{})
 	m.Put(ctx, "a", []byte("x"), store.IfAbsent) // precondition: not an error
-	m.Get(ctx, "a", "")
+	_, info, _ := m.Get(ctx, "a", "")
+	m.Get(ctx, "a", info.ETag) // 304: counted as a GET, and as not modified
 	m.Get(ctx, "missing", "")
 	m.GetRange(ctx, "a", 0, 2)
 	m.Stat(ctx, "a")
 	m.List(ctx, "", "", 10)
 	m.Delete(ctx, "a")
 	m.Put(ctx, "../bad", nil, store.Condition{}) // invalid key: an error
-	want := store.Requests{Put: 3, Get: 3, List: 1, Delete: 1, Head: 1, Errors: 1, BytesIn: 5, BytesOut: 7}
+	want := store.Requests{Put: 3, Get: 4, List: 1, Delete: 1, Head: 1, Errors: 1, NotModified: 1, PreconditionFailed: 1, BytesIn: 5, BytesOut: 7}
 	if got := m.Requests(); got != want {
 		t.Fatalf("counts %+v, want %+v", got, want)
+	}
+	if d := want.Add(want).Sub(want); d != want {
+		t.Fatalf("add then sub: %+v", d)
 	}
 }

@@ -15,6 +15,8 @@ import { stopAll } from './lib/procs.mjs';
 import { Runner } from './lib/runner.mjs';
 import { startStack } from './lib/stack.mjs';
 import * as s from './scenarios.mjs';
+import * as k from './kinds.mjs';
+import * as sig from './signal.mjs';
 
 const r = new Runner();
 let browser;
@@ -51,7 +53,19 @@ try {
   await r.step('run a SQL query and download CSV', () => s.sqlAndCsv(page, stack.baseUrl));
   await r.step('system page: storage, scheduled jobs, agents, requests, cost', () => s.systemPage(page, stack.baseUrl));
   await r.step('switch to Japanese and Chinese', () => s.languages(page, stack.baseUrl, cluster));
+  await r.step("every kind's list, detail and YAML in English, Chinese and Japanese, one object's values equal to the API's", () => k.kindsWalk(page, stack, cluster));
+  await r.step("a Deployment's YAML diff across its last change, from its drawer and from time travel", () => k.yamlDiff(page, stack, cluster));
   await r.step('a viewer sees no admin pages', () => s.viewerSeesNoAdmin(browser, stack.baseUrl, stack.viewer, cluster));
+  if (stack.live) {
+    await r.step('signal 1: a quiet cluster shows Healthy; every other status says why, translated', () => sig.quietClusterHealthy(page, stack));
+  }
+  await r.step('signal 2: the Service drawer has the endpoint counts of its row', () => sig.serviceDrawer(page, stack, cluster));
+  await r.step('signal 3: summary cards count not-ready and crash-looping pods, workloads below desired', () => sig.summaryCards(page, stack));
+  if (stack.live) {
+    await r.step('signal 4: lists say how old they are; a visible cluster is watched and refreshed every 5 s, unchanged refreshes are 304s', () => sig.freshness(page, stack, cluster));
+  }
+  await r.step('signal 5: anomalies show open / condition cleared / resolved', () => sig.anomalyStatuses(page, stack));
+  await r.step('signal 6: whole badges, whole-number ticks, plurals, no data before T, server text translated', () => sig.smallOnes(page, stack, cluster));
   await r.step('log out', () => s.logout(page, stack.baseUrl));
   failed = r.summary();
   if (stack.logs) console.log(`e2e: logs in ${stack.logs}`);

@@ -54,7 +54,7 @@ export function takeErrors(page) {
   return e;
 }
 
-async function noErrors(page, where) {
+export async function noErrors(page, where) {
   const errs = takeErrors(page);
   assert(errs.length === 0, `${where}: ${errs.join(' | ')}`);
   const alerts = await page.locator('main [role="alert"]').allInnerTexts();
@@ -189,7 +189,8 @@ export async function podDetail(page, base, cluster) {
   const timeline = (await drawer.locator('[data-testid=change-timeline]').count()) + (await drawer.getByText('No changes recorded').count());
   assert(timeline > 0, 'change timeline shown');
   await shot(page, 'pod-detail-timeline-light');
-  await drawer.locator('[role=tab]', { hasText: 'Object' }).click();
+  await drawer.getByRole('tab', { name: 'YAML', exact: true }).click();
+  await drawer.locator('[data-testid=yaml-view]').waitFor();
   await settle(page);
   await noErrors(page, 'pod detail');
   // A reload keeps the drawer open (deep link), Escape closes it.
@@ -270,8 +271,10 @@ export async function systemPage(page, base) {
     assert(text.includes('OK'), `${job} ran OK: ${text.slice(0, 200)}`);
   }
   const compact = await page.innerText('[data-testid=job-compact]');
-  for (const what of ['Merged', 'Corrupt objects', 'Runs every', 'Store requests']) assert(compact.includes(what), `compaction run shows ${what}`);
-  assert((await page.locator('[data-testid=cost-jobs] td').first().innerText()).includes('Scheduled jobs'), 'scheduled jobs are priced');
+  for (const what of ['Merged', 'Corrupt objects', 'Runs every', "Last run's store requests"]) assert(compact.includes(what), `compaction run shows ${what}`);
+  // Each job ran once: a cost line, not priced until its runs span one interval.
+  assert((await page.locator('[data-testid=cost-jobs] td').first().innerText()).includes('Scheduled jobs'), 'scheduled jobs are listed');
+  assert((await page.innerText('[data-testid=cost-per-cluster]')).includes('Per cluster-month'), 'the cost per cluster-month is shown');
   const agents = await page.locator('[data-testid=agents] [role=row][aria-rowindex]:not([aria-rowindex="1"])').count();
   assert(agents >= 1, `agents listed (${agents})`);
   // Agents report their own store requests in heartbeats: no estimate, no gap to state.

@@ -59,7 +59,7 @@ func run(args []string) error {
 	listen := fs.String("listen", "", "serve the first cluster's agent endpoints here (/healthz, /readyz, /metrics and, with --ingest-secret, the collectors' /v1/node-metrics)")
 	secret := fs.String("ingest-secret", "", "secret real collectors' node tokens are made with (prefer the env ATLHYPER_INGEST_SECRET)")
 	hostNode := fs.String("host-node", "", "add a node of this name to the first cluster, for a real collector on this machine")
-	flushAge := fs.Duration("flush-age", 0, "agents' longest buffering before an object is written (0: the agent default, 5m)")
+	flushAge := fs.Duration("flush-age", 0, "agents' flush interval, a divisor of an hour (0: the agent default, 20m, or more when --speed is higher)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}

@@ -216,6 +216,13 @@ func run() error {
 	fmt.Printf("api.anomaly_trend_7d.p95_ms.first %.2f ms\n", ms(first["trend"]))
 	fmt.Printf("api.time_travel_diff.p95_ms.first %.2f ms\n", ms(first["diff"]))
 	fmt.Printf("api.bench.generate_s %.1f s\n", genSecs)
+	refreshKB, firstKB, plainKB, err := refreshFigures(ctx, endpoint, tmp, logf)
+	if err != nil {
+		return fmt.Errorf("pods refresh: %w", err)
+	}
+	fmt.Printf("api.pods_5k_refresh_kb %.2f KB\n", refreshKB)
+	fmt.Printf("api.pods_5k_first_load_kb %.1f KB\n", firstKB)
+	fmt.Printf("# a 5,000-pod pods page is %.0f KB of JSON; compressed (br) %.1f KB on the wire\n", plainKB, firstKB)
 	return nil
 }
 

@@ -108,7 +108,10 @@ func (s *Server) start(t testing.TB) {
 		resp, err := http.Get("http://" + s.Endpoint + "/minio/health/ready")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			// Ready can answer before the object layer is: only an S3
+			// call that succeeds says the server takes requests
+			// ("Server not initialized yet" otherwise).
+			if resp.StatusCode == http.StatusOK && s.answers() {
 				return
 			}
 		}
@@ -124,6 +127,18 @@ func (s *Server) start(t testing.TB) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// answers reports whether the server answers an authenticated S3 request.
+func (s *Server) answers() bool {
+	c, err := minio.New(s.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(AccessKey, SecretKey, ""), Secure: false})
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err = c.ListBuckets(ctx)
+	return err == nil
 }
 
 // Stop kills the server (data stays, so Restart brings it back).

@@ -98,6 +98,14 @@ export async function startStack({ build = true } = {}) {
   const cfg = JSON.parse(readFileSync(join(WEB, 'dist/config.json'), 'utf8'));
   if (cfg.apiBase) writeFileSync(join(WEB, 'dist/config.json'), JSON.stringify({ ...cfg, apiBase: '' }, null, 2));
   const s = { baseUrl, admin, work, logs, source, apiLog };
+  if (source === 'simulator' && process.env.E2E_LIVE !== '0') {
+    // One live, idle cluster: the real agent keeps writing heartbeats (and,
+    // once someone watches it, its tail) while the scenarios run.
+    log('starting a live, idle cluster (agent/cmd/sim --prefix live --speed 1)');
+    start(join(work, 'sim'), ['--store', `file://${lake}`, '--clusters', '1', '--prefix', 'live', '--nodes', '3', '--pods', '24', '--speed', '1',
+      '--incidents-per-hour', '0.0001', '--node-metrics=false', '--log-level', 'warn'], { cwd: ROOT, log: join(logs, 'live.log') });
+    s.live = 'live-1';
+  }
   s.viewer = await ensureViewer(s);
   return s;
 }

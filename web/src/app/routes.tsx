@@ -1,7 +1,9 @@
 import { lazy } from 'react';
 import { createHashRouter, Navigate } from 'react-router';
 import { Layout } from './Layout';
+import { ClusterScope } from './ClusterScope';
 import { RequireAuth, RequireRole } from './guards';
+import { hasOwnPage, KINDS } from '../lib/k8s/kinds';
 
 // Every page is its own chunk: first load carries only the shell, and a
 // page's code (and its charts or editor) arrives when it is opened.
@@ -14,6 +16,7 @@ const WorkloadsPage = lazy(() => import('../pages/workloads/WorkloadsPage'));
 const ServicesPage = lazy(() => import('../pages/services/ServicesPage'));
 const IngressesPage = lazy(() => import('../pages/ingresses/IngressesPage'));
 const NamespacesPage = lazy(() => import('../pages/namespaces/NamespacesPage'));
+const KindPage = lazy(() => import('../pages/kinds/KindPage'));
 const AnomaliesPage = lazy(() => import('../pages/anomalies/AnomaliesPage'));
 const MetricsPage = lazy(() => import('../pages/metrics/MetricsPage'));
 const TimeTravelPage = lazy(() => import('../pages/timetravel/TimeTravelPage'));
@@ -39,6 +42,7 @@ export const router = createHashRouter([
       { path: 'fleet', element: <FleetPage /> },
       {
         path: 'c/:cluster',
+        element: <ClusterScope />,
         children: [
           { index: true, element: <ClusterPage /> },
           { path: 'pods', element: <PodsPage /> },
@@ -50,6 +54,8 @@ export const router = createHashRouter([
           { path: 'anomalies', element: <AnomaliesPage /> },
           { path: 'metrics', element: <MetricsPage /> },
           { path: 'timetravel', element: <TimeTravelPage /> },
+          // Every other kind of the registry, at its resource name.
+          ...KINDS.filter((k) => !hasOwnPage(k.resource)).map((k) => ({ path: k.resource, element: <KindPage key={k.resource} resource={k.resource} /> })),
         ],
       },
       { path: 'sql', element: <SqlPage /> },

@@ -185,6 +185,7 @@ function DataTableInner<T>({
                       <div
                         key={c.id}
                         role="cell"
+                        data-col={c.id}
                         className={`min-w-0 truncate px-3 ${c.align === 'right' ? 'text-right tabular' : ''}`}
                         title={c.title?.(row)}
                       >

@@ -1,12 +1,15 @@
 import type { ReactNode } from 'react';
 
+/** One field: label, value and, optionally, a stable id (data-field) naming what it shows. */
+export type KeyValueItem = [label: string, value: ReactNode | undefined | null, id?: string];
+
 /** A definition list for object fields; rows with undefined values are skipped. */
-export function KeyValue({ items, cols = 2 }: { items: [label: string, value: ReactNode | undefined | null][]; cols?: 1 | 2 }) {
+export function KeyValue({ items, cols = 2 }: { items: KeyValueItem[]; cols?: 1 | 2 }) {
   const shown = items.filter(([, v]) => v !== undefined && v !== null && v !== '');
   return (
     <dl className={`grid gap-x-6 gap-y-2.5 text-[13px] ${cols === 2 ? 'sm:grid-cols-2' : ''}`}>
-      {shown.map(([k, v]) => (
-        <div key={k} className="min-w-0">
+      {shown.map(([k, v, id]) => (
+        <div key={k} className="min-w-0" data-field={id}>
           <dt className="text-xs text-muted">{k}</dt>
           <dd className="mt-0.5 break-words">{v}</dd>
         </div>

@@ -3,26 +3,30 @@ import { useTranslation } from 'react-i18next';
 import { PageHeader } from './PageHeader';
 import { RefreshControl } from './RefreshControl';
 import { DataTable, type Column } from './DataTable';
-import { Empty, NoMatches, QueryView } from './States';
+import { Empty, NoMatches, NotCollected, QueryView } from './States';
 import { MultiSelect, SearchInput } from './Inputs';
-import { AtBanner } from './AtBanner';
-import { useAt, useClusterId, useUrlList, useUrlParam, useUrlUpdate } from '../lib/url';
-import { objectKey, parseObjectKey } from '../lib/k8s/kinds';
+import { AtBanner, NoDataBefore } from './AtBanner';
+import { closeDrawer, useAt, useClusterId, useUrlList, useUrlParam, useUrlUpdate } from '../lib/url';
+import { kindByResource, objectKey, parseObjectKey, type ObjectDetail } from '../lib/k8s';
 import { filterObjects, namespaceFacet, useObjects } from './resource';
 import { ObjectDrawer, type DrawerSection } from './detail/ObjectDrawer';
+import type { RelatedLink } from './detail/sections';
 
 export interface ResourceListProps<T extends { namespace?: string; name: string; uid: string }> {
   resource: string;
-  kindLabel: string;
-  title: string;
-  description: string;
+  /** Defaults: the kind's names from the registry (k8s namespace). */
+  kindLabel?: string;
+  title?: string;
+  description?: string;
   columns: Column<T>[];
-  searchPlaceholder: string;
+  searchPlaceholder?: string;
   /** Extra text the search matches (IPs, hosts, images…). */
   searchText?: (r: T) => string;
-  /** Drawer overview for the selected object. */
-  summary: (o: T) => DrawerSection[];
-  emptyTitle: string;
+  /** The kind's own detail sections for the selected object. */
+  summary: (o: T, d: ObjectDetail) => DrawerSection[];
+  /** Related objects beyond the ones the registry's reference columns name. */
+  related?: (o: T, d: ObjectDetail) => RelatedLink[];
+  emptyTitle?: string;
   emptyHint?: string;
   /** Controls placed before the namespace filter (e.g. kind tabs). */
   headerExtra?: ReactNode;
@@ -33,8 +37,9 @@ export interface ResourceListProps<T extends { namespace?: string; name: string;
 
 /**
  * The list-and-detail page most kinds share (Headlamp's ResourceListView):
- * namespace and text filters in the URL, a virtualized table, and a detail
- * drawer with overview, events, anomalies, change timeline and the object.
+ * namespace and text filters in the URL, a virtualized table, "not
+ * collected" when the agent skips the kind, and a detail drawer with the
+ * kind's sections, events, change timeline, YAML and YAML diff.
  */
 export function ResourceList<T extends { namespace?: string; name: string; uid: string }>(p: ResourceListProps<T>) {
   const { t } = useTranslation('common');
@@ -46,6 +51,10 @@ export function ResourceList<T extends { namespace?: string; name: string; uid: 
   const [text, setText] = useUrlParam('q');
   const [sel, setSel] = useUrlParam('obj');
   const update = useUrlUpdate();
+  const info = kindByResource(p.resource);
+  const kinds = info ? t(`k8s:kinds.${info.kind}`) : p.resource;
+  const title = p.title ?? kinds;
+  const search = p.searchPlaceholder ?? t('kindList.search', { kinds });
 
   const prepare = p.prepare;
   const all = useMemo(() => (prepare ? prepare(q.data?.items ?? []) : (q.data?.items ?? [])), [q.data, prepare]);
@@ -56,32 +65,44 @@ export function ResourceList<T extends { namespace?: string; name: string; uid: 
   return (
     <>
       <PageHeader
-        title={p.title}
+        title={title}
         description={p.description}
-        actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} paused={at !== null} />}
+        actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} paused={at !== null} asOf={q.data?.asOf} />}
       >
         <div className="flex flex-wrap items-center gap-2" role="search">
           {p.headerExtra}
-          <SearchInput value={text} onChange={(v) => setText(v)} placeholder={p.searchPlaceholder} label={p.searchPlaceholder} testId={`${p.resource}-search`} />
-          <MultiSelect label={t('field.namespace')} values={namespaces} onChange={setNamespaces} options={facet} testId="filter-namespace" />
+          <SearchInput value={text} onChange={(v) => setText(v)} placeholder={search} label={search} testId={`${p.resource}-search`} />
+          {info?.namespaced !== false && <MultiSelect label={t('field.namespace')} values={namespaces} onChange={setNamespaces} options={facet} testId="filter-namespace" />}
         </div>
       </PageHeader>
-      <AtBanner />
+      <AtBanner historyStartsAt={q.data?.historyStartsAt} />
       <div className="flex min-h-0 flex-1 flex-col bg-surface">
         <QueryView query={q}>
-          {() => (
-            <DataTable
-              label={p.title}
-              columns={p.columns}
-              rows={rows}
-              rowKey={(r) => r.uid || objectKey(r)}
-              onRowClick={(r) => setSel(objectKey(r), { push: true })}
-              selectedKey={all.find((r) => objectKey(r) === sel)?.uid}
-              total={all.length}
-              rowTone={p.rowTone}
-              empty={all.length === 0 ? <Empty title={p.emptyTitle} description={p.emptyHint} /> : <NoMatches onClear={() => update({ ns: null, q: null })} />}
-            />
-          )}
+          {(d) =>
+            !d.collected ? (
+              <NotCollected kinds={kinds} reason={d.reason} />
+            ) : (
+              <DataTable
+                label={title}
+                columns={p.columns}
+                rows={rows}
+                rowKey={(r) => r.uid || objectKey(r)}
+                onRowClick={(r) => setSel(objectKey(r), { push: true })}
+                selectedKey={all.find((r) => objectKey(r) === sel)?.uid}
+                total={all.length}
+                rowTone={p.rowTone}
+                empty={
+                  all.length > 0 ? (
+                    <NoMatches onClear={() => update({ ns: null, q: null })} />
+                  ) : d.historyStartsAt ? (
+                    <NoDataBefore time={d.historyStartsAt} />
+                  ) : (
+                    <Empty title={p.emptyTitle ?? t('kindList.empty', { kinds })} description={p.emptyHint} />
+                  )
+                }
+              />
+            )
+          }
         </QueryView>
       </div>
       <ObjectDrawer<T>
@@ -91,7 +112,8 @@ export function ResourceList<T extends { namespace?: string; name: string; uid: 
         objectKey={selected}
         at={atIso}
         summary={p.summary}
-        onClose={() => setSel(null, { push: true })}
+        related={p.related}
+        onClose={() => update(closeDrawer('obj'), { push: true })}
       />
     </>
   );

@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { UseQueryResult } from '@tanstack/react-query';
-import { AlertTriangle, Inbox, RefreshCw, WifiOff, Lock, SearchX } from 'lucide-react';
+import { AlertTriangle, EyeOff, Inbox, RefreshCw, WifiOff, Lock, SearchX } from 'lucide-react';
 import { ApiError } from '../lib/api/http';
 import { config } from '../lib/config';
 
@@ -43,6 +43,28 @@ export function NoMatches({ onClear }: { onClear?: () => void }) {
         )
       }
     />
+  );
+}
+
+/**
+ * A kind the cluster's agent does not collect (left out by configuration,
+ * API not served, RBAC forbidden): said so, with the agent's reason,
+ * instead of an empty list that would read as "there are none".
+ */
+export function NotCollected({ kinds, reason }: { kinds: string; reason?: string }) {
+  const { t } = useTranslation('common');
+  return (
+    <div data-testid="not-collected">
+      <Empty
+        icon={<EyeOff size={32} strokeWidth={1.5} aria-hidden />}
+        title={t('notCollected.title', { kinds })}
+        description={
+          <>
+            {t('notCollected.hint')} <span className="font-mono text-xs" data-testid="not-collected-reason">{reason || t('notCollected.noReason')}</span>
+          </>
+        }
+      />
+    </div>
   );
 }
 

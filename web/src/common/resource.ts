@@ -1,16 +1,39 @@
 import { useQuery } from '@tanstack/react-query';
-import { api, listAll, MAX_PAGE } from '../lib/api';
+import { api, listAll, MAX_PAGE, type ListResponse } from '../lib/api';
 import { useRefetchInterval } from '../lib/refresh';
 
-/** Every object of one kind (at `at` or now), all pages. */
+/** Whether the cluster's agent collects a kind, as its list response says. */
+export interface Collection {
+  collected: boolean;
+  /** Why not (the agent's words), when not collected. */
+  reason?: string;
+}
+
+/**
+ * Every object of one kind (at `at` or now), all pages, and whether the
+ * agent collects the kind at all: a kind it skips is "not collected", not
+ * an empty list.
+ */
 export function useObjects<T>(resource: string, cluster: string, at: string | null, enabled = true) {
   const refetchInterval = useRefetchInterval(at !== null);
   return useQuery({
     queryKey: ['objects', resource, cluster, at],
-    queryFn: ({ signal }) => listAll<T>((cursor) => api.objects<T>(resource, cluster, { limit: MAX_PAGE, cursor, at: at ?? undefined }, signal)),
+    queryFn: async ({ signal }) => {
+      let first: ListResponse<T> | undefined;
+      const all = await listAll<T>(async (cursor) => {
+        const page = await api.objects<T>(resource, cluster, { limit: MAX_PAGE, cursor, at: at ?? undefined }, signal);
+        first ??= page;
+        return page;
+      });
+      return { ...all, ...collection(first) };
+    },
     refetchInterval,
     enabled: enabled && !!cluster,
   });
+}
+
+export function collection(page?: { collected?: boolean; not_collected_reason?: string }): Collection {
+  return page?.collected === false ? { collected: false, reason: page.not_collected_reason } : { collected: true };
 }
 
 export function useObject(resource: string, cluster: string, key: { namespace: string; name: string } | null, at: string | null) {

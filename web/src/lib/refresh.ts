@@ -1,5 +1,6 @@
 import { useSyncExternalStore } from 'react';
 import { parseDuration } from './time';
+import { useWatchedCluster } from './watch';
 
 // The auto-refresh interval, shared by every page and persisted per browser.
 
@@ -36,9 +37,18 @@ export function useRefreshOption(): RefreshOption {
   return useSyncExternalStore(subscribe, read, () => DEFAULT);
 }
 
-/** For TanStack Query's refetchInterval: ms, or false when off or when viewing the past. */
+/** How often a watched cluster's views refresh: its lists are seconds behind. */
+export const WATCHED_MS = 5_000;
+
+/**
+ * For TanStack Query's refetchInterval: ms, or false when off or when
+ * viewing the past. While this tab watches a cluster (lib/watch.ts) its
+ * views refresh every 5 s; an unchanged refresh is a 304.
+ */
 export function useRefetchInterval(paused = false): number | false {
   const opt = useRefreshOption();
+  const watched = useWatchedCluster();
   if (paused || opt === 'off') return false;
-  return parseDuration(opt) ?? false;
+  const ms = parseDuration(opt) ?? false;
+  return watched && ms ? Math.min(ms, WATCHED_MS) : ms;
 }

@@ -108,3 +108,8 @@ export function useUrlText(name: string, delay = 300): [string, (v: string) => v
   }, [text, delay]);
   return [text, setText];
 }
+
+/** The URL changes that close a detail drawer: its object parameter and the parameters its tabs own. */
+export function closeDrawer(param: string): Record<string, null> {
+  return { [param]: null, tab: null, t1: null, t2: null, diff: null };
+}

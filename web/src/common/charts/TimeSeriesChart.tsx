@@ -20,13 +20,15 @@ export interface TimeSeriesProps {
   yDomain?: [number | 'auto', number | 'auto'];
   legend?: boolean;
   label: string;
+  /** Values are counts: ticks only at whole numbers (no "0, 1, 1, 2, 2" once formatted). */
+  integer?: boolean;
 }
 
 /**
  * Time series from recharts, themed by the design tokens. Loaded lazily
  * (see ./index.tsx) so the chart library never weighs on first load.
  */
-export default function TimeSeriesChart({ data, series, kind = 'line', stacked, height = 220, yFormat, xFormat, tooltipTime, yDomain, legend = true, label }: TimeSeriesProps) {
+export default function TimeSeriesChart({ data, series, kind = 'line', stacked, height = 220, yFormat, xFormat, tooltipTime, yDomain, legend = true, label, integer }: TimeSeriesProps) {
   const p = usePalette();
   const color = (s: SeriesDef, i: number) => (typeof s.color === 'string' ? p[s.color] : p.series[(s.color ?? i) % p.series.length]);
   const common = {
@@ -56,7 +58,7 @@ export default function TimeSeriesChart({ data, series, kind = 'line', stacked, 
         axisLine={false}
         width={64}
         domain={yDomain ?? [0, 'auto']}
-        allowDecimals
+        allowDecimals={!integer}
       />
       <Tooltip
         labelFormatter={(v) => tooltipTime(Number(v))}

@@ -8,8 +8,24 @@ import { useTimeline } from './hooks';
 
 const OP_TONE: Record<string, Tone> = { add: 'ok', update: 'info', delete: 'crit', checkpoint: 'neutral' };
 
-/** What changed on one object over the last days, newest first. */
-export function ChangeTimeline({ cluster, kind, namespace, name, uid, to }: { cluster: string; kind: string; namespace?: string; name: string; uid?: string; to?: string }) {
+/** What changed on one object over the last days, newest first; `onDiff` opens the YAML diff around a change. */
+export function ChangeTimeline({
+  cluster,
+  kind,
+  namespace,
+  name,
+  uid,
+  to,
+  onDiff,
+}: {
+  cluster: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  uid?: string;
+  to?: string;
+  onDiff?: (change: { ts: string; op: string }) => void;
+}) {
   const { t } = useTranslation('common');
   const fmt = useFormat();
   const q = useTimeline(cluster, { kind, namespace, name, uid }, '-7d', to);
@@ -28,6 +44,11 @@ export function ChangeTimeline({ cluster, kind, namespace, name, uid, to }: { cl
             </time>
             <Chip tone={OP_TONE[it.op] ?? 'neutral'}>{t(`op.${it.op}`)}</Chip>
             {it.resource_version && <span className="text-faint">rv {it.resource_version}</span>}
+            {onDiff && it.op !== 'checkpoint' && (
+              <button type="button" className="ml-auto text-accent hover:underline" onClick={() => onDiff(it)} data-testid="timeline-diff">
+                {t('detailTab.diff')}
+              </button>
+            )}
           </div>
           <div className="mt-1 space-y-1">
             <FieldChanges fields={it.fields} />

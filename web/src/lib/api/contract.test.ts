@@ -14,6 +14,7 @@ vi.mock('../auth/session', () => ({
   accessToken: async () => 'test-token',
   refresh: async () => null,
   clearSession: () => {},
+  currentUserKey: () => 'test-user',
 }));
 
 const SPEC = resolve(__dirname, '../../../../functions/api/openapi.yaml');

@@ -101,12 +101,31 @@ export interface SendOptions {
   token?: string | null;
   signal?: AbortSignal;
   accept?: string;
+  /** The ETag of the copy we hold: a 304 is then an answer, not an error. */
+  ifNoneMatch?: string;
 }
 
-/** One HTTP exchange; throws ApiError for non-2xx and for network failures. */
+// The server's clock, from the Date header of its answers: how far behind
+// the cluster a list is must not depend on the browser's clock.
+let serverOffsetMs = 0;
+
+/** Records the server's clock from an answer's Date header. */
+export function noteServerDate(date: string | null, receivedAt = Date.now()): void {
+  const t = date ? Date.parse(date) : NaN;
+  // Date has whole seconds: the server's time is in [t, t+1s); take the middle.
+  if (Number.isFinite(t)) serverOffsetMs = t + 500 - receivedAt;
+}
+
+/** Now, on the server's clock (ms). */
+export function serverNow(): number {
+  return Date.now() + serverOffsetMs;
+}
+
+/** One HTTP exchange; throws ApiError for non-2xx (but a 304 asked for) and for network failures. */
 export async function send(method: string, pathAndQuery: string, opts: SendOptions = {}): Promise<Response> {
   const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' };
   if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
+  if (opts.ifNoneMatch) headers['If-None-Match'] = opts.ifNoneMatch;
   let body: string | undefined;
   if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -114,11 +133,15 @@ export async function send(method: string, pathAndQuery: string, opts: SendOptio
   }
   let res: Response;
   try {
-    res = await fetch(apiUrl(pathAndQuery), { method, headers, body, signal: opts.signal, credentials: 'omit' });
+    // no-store: the client keeps its own copies (client.ts), so a 304
+    // reaches it and the browser does not store every answer twice.
+    res = await fetch(apiUrl(pathAndQuery), { method, headers, body, signal: opts.signal, credentials: 'omit', cache: method === 'GET' ? 'no-store' : undefined });
   } catch (err) {
     if ((err as Error)?.name === 'AbortError') throw err;
     throw new ApiError(0, 'network', (err as Error)?.message || 'network error');
   }
+  noteServerDate(res.headers.get('Date'));
+  if (res.status === 304 && opts.ifNoneMatch) return res;
   if (!res.ok) throw await errorFrom(res);
   return res;
 }

@@ -23,21 +23,23 @@ export const MAX_PAGE = 1000;
 export async function listAll<T>(
   fetchPage: (cursor: string | undefined) => Promise<ListResponse<T>>,
   opts: { max?: number; onPage?: (loaded: number, total: number | undefined) => void } = {},
-): Promise<{ items: T[]; total: number | undefined; asOf: string | undefined; truncated: boolean }> {
+): Promise<{ items: T[]; total: number | undefined; asOf: string | undefined; historyStartsAt: string | undefined; truncated: boolean }> {
   const max = opts.max ?? 50_000;
   const items: T[] = [];
   let cursor: string | undefined;
   let total: number | undefined;
   let asOf: string | undefined;
+  let historyStartsAt: string | undefined;
   for (;;) {
     const page = await fetchPage(cursor);
     for (const it of page.items) items.push(it);
     total = page.total ?? total;
     asOf = asOf ?? page.as_of;
+    historyStartsAt = historyStartsAt ?? page.history_starts_at;
     opts.onPage?.(items.length, total);
     cursor = page.next_cursor || undefined;
-    if (!cursor) return { items, total, asOf, truncated: false };
-    if (items.length >= max) return { items, total, asOf, truncated: true };
+    if (!cursor) return { items, total, asOf, historyStartsAt, truncated: false };
+    if (items.length >= max) return { items, total, asOf, historyStartsAt, truncated: true };
   }
 }
 
@@ -56,6 +58,8 @@ export const api = {
   cluster: (cluster: string, signal?: AbortSignal) => call('getCluster', { path: { cluster }, signal }),
   clusterOverview: (cluster: string, signal?: AbortSignal) => call('getClusterOverview', { path: { cluster }, signal }),
   namespaceSummaries: (cluster: string, signal?: AbortSignal) => call('listNamespaceSummaries', { path: { cluster }, signal }),
+  /** Renews the cluster's watch lease (lists then seconds behind; see lib/watch.ts). */
+  watchCluster: (cluster: string) => call('watchCluster', { path: { cluster } }),
 
   pods: (cluster: string, query: Q<'listPods'>, signal?: AbortSignal) => call('listPods', { path: { cluster }, query, signal }),
   pod: (cluster: string, namespace: string, name: string, query: Q<'getPod'> = {}, signal?: AbortSignal) =>

@@ -137,6 +137,11 @@ export async function accessToken(): Promise<string | null> {
 }
 
 /** Forgets the session locally. */
+/** Whose answers the client may hold (null: nobody logged in). */
+export function currentUserKey(): string | null {
+  return current ? current.user.username : null;
+}
+
 export function clearSession(): void {
   store(null);
 }

@@ -13,6 +13,17 @@ export function isOpen(a: Anomaly): boolean {
   return a.state === 'open' || a.state === 'update';
 }
 
+/**
+ * Open (the condition holds), cleared (it stopped: the anomaly resolves at
+ * resolves_at unless it recurs) or resolved, as the API serves it.
+ */
+export type AnomalyStatus = 'open' | 'cleared' | 'resolved';
+
+export function anomalyStatus(a: { status?: string; state?: string }): AnomalyStatus {
+  if (a.status === 'open' || a.status === 'cleared' || a.status === 'resolved') return a.status;
+  return a.state === 'resolved' ? 'resolved' : 'open';
+}
+
 /** Most severe first, then most recently seen. */
 export function compareAnomalies(a: Anomaly, b: Anomaly): number {
   const r = (RANK[a.severity] ?? 9) - (RANK[b.severity] ?? 9);
@@ -31,6 +42,7 @@ export function healthTone(status: string | undefined): Tone {
     case 'healthy':
       return 'ok';
     case 'degraded':
+    case 'stale':
       return 'warn';
     case 'critical':
     case 'offline':

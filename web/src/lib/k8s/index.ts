@@ -7,3 +7,4 @@ export * from './anomalies';
 export * from './spec';
 export * from './links';
 export * from './summary';
+export * from './quotas';

@@ -9,6 +9,8 @@ import {
   kindByName,
   kindByResource,
   KINDS,
+  hasOwnPage,
+  kindPage,
   nodePressures,
   nodeStatus,
   objectKey,
@@ -180,8 +182,20 @@ describe('objectLink', () => {
     expect(objectLink('prod', 'Pod', 'shop', 'web-1')).toBe('/c/prod/pods?pod=shop%2Fweb-1');
     expect(objectLink('prod', 'Node', '', 'n1')).toBe('/c/prod/nodes?node=n1');
     expect(objectLink('prod', 'Deployment', 'shop', 'web')).toBe('/c/prod/workloads?kind=deployments&obj=shop%2Fweb');
-    expect(objectLink('prod', 'ConfigMap', 'shop', 'x')).toBeNull();
+    expect(objectLink('prod', 'ReplicaSet', 'shop', 'web-1')).toBe('/c/prod/workloads?kind=replicasets&obj=shop%2Fweb-1');
+    expect(objectLink('prod', 'ConfigMap', 'shop', 'x')).toBe('/c/prod/configmaps?obj=shop%2Fx');
+    expect(objectLink('prod', 'PersistentVolume', 'ignored', 'pv-1')).toBe('/c/prod/persistentvolumes?obj=pv-1');
+    expect(objectLink('prod', 'Nope', 'shop', 'x')).toBeNull();
     expect(objectLink('prod', undefined, 'shop', 'x')).toBeNull();
+  });
+  it('links every kind the API serves to a page', async () => {
+    const { objectLink } = await import('./links');
+    for (const k of KINDS) {
+      const link = objectLink('c1', k.kind, 'ns', 'x');
+      expect(link, k.kind).toMatch(new RegExp(`^/c/c1/${kindPage(k.resource).path}\\?`));
+      expect(link, k.kind).toContain(`${kindPage(k.resource).param}=`);
+      expect(hasOwnPage(k.resource) || kindPage(k.resource).path === k.resource, k.kind).toBe(true);
+    }
   });
 });
 

@@ -110,3 +110,10 @@ export function conditionOk(c: Condition): boolean {
   const inverted = /Pressure$|NetworkUnavailable|ReplicaFailure|Failed/.test(c.type);
   return inverted ? c.status === 'False' : c.status === 'True';
 }
+
+/** The rollout revision the deployment controller stamps on a Deployment and its ReplicaSets. */
+export function revision(detail: unknown): number | undefined {
+  const v = str(obj(obj(obj(detail)?.metadata)?.annotations)?.['deployment.kubernetes.io/revision']);
+  const n = v === undefined ? NaN : Number(v);
+  return Number.isInteger(n) ? n : undefined;
+}

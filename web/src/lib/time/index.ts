@@ -100,3 +100,13 @@ export function fromLocalInput(s: string): number | null {
   const t = new Date(s).getTime();
   return Number.isFinite(t) ? t : null;
 }
+
+/**
+ * How far behind now (the server's clock, ms) data of moment asOf is:
+ * whole seconds, never negative; null when asOf is not a time.
+ */
+export function dataBehindMs(asOf: string | number, now: number): number | null {
+  const t = typeof asOf === 'number' ? asOf : Date.parse(asOf);
+  if (!Number.isFinite(t)) return null;
+  return Math.max(0, Math.floor((now - t) / 1000) * 1000);
+}

@@ -7,7 +7,7 @@ import { RefreshControl } from '../../common/RefreshControl';
 import { TimeRangePicker } from '../../common/TimeRangePicker';
 import { DataTable, type Column } from '../../common/DataTable';
 import { Empty, ErrorState, Loading, NoMatches } from '../../common/States';
-import { Chip, SeverityBadge } from '../../common/Badge';
+import { AnomalyStatusChip, Chip, SeverityBadge } from '../../common/Badge';
 import { MultiSelect, SearchInput, Select } from '../../common/Inputs';
 import { Tabs } from '../../common/Tabs';
 import { Card } from '../../common/StatCard';
@@ -17,7 +17,7 @@ import { LogTail } from '../../common/detail/JsonView';
 import { TimeSeries } from '../../common/charts';
 import { useFormat } from '../../lib/i18n/useFormat';
 import { useClusterId, useUrlList, useUrlParam, useUrlText, useUrlTimeRange, useUrlUpdate } from '../../lib/url';
-import { anomalySubject, isOpen, objectLink, SEVERITIES, type Anomaly, type KEvent } from '../../lib/k8s';
+import { anomalySubject, anomalyStatus, objectLink, SEVERITIES, type Anomaly, type KEvent } from '../../lib/k8s';
 import { trendRows } from '../cluster/hooks';
 import { useAnomalies, useAnomaly, useEvents, useTrend, type AnomalyFilter, type EventFilter } from './hooks';
 
@@ -40,7 +40,7 @@ function AnomalyDrawer({ cluster, fingerprint, onClose }: { cluster: string; fin
           <Section title={t('drawer.summary')}>
             <div className="mb-3 flex flex-wrap gap-2">
               <SeverityBadge severity={a.severity} />
-              <Chip tone={isOpen(a) ? 'warn' : 'ok'}>{isOpen(a) ? t('common:anomaly.open') : t('common:anomaly.resolved')}</Chip>
+              <AnomalyStatusChip a={a} detail />
             </div>
             <KeyValue
               items={[
@@ -129,7 +129,7 @@ function AnomaliesView({ cluster, slot }: { cluster: string; slot: HTMLElement |
 
   const columns: Column<Anomaly>[] = [
     { id: 'severity', header: t('col.severity'), width: '7rem', sortValue: (a) => ({ critical: 0, warning: 1, info: 2 })[a.severity] ?? 3, cell: (a) => <SeverityBadge severity={a.severity} /> },
-    { id: 'state', header: t('col.state'), width: '7rem', sortValue: (a) => (isOpen(a) ? 0 : 1), cell: (a) => <Chip tone={isOpen(a) ? 'warn' : 'ok'}>{isOpen(a) ? t('common:anomaly.open') : t('common:anomaly.resolved')}</Chip> },
+    { id: 'state', header: t('col.state'), width: '10.5rem', sortValue: (a) => ({ open: 0, cleared: 1, resolved: 2 })[anomalyStatus(a)], cell: (a) => <AnomalyStatusChip a={a} />, title: (a) => (a.resolves_at && anomalyStatus(a) === 'cleared' ? t('common:anomaly.resolvesAt', { time: fmt.dateTime(a.resolves_at) }) : undefined) },
     { id: 'reason', header: t('col.reason'), width: 'minmax(11rem,1.3fr)', sortValue: (a) => a.reason || a.rule, cell: (a) => <span className="font-medium">{a.reason || a.rule}</span>, title: (a) => a.message },
     { id: 'object', header: t('col.object'), width: 'minmax(14rem,2fr)', sortValue: (a) => anomalySubject(a), cell: (a) => anomalySubject(a), title: (a) => anomalySubject(a) },
     { id: 'node', header: t('col.node'), width: 'minmax(8rem,1fr)', sortValue: (a) => a.node, cell: (a) => a.node || <span className="text-faint">—</span> },
@@ -158,7 +158,7 @@ function AnomaliesView({ cluster, slot }: { cluster: string; slot: HTMLElement |
         createPortal(
           <>
             <TimeRangePicker value={range} onChange={setRange} />
-            <RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching || trend.isFetching} onRefresh={() => void Promise.all([q.refetch(), trend.refetch()])} paused={range.kind === 'absolute'} />
+            <RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching || trend.isFetching} onRefresh={() => void Promise.all([q.refetch(), trend.refetch()])} paused={range.kind === 'absolute'} asOf={q.data?.asOf} />
           </>,
           slot,
         )}
@@ -173,6 +173,7 @@ function AnomaliesView({ cluster, slot }: { cluster: string; slot: HTMLElement |
               label={t('timeline')}
               kind="bar"
               stacked
+              integer
               height={180}
               data={rows}
               series={[
@@ -266,7 +267,7 @@ function EventsView({ cluster, slot }: { cluster: string; slot: HTMLElement | nu
         createPortal(
           <>
             <TimeRangePicker value={range} onChange={setRange} />
-            <RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} paused={range.kind === 'absolute'} />
+            <RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} paused={range.kind === 'absolute'} asOf={q.data?.asOf} />
           </>,
           slot,
         )}

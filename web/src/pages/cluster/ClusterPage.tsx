@@ -6,7 +6,8 @@ import { PageHeader, PageBody } from '../../common/PageHeader';
 import { RefreshControl } from '../../common/RefreshControl';
 import { Card, StatCard } from '../../common/StatCard';
 import { QueryView, Empty } from '../../common/States';
-import { Chip, SeverityBadge, StatusBadge } from '../../common/Badge';
+import { AnomalyStatusChip, Chip, Dot, SeverityBadge, StatusBadge } from '../../common/Badge';
+import { livenessKey, livenessTone, reasonText, useReasonFormat } from '../fleet/health';
 import { UsageBar } from '../../common/UsageBar';
 import { TimeSeries } from '../../common/charts';
 import { useFormat } from '../../lib/i18n/useFormat';
@@ -20,13 +21,17 @@ import { nodeUsage, trendRows, useClusterOverview, useNodeMetricsList, type Over
 function HealthCard({ o }: { o: Overview }) {
   const { t } = useTranslation('cluster');
   const fmt = useFormat();
+  const fmtReason = useReasonFormat();
   const tone = healthTone(o.health.status);
   const c = o.cluster;
   return (
     <Card title={t('health.title')} testId="health-card" className="lg:row-span-2">
-      <div className="flex items-center gap-3">
-        <StatusBadge status={{ label: t(`fleet:health.${o.health.status}`), tone }} />
-        <span className="text-xs text-muted">{c.online ? t('health.online') : t('health.offline')}</span>
+      <div className="flex items-center gap-3" data-testid="cluster-health" data-status={o.health.status} data-liveness={c.status}>
+        <StatusBadge status={{ label: t(`fleet:health.${o.health.status}`, { defaultValue: o.health.status }), tone }} />
+        <span className="flex items-center gap-1.5 text-xs text-muted">
+          <Dot tone={livenessTone(c.status)} />
+          {t(livenessKey(c.status))}
+        </span>
       </div>
       <ul className="mt-3 space-y-2" aria-label={t('health.reasons')}>
         {o.health.reasons.length === 0 && (
@@ -39,9 +44,9 @@ function HealthCard({ o }: { o: Overview }) {
           const Icon = r.severity === 'critical' ? AlertOctagon : r.severity === 'warning' ? CircleAlert : Info;
           const rt = r.severity === 'critical' ? 'crit' : r.severity === 'warning' ? 'warn' : 'info';
           return (
-            <li key={r.code + r.message} className="flex items-start gap-2 text-[13px]">
+            <li key={r.code + r.message} className="flex items-start gap-2 text-[13px]" data-testid="health-reason" data-code={r.code}>
               <Icon size={16} className={`mt-px shrink-0 ${TONE_TEXT[rt]}`} aria-label={t(`common:severity.${r.severity}`)} />
-              <span>{r.message}</span>
+              <span>{reasonText(t, fmtReason, r, c)}</span>
             </li>
           );
         })}
@@ -164,7 +169,7 @@ export default function ClusterPage() {
       <PageHeader
         title={t('title', { cluster })}
         description={t('description')}
-        actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} />}
+        actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} asOf={q.data?.cluster.state_updated_at} />}
       />
       <PageBody>
         <QueryView query={q}>
@@ -191,16 +196,25 @@ export default function ClusterPage() {
                     label={t('stat.pods')}
                     icon={<Box size={16} aria-hidden />}
                     value={fmt.number(s.pods?.total)}
-                    sub={t('stat.podsSub', { running: fmt.number(s.pods?.running ?? 0), pending: fmt.number(s.pods?.pending ?? 0), failed: fmt.number(s.pods?.failed ?? 0) })}
-                    tone={(s.pods?.failed ?? 0) > 0 ? 'warn' : undefined}
+                    sub={
+                      <>
+                        <span className={`block ${(s.pods?.crash_looping ?? 0) > 0 ? 'text-crit' : (s.pods?.not_ready ?? 0) > 0 ? 'text-warn' : ''}`}>
+                          {t('fleet:stat.podsTrouble', { notReady: fmt.number(s.pods?.not_ready ?? 0), crashLooping: fmt.number(s.pods?.crash_looping ?? 0) })}
+                        </span>
+                        <span className="block">{t('stat.podsSub', { running: fmt.number(s.pods?.running ?? 0), pending: fmt.number(s.pods?.pending ?? 0), failed: fmt.number(s.pods?.failed ?? 0) })}</span>
+                      </>
+                    }
+                    tone={(s.pods?.crash_looping ?? 0) > 0 || (s.pods?.waiting_errors ?? 0) > 0 ? 'crit' : (s.pods?.not_ready ?? 0) > 0 || (s.pods?.failed ?? 0) > 0 ? 'warn' : undefined}
+                    testId="stat-pods"
                   />
                   <StatCard
                     to={`/c/${cluster}/workloads`}
                     label={t('stat.workloads')}
                     icon={<Boxes size={16} aria-hidden />}
                     value={`${fmt.number(s.workloads?.healthy)}/${fmt.number(s.workloads?.total)}`}
-                    sub={t('stat.workloadsSub')}
-                    tone={unhealthyWorkloads(s.workloads) > 0 ? 'warn' : undefined}
+                    sub={(s.workloads?.below_desired ?? 0) > 0 ? <span className="text-warn">{t('stat.belowDesired', { count: s.workloads?.below_desired ?? 0 })}</span> : t('stat.workloadsSub')}
+                    tone={unhealthyWorkloads(s.workloads) > 0 || (s.workloads?.below_desired ?? 0) > 0 ? 'warn' : undefined}
+                    testId="stat-workloads"
                   />
                   <StatCard
                     to={`/c/${cluster}/anomalies`}
@@ -233,6 +247,7 @@ export default function ClusterPage() {
                       label={t('trend.title')}
                       kind="bar"
                       stacked
+                      integer
                       height={220}
                       data={rows}
                       series={[
@@ -264,6 +279,7 @@ export default function ClusterPage() {
                             className="flex items-center gap-3 px-4 py-2.5 text-[13px] hover:bg-surface-2"
                           >
                             <SeverityBadge severity={a.severity} />
+                            <AnomalyStatusChip a={a} />
                             <span className="min-w-0 flex-1">
                               <span className="block truncate font-medium">{a.reason || a.rule}</span>
                               <span className="block truncate text-xs text-muted">{anomalySubject(a)}</span>

@@ -13,11 +13,13 @@ import { UsageBar } from '../../common/UsageBar';
 import { useFormat } from '../../lib/i18n/useFormat';
 import { healthTone } from '../../lib/k8s/anomalies';
 import { useUrlParam } from '../../lib/url';
-import { fleetRows, useFleet, type FleetRow } from './hooks';
+import { fleetAsOf, fleetRows, useFleet, type FleetRow } from './hooks';
+import { livenessKey, livenessTone, reasonText, useReasonFormat } from './health';
 
 export default function FleetPage() {
   const { t } = useTranslation('fleet');
   const fmt = useFormat();
+  const fmtReason = useReasonFormat();
   const nav = useNavigate();
   const q = useFleet();
   const [text, setText] = useUrlParam('q');
@@ -36,10 +38,11 @@ export default function FleetPage() {
       width: 'minmax(10rem,1.2fr)',
       sortValue: (r) => r.id,
       cell: (r) => (
-        <span className="flex items-center gap-2 font-medium">
-          <Dot tone={r.c.online ? 'ok' : 'crit'} />
+        <span className="flex items-center gap-2 font-medium" title={t(livenessKey(r.c.status))}>
+          <Dot tone={livenessTone(r.c.status)} />
           <span className="truncate">{r.id}</span>
-          {!r.c.online && <Chip tone="crit">{t('offline')}</Chip>}
+          {r.c.status === 'offline' && <Chip tone="crit" className="shrink-0">{t('offline')}</Chip>}
+          {r.c.status === 'stale' && <Chip tone="warn" className="shrink-0">{t('stale')}</Chip>}
         </span>
       ),
     },
@@ -49,12 +52,14 @@ export default function FleetPage() {
       width: 'minmax(13rem,2fr)',
       sortValue: (r) => r.healthRank,
       cell: (r) => (
-        <span className="flex min-w-0 items-center gap-2">
-          <StatusBadge status={{ label: t(`health.${r.c.health.status}`), tone: healthTone(r.c.health.status) }} />
-          <span className="truncate text-xs text-muted">{r.c.health.reasons[0]?.message}</span>
+        <span className="flex min-w-0 items-center gap-2" data-testid={`health-${r.id}`} data-status={r.c.health.status}>
+          <StatusBadge status={{ label: t(`health.${r.c.health.status}`, { defaultValue: r.c.health.status }), tone: healthTone(r.c.health.status) }} />
+          <span className="truncate text-xs text-muted" data-testid="health-reason">
+            {r.c.health.reasons[0] ? reasonText(t, fmtReason, r.c.health.reasons[0], r.c) : ''}
+          </span>
         </span>
       ),
-      title: (r) => r.c.health.reasons.map((x) => x.message).join('\n'),
+      title: (r) => r.c.health.reasons.map((x) => reasonText(t, fmtReason, x, r.c)).join('\n'),
     },
     { id: 'nodes', header: t('col.nodes'), width: '6.5rem', align: 'right', sortValue: (r) => r.nodesTotal, cell: (r) => <span className={r.nodesReady < r.nodesTotal ? 'text-warn' : ''}>{`${fmt.number(r.nodesReady)}/${fmt.number(r.nodesTotal)}`}</span> },
     {
@@ -64,7 +69,7 @@ export default function FleetPage() {
       align: 'right',
       sortValue: (r) => r.podsTotal,
       cell: (r) => <span className={r.podsBad ? 'text-warn' : ''}>{`${fmt.number(r.podsRunning)}/${fmt.number(r.podsTotal)}`}</span>,
-      title: (r) => t('podsTitle', { bad: r.podsBad }),
+      title: (r) => `${t('podsTitle', { bad: r.podsBad })} · ${t('stat.podsTrouble', { notReady: r.podsNotReady, crashLooping: r.podsCrashLooping })}`,
     },
     {
       id: 'anomalies',
@@ -90,15 +95,17 @@ export default function FleetPage() {
       header: t('col.heartbeat'),
       width: '8.5rem',
       sortValue: (r) => r.c.heartbeat_age_seconds,
-      cell: (r) => <span className={r.c.online ? 'text-muted' : 'text-crit'}>{r.c.last_heartbeat ? fmt.relative(r.c.last_heartbeat) : '—'}</span>,
+      cell: (r) => <span className={r.c.status === 'online' ? 'text-muted' : r.c.status === 'stale' ? 'text-warn' : 'text-crit'}>{r.c.last_heartbeat ? fmt.relative(r.c.last_heartbeat) : '—'}</span>,
       title: (r) => `${fmt.dateTime(r.c.last_heartbeat)} · ${t('col.agent')} ${r.c.agent_version ?? '—'}`,
     },
   ];
 
   const totals = q.data?.totals;
+  const trouble = useMemo(() => rows.reduce((a, r) => ({ notReady: a.notReady + r.podsNotReady, crashLooping: a.crashLooping + r.podsCrashLooping }), { notReady: 0, crashLooping: 0 }), [rows]);
+  const asOf = useMemo(() => fleetAsOf(q.data?.clusters ?? []), [q.data]);
   return (
     <>
-      <PageHeader title={t('title')} description={t('description')} actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} />} />
+      <PageHeader title={t('title')} description={t('description')} actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} asOf={asOf} />} />
       <PageBody className="flex flex-col gap-5">
         <QueryView query={q}>
           {() => (
@@ -122,7 +129,14 @@ export default function FleetPage() {
                   label={t('stat.pods')}
                   icon={<Box size={16} aria-hidden />}
                   value={fmt.compact(totals?.pods)}
-                  sub={t('stat.podsSub', { running: fmt.number(totals?.pods_running ?? 0), pending: fmt.number(totals?.pods_pending ?? 0), failed: fmt.number(totals?.pods_failed ?? 0) })}
+                  sub={
+                    <>
+                      <span className={`block ${trouble.crashLooping ? 'text-crit' : trouble.notReady ? 'text-warn' : ''}`}>{t('stat.podsTrouble', { notReady: fmt.number(trouble.notReady), crashLooping: fmt.number(trouble.crashLooping) })}</span>
+                      <span className="block">{t('stat.podsSub', { running: fmt.number(totals?.pods_running ?? 0), pending: fmt.number(totals?.pods_pending ?? 0), failed: fmt.number(totals?.pods_failed ?? 0) })}</span>
+                    </>
+                  }
+                  tone={trouble.crashLooping > 0 ? 'crit' : trouble.notReady > 0 || (totals?.pods_failed ?? 0) > 0 ? 'warn' : undefined}
+                  testId="stat-pods"
                 />
                 <StatCard
                   label={t('stat.anomalies')}

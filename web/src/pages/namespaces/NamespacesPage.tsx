@@ -6,7 +6,8 @@ import { PageHeader } from '../../common/PageHeader';
 import { RefreshControl } from '../../common/RefreshControl';
 import { DataTable, type Column } from '../../common/DataTable';
 import { Empty, NoMatches, QueryView } from '../../common/States';
-import { Chip, StatusBadge } from '../../common/Badge';
+import { Chip } from '../../common/Badge';
+import { kindFields, metaColumns, objectColumn } from '../../common/columns';
 import { SearchInput } from '../../common/Inputs';
 import { UsageBar } from '../../common/UsageBar';
 import { AtBanner } from '../../common/AtBanner';
@@ -15,10 +16,12 @@ import { ObjectDrawer } from '../../common/detail/ObjectDrawer';
 import { api } from '../../lib/api';
 import { useFormat } from '../../lib/i18n/useFormat';
 import { useRefetchInterval } from '../../lib/refresh';
-import { useAt, useClusterId, useUrlParam } from '../../lib/url';
-import type { KObject } from '../../lib/k8s';
+import { closeDrawer, useAt, useClusterId, useUrlParam, useUrlUpdate } from '../../lib/url';
+import { kindByResource, type KObject } from '../../lib/k8s';
 import { namespaceRows, type NamespaceRow } from './logic';
 import { unhealthyWorkloads } from '../../lib/k8s/summary';
+
+const info = kindByResource('namespaces')!;
 
 export default function NamespacesPage() {
   const { t } = useTranslation('namespaces');
@@ -33,6 +36,7 @@ export default function NamespacesPage() {
   const sumQ = useQuery({ queryKey: ['ns-summaries', cluster], queryFn: ({ signal }) => api.namespaceSummaries(cluster, signal), refetchInterval, enabled: !!cluster && at === null });
   const [text, setText] = useUrlParam('q');
   const [sel, setSel] = useUrlParam('obj');
+  const update = useUrlUpdate();
 
   const all = useMemo(
     () => namespaceRows(nsQ.data?.items ?? [], at === null ? (sumQ.data?.items ?? []) : [], quotasQ.data?.items ?? [], lrQ.data?.items ?? []),
@@ -43,9 +47,10 @@ export default function NamespacesPage() {
     return s ? all.filter((r) => r.name.includes(s)) : all;
   }, [all, text]);
 
+  const m = metaColumns<NamespaceRow>(t, fmt, at);
   const columns: Column<NamespaceRow>[] = [
-    { id: 'name', header: t('col.name'), width: 'minmax(12rem,1.6fr)', sortValue: (r) => r.name, cell: (r) => <span className="font-medium">{r.name}</span> },
-    { id: 'phase', header: t('col.phase'), width: '8rem', sortValue: (r) => r.phase, cell: (r) => <StatusBadge status={{ label: r.phase, tone: r.phase === 'Active' ? 'ok' : 'warn' }} /> },
+    { ...m.name, width: 'minmax(12rem,1.6fr)' },
+    objectColumn<NamespaceRow>('phase', t, fmt),
     {
       id: 'pods',
       header: t('col.pods'),
@@ -90,14 +95,14 @@ export default function NamespacesPage() {
       sortValue: (r) => r.quotaMax,
       cell: (r) => (r.quotaMax === null ? <span className="text-faint">{t('noQuota')}</span> : <UsageBar compact label={t('col.quota')} ratio={r.quotaMax} text={fmt.percent(r.quotaMax, 0)} />),
     },
-    { id: 'age', header: t('col.age'), width: '5.5rem', align: 'right', sortValue: (r) => (r.created_at ? -Date.parse(r.created_at) : undefined), cell: (r) => fmt.age(r.created_at) },
+    m.age,
   ];
 
   const selected = all.find((r) => r.name === sel);
   return (
     <>
-      <PageHeader title={t('title')} description={t('description')} actions={<RefreshControl updatedAt={nsQ.dataUpdatedAt} fetching={nsQ.isFetching || sumQ.isFetching} onRefresh={() => void Promise.all([nsQ.refetch(), sumQ.refetch(), quotasQ.refetch()])} paused={at !== null} />}>
-        <SearchInput value={text} onChange={(v) => setText(v)} placeholder={t('search')} label={t('search')} />
+      <PageHeader title={t('title')} description={t('description')} actions={<RefreshControl updatedAt={nsQ.dataUpdatedAt} fetching={nsQ.isFetching || sumQ.isFetching} onRefresh={() => void Promise.all([nsQ.refetch(), sumQ.refetch(), quotasQ.refetch()])} paused={at !== null} asOf={nsQ.data?.asOf} />}>
+        <SearchInput value={text} onChange={(v) => setText(v)} placeholder={t('search')} label={t('search')} testId="namespaces-search" />
       </PageHeader>
       <AtBanner />
       <div className="flex min-h-0 flex-1 flex-col bg-surface">
@@ -122,14 +127,16 @@ export default function NamespacesPage() {
         cluster={cluster}
         objectKey={sel ? { namespace: '', name: sel } : null}
         at={atIso}
-        onClose={() => setSel(null, { push: true })}
-        summary={() => {
+        onClose={() => update(closeDrawer('obj'), { push: true })}
+        summary={(o) => {
           const r = selected;
           if (!r) return [];
           return [
             {
               title: t('drawer.counts'),
+              testId: 'kind-fields',
               items: [
+                ...kindFields(info, o, t, fmt),
                 [t('col.pods'), r.summary ? t('drawer.pods', { running: r.summary.pods?.running ?? 0, total: r.summary.pods?.total ?? 0, pending: r.summary.pods?.pending ?? 0, failed: r.summary.pods?.failed ?? 0 }) : '—'],
                 [t('col.workloads'), r.summary ? t('drawer.workloads', { healthy: r.summary.workloads?.healthy ?? 0, total: r.summary.workloads?.total ?? 0 }) : '—'],
                 [t('col.anomalies'), fmt.number(r.summary?.anomalies?.open ?? 0)],

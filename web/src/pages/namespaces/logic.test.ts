@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { namespaceRows, quotaLines } from './logic';
+import { quotaLines } from '../../lib/k8s';
+import { namespaceRows } from './logic';
 import type { KObject } from '../../lib/k8s';
 
 const o = (x: Partial<KObject>): KObject => ({ cluster: 'c', kind: 'x', name: 'n', uid: x.name ?? 'u', ts: 't', ...x });

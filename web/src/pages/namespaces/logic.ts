@@ -1,16 +1,7 @@
-import { parseQuantity } from '../../lib/format';
-import type { KObject } from '../../lib/k8s';
+import { quotaLines, type KObject, type QuotaLine } from '../../lib/k8s';
 import type { Schemas } from '../../lib/api';
 
 export type NamespaceSummary = Schemas['NamespaceSummary'];
-
-export interface QuotaLine {
-  quota: string;
-  resource: string;
-  used: string;
-  hard: string;
-  ratio: number | null;
-}
 
 export interface NamespaceRow {
   name: string;
@@ -23,18 +14,6 @@ export interface NamespaceRow {
   /** Highest used/hard ratio over every quota line (the one closest to its limit). */
   quotaMax: number | null;
   limitRanges: number;
-}
-
-export function quotaLines(q: KObject): QuotaLine[] {
-  const hard = q.hard ?? {};
-  const used = q.used ?? {};
-  return Object.keys(hard)
-    .sort()
-    .map((resource) => {
-      const h = parseQuantity(hard[resource]);
-      const u = parseQuantity(used[resource] ?? '0');
-      return { quota: q.name, resource, used: used[resource] ?? '0', hard: hard[resource], ratio: h ? (u ?? 0) / h : null };
-    });
 }
 
 /** Namespaces joined with their pod/workload/anomaly counts, quotas and limit ranges. */

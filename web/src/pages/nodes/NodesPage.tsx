@@ -8,17 +8,16 @@ import { Empty, NoMatches, QueryView } from '../../common/States';
 import { Chip, LabelChips, StatusBadge } from '../../common/Badge';
 import { SearchInput, Select } from '../../common/Inputs';
 import { UsageBar } from '../../common/UsageBar';
-import { AtBanner } from '../../common/AtBanner';
+import { AtBanner, NoDataBefore } from '../../common/AtBanner';
 import { Drawer } from '../../common/Drawer';
 import { Tabs } from '../../common/Tabs';
 import { KeyValue, Section } from '../../common/KeyValue';
 import { ErrorState, Loading } from '../../common/States';
-import { ChangeTimeline } from '../../common/detail/ChangeTimeline';
-import { AnomalyList, EventList } from '../../common/detail/Related';
-import { JsonView } from '../../common/detail/JsonView';
+import { ConditionsSection, DETAIL_TABS, DetailPanel, detailTabs, MetadataSection } from '../../common/detail/sections';
 import { useFormat } from '../../lib/i18n/useFormat';
-import { useAt, useClusterId, useUrlParam } from '../../lib/url';
-import { conditionOk, conditions, nodePressures, nodeRoles, nodeStatus, type Condition, type Node } from '../../lib/k8s';
+import { closeDrawer, useAt, useClusterId, useUrlParam, useUrlUpdate } from '../../lib/url';
+import { metaColumns } from '../../common/columns';
+import { nodePressures, nodeRoles, nodeStatus, type Node } from '../../lib/k8s';
 import type { NodeUsage } from '../cluster/hooks';
 import { useNode, useNodes, useNodeUsage } from './hooks';
 
@@ -26,10 +25,10 @@ function NodeDrawer({ cluster, name, at, usage, onClose }: { cluster: string; na
   const { t } = useTranslation('nodes');
   const tc = useTranslation('common').t;
   const fmt = useFormat();
-  const [tab, setTab] = useUrlParam('tab', 'overview');
+  const [tabRaw, setTab] = useUrlParam('tab', 'overview');
+  const tab = tabRaw === 'overview' || DETAIL_TABS.includes(tabRaw) ? tabRaw : 'overview';
   const q = useNode(cluster, name, at);
   const n = q.data?.object as Node | undefined;
-  const conds = useMemo(() => conditions(q.data?.detail), [q.data?.detail]);
   return (
     <Drawer open={!!name} onClose={onClose} title={name ?? ''} subtitle={<span className="flex items-center gap-2">{t('kind')} {n && <StatusBadge status={nodeStatus(n)} />}</span>}>
       {q.isPending ? (
@@ -38,12 +37,7 @@ function NodeDrawer({ cluster, name, at, usage, onClose }: { cluster: string; na
         <ErrorState error={q.error} onRetry={() => void q.refetch()} />
       ) : n ? (
         <Tabs
-          tabs={[
-            { id: 'overview', label: t('tab.overview') },
-            { id: 'events', label: t('tab.events'), count: (q.data.events?.length ?? 0) + (q.data.anomalies?.length ?? 0) || undefined },
-            { id: 'timeline', label: t('tab.timeline') },
-            { id: 'object', label: t('tab.object') },
-          ]}
+          tabs={[{ id: 'overview', label: t('tab.overview') }, ...detailTabs(tc, q.data)]}
           value={tab}
           onChange={(v) => setTab(v)}
           label={t('tabs')}
@@ -79,28 +73,20 @@ function NodeDrawer({ cluster, name, at, usage, onClose }: { cluster: string; na
                     [t('arch'), n.architecture],
                     [t('col.zone'), n.zone],
                     [t('instanceType'), n.instance_type],
-                    [tc('field.created'), n.created_at ? `${fmt.dateTime(n.created_at)} (${fmt.age(n.created_at)})` : undefined],
                     [t('pods'), <Link className="text-accent hover:underline" to={`/c/${cluster}/pods?node=${encodeURIComponent(n.name)}`}>{t('podsOnNode')}</Link>],
                   ]}
                 />
               </Section>
-              <Section title={t('conditions')}>
-                <ul className="space-y-1.5 text-[13px]" data-testid="node-conditions">
-                  {(conds.length
-                    ? conds
-                    : ([
-                        { type: 'Ready', status: n.ready ? 'True' : n.ready_status ?? 'False', reason: n.ready_reason },
-                        ...['MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'].map((type) => ({ type, status: nodePressures(n).includes(type) ? 'True' : 'False' })),
-                      ] as Condition[])
-                  ).map((c) => (
-                    <li key={c.type} className="flex flex-wrap items-center gap-2">
-                      <Chip tone={conditionOk(c) ? 'ok' : 'crit'}>{c.type}</Chip>
-                      <span>{c.status}</span>
-                      {c.reason && <span className="text-muted">{c.reason}</span>}
-                    </li>
-                  ))}
-                </ul>
-              </Section>
+              <ConditionsSection
+                detail={q.data.detail}
+                title={t('conditions')}
+                badTone="crit"
+                testId="node-conditions"
+                fallback={[
+                  { type: 'Ready', status: n.ready ? 'True' : (n.ready_status ?? 'False'), reason: n.ready_reason },
+                  ...['MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'].map((type) => ({ type, status: nodePressures(n).includes(type) ? 'True' : 'False' })),
+                ]}
+              />
               <Section title={t('taints')}>
                 {n.taints?.length ? (
                   <LabelChips labels={n.taints.map((x) => `${x.key}${x.value ? `=${x.value}` : ''}:${x.effect}`)} max={20} />
@@ -109,27 +95,10 @@ function NodeDrawer({ cluster, name, at, usage, onClose }: { cluster: string; na
                 )}
                 {n.unschedulable && <p className="mt-2 text-[13px] text-warn">{t('cordoned')}</p>}
               </Section>
-              <Section title={tc('field.labels')}>
-                <LabelChips labels={n.labels} max={40} />
-              </Section>
+              <MetadataSection cluster={cluster} o={n} detail={q.data.detail} />
             </>
           )}
-          {tab === 'events' && (
-            <>
-              <Section title={t('anomalies')}>
-                <AnomalyList anomalies={q.data.anomalies} />
-              </Section>
-              <Section title={t('events')}>
-                <EventList events={q.data.events} />
-              </Section>
-            </>
-          )}
-          {tab === 'timeline' && (
-            <Section title={t('tab.timeline')}>
-              <ChangeTimeline cluster={cluster} kind="nodes" name={n.name} uid={n.uid} to={at ?? undefined} />
-            </Section>
-          )}
-          {tab === 'object' && <Section title={t('tab.object')}>{q.data.detail ? <JsonView value={q.data.detail} /> : <p className="text-[13px] text-muted">—</p>}</Section>}
+          <DetailPanel tab={tab} cluster={cluster} resource="nodes" data={q.data} at={at} />
         </Tabs>
       ) : null}
     </Drawer>
@@ -147,6 +116,7 @@ export default function NodesPage() {
   const [text, setText] = useUrlParam('q');
   const [status, setStatus] = useUrlParam('status');
   const [selected, setSelected] = useUrlParam('node');
+  const update = useUrlUpdate();
 
   const all = q.data?.items;
   const rows = useMemo(() => {
@@ -161,8 +131,9 @@ export default function NodesPage() {
     });
   }, [all, text, status]);
 
+  const m = metaColumns<Node>(t, fmt, at);
   const columns: Column<Node>[] = [
-    { id: 'name', header: t('col.name'), width: 'minmax(14rem,2fr)', sortValue: (n) => n.name, cell: (n) => <span className="font-medium">{n.name}</span>, title: (n) => n.name },
+    m.name,
     {
       id: 'status',
       header: t('col.status'),
@@ -186,12 +157,12 @@ export default function NodesPage() {
     { id: 'taints', header: t('col.taints'), width: '5rem', align: 'right', sortValue: (n) => n.taints?.length ?? 0, cell: (n) => fmt.number(n.taints?.length ?? 0) },
     { id: 'kubelet', header: t('col.kubelet'), width: '7rem', sortValue: (n) => n.kubelet_version, cell: (n) => <span className="font-mono text-xs">{n.kubelet_version}</span> },
     { id: 'zone', header: t('col.zone'), width: '8rem', sortValue: (n) => n.zone, cell: (n) => n.zone || '—' },
-    { id: 'age', header: t('col.age'), width: '5.5rem', align: 'right', sortValue: (n) => (n.created_at ? -Date.parse(n.created_at) : undefined), cell: (n) => fmt.age(n.created_at, at ?? undefined) },
+    m.age,
   ];
 
   return (
     <>
-      <PageHeader title={t('title')} description={t('description')} actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} paused={at !== null} />}>
+      <PageHeader title={t('title')} description={t('description')} actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} paused={at !== null} asOf={q.data?.asOf} />}>
         <div className="flex flex-wrap items-center gap-2" role="search">
           <SearchInput value={text} onChange={(v) => setText(v)} placeholder={t('search')} label={t('search')} testId="nodes-search" />
           <Select
@@ -208,7 +179,7 @@ export default function NodesPage() {
           />
         </div>
       </PageHeader>
-      <AtBanner />
+      <AtBanner historyStartsAt={q.data?.historyStartsAt} />
       <div className="flex min-h-0 flex-1 flex-col bg-surface">
         <QueryView query={q}>
           {() => (
@@ -220,12 +191,12 @@ export default function NodesPage() {
               onRowClick={(n) => setSelected(n.name, { push: true })}
               selectedKey={all?.find((n) => n.name === selected)?.uid}
               total={all?.length}
-              empty={all?.length ? <NoMatches onClear={() => { setText(''); setStatus(''); }} /> : <Empty title={t('empty')} />}
+              empty={all?.length ? <NoMatches onClear={() => { setText(''); setStatus(''); }} /> : q.data?.historyStartsAt ? <NoDataBefore time={q.data.historyStartsAt} /> : <Empty title={t('empty')} />}
             />
           )}
         </QueryView>
       </div>
-      <NodeDrawer cluster={cluster} name={selected || null} at={atIso} usage={selected ? usage.get(selected) : undefined} onClose={() => setSelected(null, { push: true })} />
+      <NodeDrawer cluster={cluster} name={selected || null} at={atIso} usage={selected ? usage.get(selected) : undefined} onClose={() => update(closeDrawer('node'), { push: true })} />
     </>
   );
 }

@@ -4,14 +4,13 @@ import { useTranslation } from 'react-i18next';
 import { Drawer } from '../../common/Drawer';
 import { Tabs } from '../../common/Tabs';
 import { KeyValue, Section } from '../../common/KeyValue';
-import { Chip, LabelChips, StatusBadge } from '../../common/Badge';
+import { Chip, StatusBadge } from '../../common/Badge';
 import { ErrorState, Loading } from '../../common/States';
-import { ChangeTimeline } from '../../common/detail/ChangeTimeline';
-import { AnomalyList, EventList } from '../../common/detail/Related';
-import { JsonView, LogTail } from '../../common/detail/JsonView';
+import { LogTail } from '../../common/detail/JsonView';
+import { ConditionsSection, DETAIL_TABS, DetailPanel, detailTabs, MetadataSection } from '../../common/detail/sections';
 import { useFormat } from '../../lib/i18n/useFormat';
 import { useUrlParam } from '../../lib/url';
-import { conditionOk, conditions, containerSpecs, containerStatus, podStatus, type Anomaly, type Container, type Pod, type ContainerSpec } from '../../lib/k8s';
+import { containerSpecs, containerStatus, podStatus, type Anomaly, type Container, type Pod, type ContainerSpec } from '../../lib/k8s';
 import { useAnomalyDetail, usePod } from './hooks';
 
 /** The anomaly that explains a container's crash (most recent with termination info or a log tail). */
@@ -60,11 +59,11 @@ function ContainerCard({ c, spec, cluster, anomaly }: { c: Container; spec?: Con
         <KeyValue
           items={[
             [t('drawer.image'), <span className="font-mono text-xs break-all">{c.image}</span>],
-            [t('drawer.state'), `${c.state ?? '—'}${c.reason ? ` (${c.reason})` : ''}${c.exit_code != null && c.state === 'terminated' ? `, exit ${c.exit_code}` : ''}`],
+            [t('drawer.state'), `${c.state ?? '—'}${c.reason ? ` (${c.reason})` : ''}${c.exit_code != null && c.state === 'terminated' ? t('drawer.exit', { code: c.exit_code }) : ''}`],
             [t('drawer.started'), c.started_at ? fmt.dateTime(c.started_at) : undefined],
             [
               t('drawer.lastTermination'),
-              c.last_reason ? `${c.last_reason}${c.last_exit_code != null ? `, exit ${c.last_exit_code}` : ''}${c.last_finished_at ? ` · ${fmt.dateTime(c.last_finished_at)}` : ''}` : undefined,
+              c.last_reason ? `${c.last_reason}${c.last_exit_code != null ? t('drawer.exit', { code: c.last_exit_code }) : ''}${c.last_finished_at ? ` · ${fmt.dateTime(c.last_finished_at)}` : ''}` : undefined,
             ],
             [t('drawer.requests'), `${fmt.cpu(c.cpu_request_milli ?? 0)} CPU · ${fmt.bytes(c.mem_request_bytes ?? 0)}`],
             [t('drawer.limits'), c.cpu_limit_milli || c.mem_limit_bytes ? `${c.cpu_limit_milli ? fmt.cpu(c.cpu_limit_milli) : '∞'} CPU · ${c.mem_limit_bytes ? fmt.bytes(c.mem_limit_bytes) : '∞'}` : t('drawer.noLimits')],
@@ -107,19 +106,13 @@ export function PodDrawer({ cluster, podKey, at, onClose }: { cluster: string; p
   const { t } = useTranslation('pods');
   const tc = useTranslation('common').t;
   const fmt = useFormat();
-  const [tab, setTab] = useUrlParam('tab', 'overview');
+  const [tabRaw, setTab] = useUrlParam('tab', 'overview');
+  const tab = ['overview', 'containers', ...DETAIL_TABS].includes(tabRaw) ? tabRaw : 'overview';
   const q = usePod(cluster, podKey, at);
   const pod = q.data?.object as Pod | undefined;
   const specs = useMemo(() => containerSpecs(q.data?.detail), [q.data?.detail]);
-  const conds = useMemo(() => conditions(q.data?.detail), [q.data?.detail]);
 
-  const tabs = [
-    { id: 'overview', label: t('drawer.tab.overview') },
-    { id: 'containers', label: t('drawer.tab.containers'), count: pod?.containers?.length },
-    { id: 'events', label: t('drawer.tab.events'), count: (q.data?.events?.length ?? 0) + (q.data?.anomalies?.length ?? 0) || undefined },
-    { id: 'timeline', label: t('drawer.tab.timeline') },
-    { id: 'object', label: t('drawer.tab.object') },
-  ];
+  const tabs = [{ id: 'overview', label: t('drawer.tab.overview') }, { id: 'containers', label: t('drawer.tab.containers'), count: pod?.containers?.length }, ...detailTabs(tc, q.data)];
 
   return (
     <Drawer
@@ -152,38 +145,17 @@ export function PodDrawer({ cluster, podKey, at, onClose }: { cluster: string; p
                       [t('col.node'), pod.node ? <Link className="text-accent hover:underline" to={`/c/${cluster}/nodes?node=${encodeURIComponent(pod.node)}`}>{pod.node}</Link> : '—'],
                       [t('col.ip'), pod.pod_ip ? <span className="font-mono">{pod.pod_ip}</span> : undefined],
                       [t('drawer.qos'), pod.qos_class],
-                      [tc('field.created'), pod.created_at ? `${fmt.dateTime(pod.created_at)} (${fmt.age(pod.created_at)})` : undefined],
                       [t('drawer.started'), pod.start_time ? fmt.dateTime(pod.start_time) : undefined],
-                      [tc('field.owner'), pod.owner_kind ? `${pod.owner_kind}/${pod.owner_name}` : undefined],
                       [t('drawer.serviceAccount'), pod.service_account],
                       [t('drawer.priorityClass'), pod.priority_class],
-                      [t('drawer.lastTermination'), pod.last_termination_reason ? `${pod.last_termination_reason}${pod.last_exit_code != null ? `, exit ${pod.last_exit_code}` : ''}` : undefined],
+                      [t('drawer.lastTermination'), pod.last_termination_reason ? `${pod.last_termination_reason}${pod.last_exit_code != null ? t('drawer.exit', { code: pod.last_exit_code }) : ''}` : undefined],
                       [t('drawer.requests'), `${fmt.cpu(pod.cpu_request_milli ?? 0)} CPU · ${fmt.bytes(pod.mem_request_bytes ?? 0)}`],
                       [t('drawer.limits'), `${pod.cpu_limit_milli ? fmt.cpu(pod.cpu_limit_milli) : '∞'} CPU · ${pod.mem_limit_bytes ? fmt.bytes(pod.mem_limit_bytes) : '∞'}`],
-                      [tc('field.uid'), <span className="font-mono text-xs">{pod.uid}</span>],
                     ]}
                   />
                 </Section>
-                <Section title={t('drawer.conditions')}>
-                  {conds.length === 0 ? (
-                    <p className="text-[13px] text-muted">{t('drawer.noConditions')}</p>
-                  ) : (
-                    <ul className="space-y-1.5 text-[13px]" data-testid="pod-conditions">
-                      {conds.map((c) => (
-                        <li key={c.type} className="flex flex-wrap items-center gap-2">
-                          <Chip tone={conditionOk(c) ? 'ok' : 'warn'}>{c.type}</Chip>
-                          <span>{c.status}</span>
-                          {c.reason && <span className="text-muted">{c.reason}</span>}
-                          {c.lastTransitionTime && <span className="ml-auto text-xs text-muted">{fmt.relative(c.lastTransitionTime)}</span>}
-                          {c.message && <span className="w-full text-xs text-muted">{c.message}</span>}
-                        </li>
-                      ))}
-                    </ul>
-                  )}
-                </Section>
-                <Section title={tc('field.labels')}>
-                  <LabelChips labels={pod.labels} max={30} />
-                </Section>
+                <ConditionsSection detail={q.data.detail} title={t('drawer.conditions')} empty={<p className="text-[13px] text-muted">{t('drawer.noConditions')}</p>} testId="pod-conditions" />
+                <MetadataSection cluster={cluster} o={pod} detail={q.data.detail} />
               </>
             )}
             {tab === 'containers' && (
@@ -193,26 +165,7 @@ export function PodDrawer({ cluster, podKey, at, onClose }: { cluster: string; p
                 ))}
               </div>
             )}
-            {tab === 'events' && (
-              <>
-                <Section title={t('drawer.anomalies')}>
-                  <AnomalyList anomalies={q.data.anomalies} />
-                </Section>
-                <Section title={t('drawer.events')}>
-                  <EventList events={q.data.events} />
-                </Section>
-              </>
-            )}
-            {tab === 'timeline' && (
-              <Section title={t('drawer.timeline')}>
-                <ChangeTimeline cluster={cluster} kind="pods" namespace={pod.namespace} name={pod.name} uid={pod.uid} to={at ?? undefined} />
-              </Section>
-            )}
-            {tab === 'object' && (
-              <Section title={t('drawer.object')}>
-                {q.data.detail ? <JsonView value={q.data.detail} /> : <p className="text-[13px] text-muted">{t('drawer.noDetail')}</p>}
-              </Section>
-            )}
+            <DetailPanel tab={tab} cluster={cluster} resource="pods" data={q.data} at={at} />
           </Tabs>
         </>
       ) : null}

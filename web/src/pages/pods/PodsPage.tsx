@@ -7,10 +7,11 @@ import { DataTable, type Column } from '../../common/DataTable';
 import { ErrorState, Loading, NoMatches, Empty } from '../../common/States';
 import { StatusBadge } from '../../common/Badge';
 import { MultiSelect, SearchInput, Select } from '../../common/Inputs';
-import { AtBanner } from '../../common/AtBanner';
+import { AtBanner, NoDataBefore } from '../../common/AtBanner';
 import { parseSort, sortString, type SortState } from '../../common/sort';
+import { metaColumns } from '../../common/columns';
 import { useFormat } from '../../lib/i18n/useFormat';
-import { useAt, useClusterId, useUrlList, useUrlParam, useUrlText, useUrlUpdate } from '../../lib/url';
+import { closeDrawer, useAt, useClusterId, useUrlList, useUrlParam, useUrlText, useUrlUpdate } from '../../lib/url';
 import { objectKey, parseObjectKey, podFacets, podStatus, type Pod, type PodFilter } from '../../lib/k8s';
 import { useFilteredPods, usePods } from './hooks';
 import { podColumnsSort } from './sortKeys';
@@ -49,11 +50,12 @@ export default function PodsPage() {
     update({ ns: null, phase: null, node: null, q: null, problems: null });
   }, [update]);
 
-  const columns: Column<Pod>[] = useMemo(
-    () => [
-      { id: 'name', header: t('col.name'), width: 'minmax(14rem,2.2fr)', sortValue: podColumnsSort.name, cell: (p) => <span className="font-medium">{p.name}</span>, title: (p) => p.name },
-      { id: 'namespace', header: t('col.namespace'), width: 'minmax(7.5rem,1fr)', sortValue: podColumnsSort.namespace, cell: (p) => p.namespace },
-      { id: 'status', header: t('col.status'), width: 'minmax(9rem,1.1fr)', sortValue: podColumnsSort.status, cell: (p) => <StatusBadge status={podStatus(p)} /> },
+  const columns: Column<Pod>[] = useMemo(() => {
+    const m = metaColumns<Pod>(t, fmt, at);
+    return [
+      { ...m.name, width: 'minmax(14rem,2.2fr)', sortValue: podColumnsSort.name },
+      { ...m.namespace, width: 'minmax(7.5rem,1fr)', sortValue: podColumnsSort.namespace },
+      { id: 'status', header: t('col.status'), width: 'minmax(10.5rem,1.1fr)', sortValue: podColumnsSort.status, cell: (p) => <StatusBadge status={podStatus(p)} /> },
       { id: 'ready', header: t('col.ready'), width: '5rem', align: 'right', sortValue: podColumnsSort.ready, cell: (p) => `${p.ready_containers ?? 0}/${p.total_containers ?? 0}` },
       {
         id: 'restarts',
@@ -67,10 +69,9 @@ export default function PodsPage() {
       { id: 'ip', header: t('col.ip'), width: '8rem', sortValue: podColumnsSort.ip, cell: (p) => <span className="font-mono text-xs">{p.pod_ip || '—'}</span> },
       { id: 'cpu', header: t('col.cpu'), width: '5.5rem', align: 'right', sortValue: podColumnsSort.cpu, cell: (p) => fmt.cpu(p.cpu_request_milli ?? 0) },
       { id: 'mem', header: t('col.mem'), width: '6.5rem', align: 'right', sortValue: podColumnsSort.mem, cell: (p) => fmt.bytes(p.mem_request_bytes ?? 0, 0) },
-      { id: 'age', header: t('col.age'), width: '5.75rem', align: 'right', sortValue: podColumnsSort.age, cell: (p) => fmt.age(p.created_at, at ?? undefined), title: (p) => fmt.dateTime(p.created_at) },
-    ],
-    [t, fmt, at],
-  );
+      { ...m.age, width: '5.75rem', sortValue: podColumnsSort.age },
+    ];
+  }, [t, fmt, at]);
 
   const open = useCallback((p: Pod) => setPodKey(objectKey(p), { push: true }), [setPodKey]);
   const total = pods?.length;
@@ -80,7 +81,7 @@ export default function PodsPage() {
       <PageHeader
         title={t('title')}
         description={t('description')}
-        actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} paused={at !== null} />}
+        actions={<RefreshControl updatedAt={q.dataUpdatedAt} fetching={q.isFetching} onRefresh={() => void q.refetch()} paused={at !== null} asOf={q.data?.asOf} />}
       >
         <div className="flex flex-wrap items-center gap-2" role="search" aria-label={t('filters')}>
           <SearchInput value={text} onChange={setText} placeholder={t('search')} label={t('search')} testId="pods-search" />
@@ -106,7 +107,7 @@ export default function PodsPage() {
           )}
         </div>
       </PageHeader>
-      <AtBanner />
+      <AtBanner historyStartsAt={q.data?.historyStartsAt} />
       <div className="flex min-h-0 flex-1 flex-col bg-surface">
         {q.isPending ? (
           <div>
@@ -131,11 +132,11 @@ export default function PodsPage() {
             onSortChange={(s) => setSortRaw(sortString(s) === sortString(DEFAULT_SORT) ? null : sortString(s))}
             presorted
             total={total}
-            empty={total === 0 ? <Empty title={t('empty')} description={at ? t('emptyAt') : t('emptyHint')} /> : <NoMatches onClear={clear} />}
+            empty={(total ?? 0) > 0 ? <NoMatches onClear={clear} /> : q.data?.historyStartsAt ? <NoDataBefore time={q.data.historyStartsAt} /> : <Empty title={t('empty')} description={at ? t('emptyAt') : t('emptyHint')} />}
           />
         )}
       </div>
-      <PodDrawer cluster={cluster} podKey={parseObjectKey(podKey)} at={atIso} onClose={() => setPodKey(null, { push: true })} />
+      <PodDrawer cluster={cluster} podKey={parseObjectKey(podKey)} at={atIso} onClose={() => update(closeDrawer('pod'), { push: true })} />
     </>
   );
 }

@@ -109,7 +109,7 @@ export default function SqlPage() {
                   {schemaQ.data.tables.map((tb) => (
                     <li key={tb.name}>
                       <details>
-                        <summary className="cursor-pointer rounded px-1.5 py-1 font-mono hover:bg-surface-2" title={tb.doc}>
+                        <summary className="cursor-pointer rounded px-1.5 py-1 font-mono hover:bg-surface-2" title={t(`table.${tb.name}`, { defaultValue: tb.doc })} data-testid={`sql-table-${tb.name}`}>
                           {tb.name}
                         </summary>
                         <ul className="mb-1 ml-3 border-l border-line pl-2">
@@ -136,8 +136,8 @@ export default function SqlPage() {
                 {examplesQ.data.items.map((ex) => (
                   <li key={ex.id}>
                     <button type="button" className="w-full rounded px-2 py-1.5 text-left hover:bg-surface-2" onClick={() => setText(ex.sql)} data-testid={`example-${ex.id}`}>
-                      <span className="block font-medium">{ex.title}</span>
-                      {ex.description && <span className="block text-xs text-muted">{ex.description}</span>}
+                      <span className="block font-medium">{t(`example.${ex.id}.title`, { defaultValue: ex.title })}</span>
+                      {ex.description && <span className="block text-xs text-muted">{t(`example.${ex.id}.description`, { defaultValue: ex.description })}</span>}
                     </button>
                   </li>
                 ))}
@@ -164,7 +164,7 @@ export default function SqlPage() {
             <div className="flex-1" />
             {run.data && (
               <span className="text-xs text-muted" data-testid="sql-stats">
-                {t('stats', { rows: fmt.number(run.data.row_count), ms: fmt.number(run.data.elapsed_ms, 0) })}
+                {t('stats', { count: run.data.row_count, rows: fmt.number(run.data.row_count), ms: fmt.number(run.data.elapsed_ms, 0) })}
               </span>
             )}
             {run.data?.truncated && (

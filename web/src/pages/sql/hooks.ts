@@ -1,5 +1,6 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { api, type Schemas } from '../../lib/api';
+import { saveFile } from '../../lib/download';
 import { downloadName } from './logic';
 
 export function useSqlSchema() {
@@ -19,14 +20,7 @@ export function useDownload() {
   return useMutation({
     mutationFn: async ({ body, format }: { body: Schemas['SQLRequest']; format: 'csv' | 'parquet' }) => {
       const { blob, filename } = await api.sqlDownload(body, format);
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = filename ?? downloadName(format);
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveFile(blob, filename ?? downloadName(format));
       return { size: blob.size };
     },
   });

@@ -17,6 +17,7 @@ import {
   agentTone,
   agentTotals,
   clusterRows,
+  conditionalAnswers,
   costBasis,
   costLines,
   hasGap,
@@ -107,7 +108,11 @@ function Stats({ u }: { u: Usage }) {
         label={t('stat.cost')}
         icon={<CircleDollarSign size={16} aria-hidden />}
         value={cost.items.length ? fmt.usd(cost.total_usd) : '—'}
-        sub={t('stat.costSub', { n: fmt.number(cost.items.length) })}
+        sub={
+          cost.per_cluster && cost.items.length
+            ? t('stat.costPerCluster', { usd: fmt.usd(cost.per_cluster.usd_per_month), n: fmt.number(cost.items.length) })
+            : t('stat.costSub', { n: fmt.number(cost.items.length) })
+        }
         testId="stat-cost"
       />
       <StatCard
@@ -273,6 +278,13 @@ function JobPanel({ j }: { j: UsageJob }) {
     rows.push([t('jobs.lastRun'), <span title={fmt.dateTime(j.finished)}>{fmt.relative(j.finished)}</span>]);
     rows.push([t('jobs.duration'), fmt.duration(j.duration_ms)]);
     if (j.every_seconds) rows.push([t('jobs.every'), fmt.duration(j.every_seconds * 1000)]);
+    if (j.rate) {
+      const h = j.rate.per_hour;
+      rows.push([
+        t('jobs.rate', { window: fmt.duration(j.rate.window_seconds * 1000), runs: fmt.number(j.rate.runs) }),
+        t('jobs.rateValue', { put: fmt.number(h.put, 1), get: fmt.number(h.get + h.head, 1), list: fmt.number(h.list, 1) }),
+      ]);
+    }
     if (j.requests) {
       rows.push([
         t('jobs.requests'),
@@ -435,6 +447,7 @@ function Requests({ u }: { u: Usage }) {
   const fmt = useFormat();
   const api = u.api;
   const rows = requestRows(api);
+  const cond = conditionalAnswers(api);
   return (
     <Card title={t('requests.title')} className="xl:col-span-2" testId="requests" bodyClass="p-0">
       <p className="px-4 pt-3 text-xs text-muted" title={fmt.dateTime(api.started_at)}>
@@ -482,6 +495,9 @@ function Requests({ u }: { u: Usage }) {
         {api.per_hour ? `${t('requests.window', { window: fmt.duration(api.window_seconds * 1000) })} · ` : ''}
         {t('requests.scope')}
       </p>
+      <p className="border-t border-line px-4 py-2.5 text-xs text-muted" data-testid="requests-conditional">
+        {t('requests.conditional', { notModified: fmt.number(cond.notModified), preconditionFailed: fmt.number(cond.preconditionFailed) })}
+      </p>
     </Card>
   );
 }
@@ -493,11 +509,13 @@ function basisText(t: (k: string, o?: Record<string, unknown>) => string, fmt: F
     case 'storage':
       return t('cost.basis.storage', { bytes: fmt.bytes(b.bytes), objects: fmt.number(b.objects), time: fmt.dateTime(b.takenAt) });
     case 'agents':
-      return t('cost.basis.agents', { agents: fmt.number(b.agents), rate: fmt.number(b.putsPerHour, 1) });
+      return t('cost.basis.agents', { agents: fmt.number(b.agents), rate: fmt.number(b.putsPerHour, 1), window: fmt.duration(b.windowSeconds * 1000) });
     case 'api':
       return t('cost.basis.api', { putList: fmt.number(b.putListPerHour, 1), get: fmt.number(b.getPerHour, 1), window: fmt.duration(b.windowSeconds * 1000) });
     case 'jobs':
-      return t('cost.basis.jobs', { jobs: b.jobs.map((j) => t(`jobs.name.${j}`, { defaultValue: j })).join(', ') });
+      return t('cost.basis.jobs', {
+        jobs: b.jobs.map((j) => t('cost.basis.jobRuns', { job: t(`jobs.name.${j.job}`, { defaultValue: j.job }), runs: fmt.number(j.runs), window: fmt.duration(j.windowSeconds * 1000) })).join('; '),
+      });
   }
 }
 
@@ -564,6 +582,17 @@ function Cost({ u }: { u: Usage }) {
                 {fmt.usd(c.total_usd)}
               </td>
             </tr>
+            {c.per_cluster && (
+              <tr className="border-t border-line" data-testid="cost-per-cluster">
+                <td className="px-4 py-2 whitespace-nowrap" title={c.per_cluster.basis}>
+                  {t('cost.perCluster')}
+                </td>
+                <td colSpan={3} className="px-4 py-2 text-xs text-muted" title={c.per_cluster.basis}>
+                  {t('cost.perClusterBasis', { n: fmt.number(c.per_cluster.clusters) })}
+                </td>
+                <td className="px-4 py-2 text-right font-semibold tabular">{fmt.usd(c.per_cluster.usd_per_month)}</td>
+              </tr>
+            )}
           </tfoot>
         </table>
       </div>

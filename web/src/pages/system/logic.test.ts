@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentTone, agentTotals, clusterRows, costBasis, costLines, notices, OTHER_KEY, requestRows, spoolRatio, storageByTable, tableRows, type Usage, type UsageAgent } from './logic';
+import { agentTone, agentTotals, clusterRows, conditionalAnswers, costBasis, costLines, notices, OTHER_KEY, requestRows, spoolRatio, storageByTable, tableRows, type Usage, type UsageAgent } from './logic';
 
 const agent = (over: Partial<UsageAgent>): UsageAgent => ({
   cluster: 'a',
@@ -39,16 +39,17 @@ const usage = (over: Partial<Usage> = {}): Usage => ({
     ],
   },
   jobs: [
-    { job: 'compact', state: 'ok', duration_ms: 900, every_seconds: 900, requests: { put: 1, get: 2, list: 3, delete: 0, head: 0, errors: 0, bytes_in: 0, bytes_out: 0 } },
+    { job: 'compact', state: 'ok', duration_ms: 900, every_seconds: 900, requests: { put: 1, get: 2, list: 3, delete: 0, head: 0, errors: 0, not_modified: 0, precondition_failed: 0, bytes_in: 0, bytes_out: 0 },
+      rate: { runs: 96, window_seconds: 86400, per_hour: { put: 4, get: 8, list: 12, delete: 0, head: 0, errors: 0, not_modified: 0, precondition_failed: 0 } } },
     { job: 'inventory', state: 'never_run', duration_ms: 0 },
   ],
   agents: [agent({ cluster: 'a' }), agent({ cluster: 'b', state: 'offline' }), agent({ cluster: 'c', state: 'no_heartbeat', estimated_puts_per_hour: null, spool: { objects: 0, bytes: 0, max_bytes: 0, full: false } })],
   api: {
     started_at: '2026-05-01T10:00:00Z',
     uptime_seconds: 7200,
-    total: { put: 10, get: 100, list: 5, delete: 1, head: 2, errors: 0, bytes_in: 1, bytes_out: 2 },
+    total: { put: 10, get: 100, list: 5, delete: 1, head: 2, errors: 0, not_modified: 40, precondition_failed: 1, bytes_in: 1, bytes_out: 2 },
     window_seconds: 3600,
-    per_hour: { put: 5, get: 50, list: 2, delete: 0.5, head: 1, errors: 0 },
+    per_hour: { put: 5, get: 50, list: 2, delete: 0.5, head: 1, errors: 0, not_modified: 20, precondition_failed: 0.5 },
   },
   cost_estimate: {
     estimate: true,
@@ -57,10 +58,11 @@ const usage = (over: Partial<Usage> = {}): Usage => ({
     prices: { put_list_per_1000: 0.005, get_per_1000: 0.0004, storage_per_gb_month: 0.023 },
     hours_per_month: 730,
     items: [
-      { item: 'storage', storage_gb: 1, put_list_requests_per_month: 0, get_requests_per_month: 0, usd_per_month: 0.023, basis: '' },
-      { item: 'agents', storage_gb: 0, put_list_requests_per_month: 131400, get_requests_per_month: 0, usd_per_month: 0.657, basis: '' },
+      { item: 'storage', window_seconds: 0, storage_gb: 1, put_list_requests_per_month: 0, get_requests_per_month: 0, usd_per_month: 0.023, basis: '' },
+      { item: 'agents', window_seconds: 43200, storage_gb: 0, put_list_requests_per_month: 131400, get_requests_per_month: 0, usd_per_month: 0.657, basis: '' },
     ],
     total_usd: 0.68,
+    per_cluster: { clusters: 3, usd_per_month: 0.2267, basis: '' },
     excludes: ['data_transfer'],
   },
   missing: [
@@ -143,11 +145,15 @@ describe('requests and cost', () => {
     expect(items.map((i) => i.item)).toEqual(['agents', 'storage']);
     expect(unpriced).toEqual(['api', 'jobs']);
   });
+  it('counts 304 and 412 answers', () => {
+    expect(conditionalAnswers(usage().api)).toEqual({ notModified: 40, preconditionFailed: 1 });
+  });
   it('the inputs behind each line', () => {
     const u = usage();
-    expect(costBasis(u, 'agents')).toEqual({ item: 'agents', agents: 1, putsPerHour: 180 });
+    expect(costBasis(u, 'agents')).toEqual({ item: 'agents', agents: 1, putsPerHour: 180, windowSeconds: 43200 });
     expect(costBasis(u, 'api')).toEqual({ item: 'api', putListPerHour: 7, getPerHour: 51, windowSeconds: 3600 });
-    expect(costBasis(u, 'jobs')).toEqual({ item: 'jobs', jobs: ['compact'] });
+    // Only jobs whose recorded runs give a rate; never-run ones are not priced.
+    expect(costBasis(u, 'jobs')).toEqual({ item: 'jobs', jobs: [{ job: 'compact', runs: 96, windowSeconds: 86400 }] });
     expect(costBasis(u, 'storage')).toMatchObject({ bytes: 1000, objects: 30 });
   });
 });

@@ -195,9 +195,9 @@ export function costLines(u: Usage): { items: CostItem[]; unpriced: CostItem['it
 
 export type CostBasis =
   | { item: 'storage'; bytes: number; objects: number; takenAt: string | undefined }
-  | { item: 'agents'; agents: number; putsPerHour: number }
+  | { item: 'agents'; agents: number; putsPerHour: number; windowSeconds: number }
   | { item: 'api'; putListPerHour: number; getPerHour: number; windowSeconds: number }
-  | { item: 'jobs'; jobs: string[] };
+  | { item: 'jobs'; jobs: { job: string; runs: number; windowSeconds: number }[] };
 
 /** The measured inputs behind one cost line, for a localized explanation. */
 export function costBasis(u: Usage, item: CostItem['item']): CostBasis {
@@ -206,13 +206,19 @@ export function costBasis(u: Usage, item: CostItem['item']): CostBasis {
       return { item, bytes: u.inventory?.bytes ?? 0, objects: u.inventory?.objects ?? 0, takenAt: u.inventory?.taken_at };
     case 'agents': {
       const online = u.agents.filter((a) => a.state === 'online' && a.estimated_puts_per_hour !== null);
-      return { item, agents: online.length, putsPerHour: online.reduce((s, a) => s + (a.estimated_puts_per_hour ?? 0), 0) };
+      const window = u.cost_estimate.items.find((i) => i.item === 'agents')?.window_seconds ?? 0;
+      return { item, agents: online.length, putsPerHour: online.reduce((s, a) => s + (a.estimated_puts_per_hour ?? 0), 0), windowSeconds: window };
     }
     case 'api': {
       const h = u.api.per_hour;
       return { item, putListPerHour: h ? h.put + h.list : 0, getPerHour: h ? h.get + h.head : 0, windowSeconds: u.api.window_seconds };
     }
     case 'jobs':
-      return { item, jobs: u.jobs.filter((j) => j.requests && j.every_seconds).map((j) => j.job) };
+      return { item, jobs: u.jobs.flatMap((j) => (j.rate ? [{ job: j.job, runs: j.rate.runs, windowSeconds: j.rate.window_seconds }] : [])) };
   }
+}
+
+/** 304 and 412 answers among this instance's GETs and PUTs since it started. */
+export function conditionalAnswers(api: Schemas['ProcessRequests']): { notModified: number; preconditionFailed: number } {
+  return { notModified: api.total.not_modified, preconditionFailed: api.total.precondition_failed };
 }

@@ -89,6 +89,9 @@ function Snapshot({ cluster, at }: { cluster: string; at: number }) {
   const n = SNAPSHOT_KINDS.length;
   const troubled = qs[n];
   const notReady = qs[n + 1];
+  // Before the cluster's history began the API says when it begins (pods
+  // and nodes are checkpointed hourly from the agent's first minute).
+  const historyStartsAt = (qs[SNAPSHOT_KINDS.indexOf('pods')]?.data as { history_starts_at?: string } | undefined)?.history_starts_at;
   const link = (resource: string) => {
     const enc = encodeURIComponent(iso);
     if (resource === 'pods') return `/c/${cluster}/pods?at=${enc}`;
@@ -99,6 +102,11 @@ function Snapshot({ cluster, at }: { cluster: string; at: number }) {
   };
   return (
     <Card title={t('snapshot.title', { time: fmt.dateTime(at) })} testId="snapshot">
+      {historyStartsAt && (
+        <p className="mb-3 text-[13px] font-medium text-warn" role="status" data-testid="no-data-before">
+          {t('common:time.noDataBefore', { time: fmt.dateTime(historyStartsAt) })} · {t('common:time.noDataBeforeHint')}
+        </p>
+      )}
       <div className="grid grid-cols-2 gap-3 sm:grid-cols-4 xl:grid-cols-6">
         {SNAPSHOT_KINDS.map((r, i) => {
           const q = qs[i];
@@ -186,6 +194,11 @@ function DiffView({ cluster, at }: { cluster: string; at: number | null }) {
                       <span className="font-medium">{objectKey(it)}</span>
                     )}
                     {it.fields && it.fields.length > 0 && <span className="text-xs text-faint">{t('diff.fields', { count: it.fields.length })}</span>}
+                    {atT2 && it.change === 'changed' && (
+                      <Link to={`${atT2}&tab=diff&t1=${encodeURIComponent(params.from)}&t2=${encodeURIComponent(params.to)}`} className="ml-auto text-xs text-accent hover:underline" data-testid="diff-yaml-link">
+                        {t('common:detailTab.diff')}
+                      </Link>
+                    )}
                   </div>
                   {it.change === 'changed' && (
                     <div className="mt-1.5 pl-1">
