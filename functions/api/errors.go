@@ -113,6 +113,36 @@ func classify(err error, sqlErr bool) *apiError {
 	return &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error", cause: err}
 }
 
+// created is an answer written with 201 Created.
+type created struct{ v any }
+
+// noContent is an answer written as 204 No Content.
+type noContent struct{}
+
+// reply adapts a handler that returns its answer: a value is written as
+// JSON (200, or as created/noContent say), an error goes through
+// classify — the one path from an error to the wire. The handler may set
+// headers on w but writes no body.
+func (s *Server) reply(h func(http.ResponseWriter, *http.Request) (any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := h(w, r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		switch v := v.(type) {
+		case created:
+			writeJSON(w, http.StatusCreated, v.v)
+		case noContent:
+			w.WriteHeader(http.StatusNoContent)
+		case listPage:
+			writePage(w, v)
+		default:
+			writeJSON(w, http.StatusOK, v)
+		}
+	})
+}
+
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.failSQL(w, r, err, false)
 }

@@ -101,34 +101,30 @@ func (s *Server) recordLockouts(r *http.Request, target string, ls []auth.Lockou
 	return nil
 }
 
-func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
+func (s *Server) refresh(_ http.ResponseWriter, r *http.Request) (any, error) {
 	var body struct {
 		RefreshToken string `json:"refresh_token"`
 	}
 	if err := decode(r, &body); err != nil {
-		writeError(w, requestID(r.Context()), err)
-		return
+		return nil, err
 	}
 	if body.RefreshToken == "" {
-		writeError(w, requestID(r.Context()), badParam("refresh_token", "refresh_token is required"))
-		return
+		return nil, badParam("refresh_token", "refresh_token is required")
 	}
 	t, err := s.cfg.Auth.Refresh(r.Context(), body.RefreshToken, s.sourceIP(r))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, tokens(t))
+	return tokens(t), nil
 }
 
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+func (s *Server) logout(_ http.ResponseWriter, r *http.Request) (any, error) {
 	var body struct {
 		All bool `json:"all"`
 	}
 	if r.ContentLength != 0 && r.Header.Get("Content-Type") != "" {
 		if err := decode(r, &body); err != nil {
-			writeError(w, requestID(r.Context()), err)
-			return
+			return nil, err
 		}
 	}
 	p, _ := principal(r.Context())
@@ -138,40 +134,35 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		status = classify(err, false).Status
 	}
 	if aerr := s.record(r, "logout", "user/"+p.Username, map[string]any{"all": body.All}, outcomeOf(status), status); aerr != nil && err == nil {
-		writeError(w, requestID(r.Context()), errAudit)
-		return
+		return nil, errAudit
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return noContent{}, nil
 }
 
-func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+func (s *Server) me(_ http.ResponseWriter, r *http.Request) (any, error) {
 	p, _ := principal(r.Context())
 	u, err := s.cfg.Auth.Users.Get(r.Context(), p.Username)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, viewUser(u))
+	return viewUser(u), nil
 }
 
-func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
+func (s *Server) changePassword(_ http.ResponseWriter, r *http.Request) (any, error) {
 	var body struct {
 		Current string `json:"current_password"`
 		New     string `json:"new_password"`
 	}
 	if err := decode(r, &body); err != nil {
-		writeError(w, requestID(r.Context()), err)
-		return
+		return nil, err
 	}
 	p, _ := principal(r.Context())
 	res, err := s.cfg.Auth.ChangePassword(r.Context(), p, body.Current, body.New, s.sourceIP(r))
 	if aerr := s.recordLockouts(r, "user/"+p.Username, res.Lockouts); aerr != nil {
-		writeError(w, requestID(r.Context()), errAudit)
-		return
+		return nil, errAudit
 	}
 	status := http.StatusNoContent
 	if err != nil {
@@ -186,15 +177,13 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	// its outcome.
 	if res.Reason == "ok" || res.Reason == "weak" || res.Reason == "error" {
 		if aerr := s.record(r, "user.password", "user/"+p.Username, nil, outcomeOf(status), status); aerr != nil {
-			writeError(w, requestID(r.Context()), errAudit)
-			return
+			return nil, errAudit
 		}
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return noContent{}, nil
 }
 
 // --- users (admin)
@@ -207,31 +196,28 @@ func (s *Server) usernameParam(r *http.Request) (string, *apiError) {
 	return name, nil
 }
 
-func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listUsers(_ http.ResponseWriter, r *http.Request) (any, error) {
 	users, err := s.cfg.Auth.Users.List(r.Context())
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	out := make([]userView, len(users))
 	for i, u := range users {
 		out[i] = viewUser(u)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+	return map[string]any{"items": out}, nil
 }
 
-func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getUser(_ http.ResponseWriter, r *http.Request) (any, error) {
 	name, perr := s.usernameParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	u, err := s.cfg.Auth.Users.Get(r.Context(), name)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, viewUser(u))
+	return viewUser(u), nil
 }
 
 // audited runs a state change, records it, and answers. A change whose

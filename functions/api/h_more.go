@@ -16,18 +16,16 @@ import (
 
 // --- node metrics
 
-func (s *Server) nodesMetrics(w http.ResponseWriter, r *http.Request) {
+func (s *Server) nodesMetrics(_ http.ResponseWriter, r *http.Request) (any, error) {
 	c, perr := clusterParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	items, err := s.cfg.View.NodesMetricsCurrent(r.Context(), c)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"as_of": s.cfg.Now().UTC(), "items": items})
+	return map[string]any{"as_of": s.cfg.Now().UTC(), "items": items}, nil
 }
 
 func nodeParam(r *http.Request) (string, *apiError) {
@@ -38,81 +36,69 @@ func nodeParam(r *http.Request) (string, *apiError) {
 	return n, nil
 }
 
-func (s *Server) nodeMetrics(w http.ResponseWriter, r *http.Request) {
+func (s *Server) nodeMetrics(_ http.ResponseWriter, r *http.Request) (any, error) {
 	c, perr := clusterParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	n, perr := nodeParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	cur, err := s.cfg.View.NodeMetricsCurrent(r.Context(), c, n)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, cur)
+	return cur, nil
 }
 
 var ranges = map[string]time.Duration{"1h": time.Hour, "6h": 6 * time.Hour, "12h": 12 * time.Hour, "24h": 24 * time.Hour,
 	"2d": 48 * time.Hour, "7d": 7 * 24 * time.Hour, "14d": 14 * 24 * time.Hour, "30d": 30 * 24 * time.Hour}
 
-func (s *Server) nodeMetricsHistory(w http.ResponseWriter, r *http.Request) {
+func (s *Server) nodeMetricsHistory(_ http.ResponseWriter, r *http.Request) (any, error) {
 	c, perr := clusterParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	n, perr := nodeParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	q := r.URL.Query()
 	metrics, perr := parseList(q, "metric", 20, metricRE.MatchString)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	if len(metrics) == 0 {
-		writeError(w, requestID(r.Context()), badParam("metric", "give at least one metric"))
-		return
+		return nil, badParam("metric", "give at least one metric")
 	}
 	device, perr := parseOne(q, "device", deviceRE)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	def := time.Hour
 	if rg := q.Get("range"); rg != "" {
 		d, ok := ranges[rg]
 		if !ok {
-			writeError(w, requestID(r.Context()), badParam("range", "range must be one of 1h, 6h, 12h, 24h, 2d, 7d, 14d, 30d"))
-			return
+			return nil, badParam("range", "range must be one of 1h, 6h, 12h, 24h, 2d, 7d, 14d, 30d")
 		}
 		def = d
 	}
 	from, to, perr := timeRange(q, s.cfg.Now(), def, 31*24*time.Hour)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	step := lakeview.ChooseStep(from, to)
 	if st := q.Get("step"); st != "" {
 		if step, perr = parseStep(st, step); perr != nil {
-			writeError(w, requestID(r.Context()), perr)
-			return
+			return nil, perr
 		}
 	}
 	h, err := s.cfg.View.NodeMetricsHistory(r.Context(), c, n, metrics, device, from, to, step)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, h)
+	return h, nil
 }
 
 // --- time travel
@@ -130,28 +116,24 @@ func kindsParam(q map[string][]string, field string) ([]lakeview.Kind, *apiError
 	return out, nil
 }
 
-func (s *Server) diff(w http.ResponseWriter, r *http.Request) {
+func (s *Server) diff(_ http.ResponseWriter, r *http.Request) (any, error) {
 	c, perr := clusterParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	q := r.URL.Query()
 	now := s.cfg.Now()
 	if q.Get("from") == "" {
-		writeError(w, requestID(r.Context()), badParam("from", "from is required"))
-		return
+		return nil, badParam("from", "from is required")
 	}
 	from, perr := parseTime("from", q.Get("from"), now)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	var to time.Time // zero: now
 	if v := q.Get("to"); v != "" && v != "now" {
 		if to, perr = parseTime("to", v, now); perr != nil {
-			writeError(w, requestID(r.Context()), perr)
-			return
+			return nil, perr
 		}
 		if !to.Before(now) {
 			to = time.Time{}
@@ -162,93 +144,75 @@ func (s *Server) diff(w http.ResponseWriter, r *http.Request) {
 		end = now
 	}
 	if !from.Before(end) {
-		writeError(w, requestID(r.Context()), badParam("from", "from must be before to"))
-		return
+		return nil, badParam("from", "from must be before to")
 	}
 	dq := lakeview.DiffQuery{From: from, To: to}
 	if dq.Kinds, perr = kindsParam(q, "kind"); perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	if dq.Namespaces, perr = parseList(q, "namespace", 50, validNamespace); perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	if dq.Changes, perr = parseList(q, "change", 3, func(s string) bool { return s == "added" || s == "removed" || s == "changed" }); perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	if dq.Limit, perr = parseLimit(q, 100, 1000); perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	dq.Cursor = q.Get("cursor")
 	if len(dq.Cursor) > 2048 {
-		writeError(w, requestID(r.Context()), badParam("cursor", "cursor too long"))
-		return
+		return nil, badParam("cursor", "cursor too long")
 	}
 	d, err := s.cfg.View.Diff(r.Context(), c, dq)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, d)
+	return d, nil
 }
 
-func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
+func (s *Server) timeline(_ http.ResponseWriter, r *http.Request) (any, error) {
 	c, perr := clusterParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	q := r.URL.Query()
 	k, ok := lakeview.KindByPath(q.Get("kind"))
 	if !ok {
-		writeError(w, requestID(r.Context()), badParam("kind", "kind must be a resource path name like pods or deployments"))
-		return
+		return nil, badParam("kind", "kind must be a resource path name like pods or deployments")
 	}
 	name, perr := parseOne(q, "name", nameRE)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	uid, perr := parseOne(q, "uid", uidRE)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	ns, perr := parseOne(q, "namespace", dnsLabelRE)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	switch {
 	case name == "" && uid == "":
-		writeError(w, requestID(r.Context()), badParam("name", "give name (and namespace) or uid"))
-		return
+		return nil, badParam("name", "give name (and namespace) or uid")
 	case name != "" && k.Namespaced && ns == "":
-		writeError(w, requestID(r.Context()), badParam("namespace", "%s are namespaced: give namespace", k.Path))
-		return
+		return nil, badParam("namespace", "%s are namespaced: give namespace", k.Path)
 	case !k.Namespaced && ns != "":
-		writeError(w, requestID(r.Context()), badParam("namespace", "%s are not namespaced", k.Path))
-		return
+		return nil, badParam("namespace", "%s are not namespaced", k.Path)
 	}
 	from, to, perr := timeRange(q, s.cfg.Now(), 24*time.Hour, 31*24*time.Hour)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	limit, perr := parseLimit(q, 500, 1000)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	tl, err := s.cfg.View.Timeline(r.Context(), c, k, ns, name, uid, from, to, limit)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, tl)
+	return tl, nil
 }
 
 // --- SQL
@@ -386,6 +350,6 @@ func (s *Server) sqlSchema(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) sqlExamples(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"items": adhoc.Examples})
+func (s *Server) sqlExamples(_ http.ResponseWriter, r *http.Request) (any, error) {
+	return map[string]any{"items": adhoc.Examples}, nil
 }

@@ -29,64 +29,56 @@ func clusterParam(r *http.Request) (string, *apiError) {
 	return c, nil
 }
 
-func (s *Server) listClusters(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listClusters(_ http.ResponseWriter, r *http.Request) (any, error) {
 	list, err := s.cfg.View.ClusterList(r.Context())
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": list})
+	return map[string]any{"items": list}, nil
 }
 
-func (s *Server) fleetOverview(w http.ResponseWriter, r *http.Request) {
+func (s *Server) fleetOverview(_ http.ResponseWriter, r *http.Request) (any, error) {
 	f, err := s.cfg.View.Fleet(r.Context())
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, f)
+	return f, nil
 }
 
-func (s *Server) getCluster(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getCluster(_ http.ResponseWriter, r *http.Request) (any, error) {
 	c, perr := clusterParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	info, err := s.cfg.View.Cluster(r.Context(), c)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, info)
+	return info, nil
 }
 
-func (s *Server) clusterOverview(w http.ResponseWriter, r *http.Request) {
+func (s *Server) clusterOverview(_ http.ResponseWriter, r *http.Request) (any, error) {
 	c, perr := clusterParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	o, err := s.cfg.View.Overview(r.Context(), c)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, o)
+	return o, nil
 }
 
-func (s *Server) namespaceSummaries(w http.ResponseWriter, r *http.Request) {
+func (s *Server) namespaceSummaries(_ http.ResponseWriter, r *http.Request) (any, error) {
 	c, perr := clusterParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	items, asOf, err := s.cfg.View.NamespaceSummaries(r.Context(), c)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"as_of": asOf, "items": items})
+	return map[string]any{"as_of": asOf, "items": items}, nil
 }
 
 // watchCluster renews the cluster's watch lease (query/control): while a
@@ -115,7 +107,17 @@ func (s *Server) watchCluster(w http.ResponseWriter, r *http.Request) {
 // writePage writes {"items": [raw…], "next_cursor", "total", "as_of"}.
 // Its ETag covers everything but as_of, which also travels in AsOfHeader:
 // a refresh of unchanged data is a 304 that still says how recent it is.
-func writePage(w http.ResponseWriter, items [][]byte, next string, total int, asOf time.Time, extra map[string]any) {
+// listPage is a list answer of pre-encoded items (reply writes it with writePage).
+type listPage struct {
+	items [][]byte
+	next  string
+	total int
+	asOf  time.Time
+	extra map[string]any
+}
+
+func writePage(w http.ResponseWriter, p listPage) {
+	items, next, total, asOf, extra := p.items, p.next, p.total, p.asOf, p.extra
 	var b bytes.Buffer
 	b.Grow(64 + len(items)*512)
 	b.WriteString(`{"items":[`)
@@ -176,22 +178,19 @@ func (s *Server) parseAt(r *http.Request) (time.Time, *apiError) {
 	return t, nil
 }
 
-func (s *Server) listObjects(k lakeview.Kind) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listObjects(k lakeview.Kind) func(http.ResponseWriter, *http.Request) (any, error) {
+	return func(_ http.ResponseWriter, r *http.Request) (any, error) {
 		c, perr := clusterParam(r)
 		if perr != nil {
-			writeError(w, requestID(r.Context()), perr)
-			return
+			return nil, perr
 		}
 		lq, perr := s.listQuery(r, k)
 		if perr != nil {
-			writeError(w, requestID(r.Context()), perr)
-			return
+			return nil, perr
 		}
 		page, err := s.cfg.View.List(r.Context(), c, lq)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		extra := map[string]any{}
 		if !page.Checkpoint.IsZero() {
@@ -201,18 +200,16 @@ func (s *Server) listObjects(k lakeview.Kind) http.HandlerFunc {
 			// begins, so "before it" does not look like an empty cluster.
 			start, err := s.cfg.View.HistoryStart(r.Context(), c, k.Table, lq.At)
 			if err != nil {
-				s.fail(w, r, err)
-				return
+				return nil, err
 			}
 			if !start.IsZero() {
 				extra["history_starts_at"] = start
 			}
 		}
 		if err := s.collected(r.Context(), c, k.Kind, extra); err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
-		writePage(w, page.Items, page.NextCursor, page.Total, page.AsOf, extra)
+		return listPage{page.Items, page.NextCursor, page.Total, page.AsOf, extra}, nil
 	}
 }
 
@@ -288,121 +285,103 @@ func (s *Server) listQuery(r *http.Request, k lakeview.Kind) (lakeview.ListQuery
 	return lq, nil
 }
 
-func (s *Server) getObject(k lakeview.Kind) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getObject(k lakeview.Kind) func(http.ResponseWriter, *http.Request) (any, error) {
+	return func(_ http.ResponseWriter, r *http.Request) (any, error) {
 		c, perr := clusterParam(r)
 		if perr != nil {
-			writeError(w, requestID(r.Context()), perr)
-			return
+			return nil, perr
 		}
 		ns := ""
 		if k.Namespaced {
 			ns = chi.URLParam(r, "namespace")
 			if !validNamespace(ns) {
-				writeError(w, requestID(r.Context()), badParam("namespace", "invalid namespace"))
-				return
+				return nil, badParam("namespace", "invalid namespace")
 			}
 		}
 		name := chi.URLParam(r, "name")
 		if !validName(name) {
-			writeError(w, requestID(r.Context()), badParam("name", "invalid name"))
-			return
+			return nil, badParam("name", "invalid name")
 		}
 		at, perr := s.parseAt(r)
 		if perr != nil {
-			writeError(w, requestID(r.Context()), perr)
-			return
+			return nil, perr
 		}
 		uid, perr := parseOne(r.URL.Query(), "uid", uidRE)
 		if perr != nil {
-			writeError(w, requestID(r.Context()), perr)
-			return
+			return nil, perr
 		}
 		d, err := s.cfg.View.Detail(r.Context(), c, k, ns, name, uid, at)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
-		writeJSON(w, http.StatusOK, d)
+		return d, nil
 	}
 }
 
 // --- events
 
-func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listEvents(_ http.ResponseWriter, r *http.Request) (any, error) {
 	c, perr := clusterParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	if err := s.cfg.View.CheckCluster(r.Context(), c); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	q := r.URL.Query()
 	rq := lakeview.RecordQuery{Table: "events", Clusters: []string{c}, Latest: true, Key: "uid", TieBreak: "count DESC"}
 	if rq.From, rq.To, perr = timeRange(q, s.cfg.Now(), 24*time.Hour, 31*24*time.Hour); perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	if perr = s.commonRecords(q, &rq); perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	ns, perr := parseList(q, "namespace", 50, validNamespace)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	if len(ns) > 0 {
 		rq.Where = append(rq.Where, lakeview.In("namespace", ns))
 	}
 	if t := q.Get("type"); t != "" {
 		if t != "Normal" && t != "Warning" {
-			writeError(w, requestID(r.Context()), badParam("type", "type must be Normal or Warning"))
-			return
+			return nil, badParam("type", "type must be Normal or Warning")
 		}
 		rq.Where = append(rq.Where, lakeview.Eq("type", t))
 	}
 	reasons, perr := parseList(q, "reason", 20, validToken)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	if len(reasons) > 0 {
 		rq.Where = append(rq.Where, lakeview.In("reason", reasons))
 	}
 	if v, perr := parseOne(q, "involved_kind", tokenRE); perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	} else if v != "" {
 		rq.Where = append(rq.Where, lakeview.Eq("involved_kind", v))
 	}
 	if v, perr := parseOne(q, "involved_name", nameRE); perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	} else if v != "" {
 		rq.Where = append(rq.Where, lakeview.Eq("involved_name", v))
 	}
 	text, perr := parseText(q, "q")
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	if text != "" {
 		rq.Where = append(rq.Where, lakeview.Contains(text, "message", "reason", "involved_name", "name"))
 	}
 	page, err := s.cfg.View.Records(r.Context(), rq)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	extra := map[string]any{}
 	if err := s.collected(r.Context(), c, kinds.Event, extra); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writePage(w, page.Items, page.NextCursor, page.Total, page.To, extra)
+	return listPage{page.Items, page.NextCursor, page.Total, page.To, extra}, nil
 }
 
 func (s *Server) commonRecords(q map[string][]string, rq *lakeview.RecordQuery) *apiError {
@@ -424,41 +403,35 @@ func first(v []string) string {
 	return v[0]
 }
 
-func (s *Server) writeRecords(w http.ResponseWriter, r *http.Request, rq lakeview.RecordQuery) {
-	page, err := s.cfg.View.Records(r.Context(), rq)
+func (s *Server) records(r *http.Request, rq lakeview.RecordQuery) (any, error) {
+	p, err := s.cfg.View.Records(r.Context(), rq)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writePage(w, page.Items, page.NextCursor, page.Total, s.recordsAsOf(r, rq), nil)
+	return listPage{p.Items, p.NextCursor, p.Total, s.recordsAsOf(r, rq), nil}, nil
 }
 
-func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getEvent(_ http.ResponseWriter, r *http.Request) (any, error) {
 	c, perr := clusterParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	ns, name := chi.URLParam(r, "namespace"), chi.URLParam(r, "name")
 	if !validNamespace(ns) {
-		writeError(w, requestID(r.Context()), badParam("namespace", "invalid namespace"))
-		return
+		return nil, badParam("namespace", "invalid namespace")
 	}
 	if !validName(name) {
-		writeError(w, requestID(r.Context()), badParam("name", "invalid name"))
-		return
+		return nil, badParam("name", "invalid name")
 	}
 	from, to, perr := timeRange(r.URL.Query(), s.cfg.Now(), 7*24*time.Hour, 31*24*time.Hour)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	items, err := s.cfg.View.EventHistory(r.Context(), c, ns, name, from, to)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writePage(w, items, "", len(items), to, nil)
+	return listPage{items, "", len(items), to, nil}, nil
 }
 
 // --- anomalies
@@ -493,26 +466,22 @@ func (s *Server) clustersFor(r *http.Request, scoped bool) ([]string, *apiError,
 
 var severities = map[string]bool{"critical": true, "warning": true, "info": true}
 
-func (s *Server) listAnomalies(scoped bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listAnomalies(scoped bool) func(http.ResponseWriter, *http.Request) (any, error) {
+	return func(_ http.ResponseWriter, r *http.Request) (any, error) {
 		clusters, perr, err := s.clustersFor(r, scoped)
 		if perr != nil {
-			writeError(w, requestID(r.Context()), perr)
-			return
+			return nil, perr
 		}
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		q := r.URL.Query()
 		rq := lakeview.RecordQuery{Table: "anomalies", Clusters: clusters, Latest: true, Key: "fingerprint", TieBreak: "count DESC", Exclude: []string{"log_tail"}}
 		if rq.From, rq.To, perr = timeRange(q, s.cfg.Now(), 24*time.Hour, 90*24*time.Hour); perr != nil {
-			writeError(w, requestID(r.Context()), perr)
-			return
+			return nil, perr
 		}
 		if perr = s.commonRecords(q, &rq); perr != nil {
-			writeError(w, requestID(r.Context()), perr)
-			return
+			return nil, perr
 		}
 		switch q.Get("state") {
 		case "", "any":
@@ -521,44 +490,39 @@ func (s *Server) listAnomalies(scoped bool) http.HandlerFunc {
 		case "resolved":
 			rq.Where = append(rq.Where, lakeview.Eq("state", "resolved"))
 		default:
-			writeError(w, requestID(r.Context()), badParam("state", "state must be open, resolved or any"))
-			return
+			return nil, badParam("state", "state must be open, resolved or any")
 		}
-		add := func(field, col string, max int, valid func(string) bool) bool {
-			vals, perr := parseList(q, field, max, valid)
+		for _, f := range []struct {
+			field string
+			max   int
+			valid func(string) bool
+		}{
+			{"severity", 3, func(s string) bool { return severities[s] }}, {"rule", 20, validToken}, {"kind", 10, validToken},
+			{"namespace", 50, validNamespace}, {"name", 20, validName}, {"node", 20, validName},
+		} {
+			vals, perr := parseList(q, f.field, f.max, f.valid)
 			if perr != nil {
-				writeError(w, requestID(r.Context()), perr)
-				return false
+				return nil, perr
 			}
 			if len(vals) > 0 {
-				rq.Where = append(rq.Where, lakeview.In(col, vals))
+				rq.Where = append(rq.Where, lakeview.In(f.field, vals))
 			}
-			return true
-		}
-		if !add("severity", "severity", 3, func(s string) bool { return severities[s] }) ||
-			!add("rule", "rule", 20, validToken) || !add("kind", "kind", 10, validToken) ||
-			!add("namespace", "namespace", 50, validNamespace) || !add("name", "name", 20, validName) ||
-			!add("node", "node", 20, validName) {
-			return
 		}
 		text, perr := parseText(q, "q")
 		if perr != nil {
-			writeError(w, requestID(r.Context()), perr)
-			return
+			return nil, perr
 		}
 		if text != "" {
 			rq.Where = append(rq.Where, lakeview.Contains(text, "name", "namespace", "reason", "message", "rule", "node"))
 		}
 		if len(clusters) == 0 {
-			writePage(w, nil, "", 0, rq.To, nil)
-			return
+			return listPage{nil, "", 0, rq.To, nil}, nil
 		}
 		page, err := s.cfg.View.Records(r.Context(), rq)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
-		writePage(w, s.cfg.View.WithLiveStatus(r.Context(), page.Items), page.NextCursor, page.Total, s.recordsAsOf(r, rq), nil)
+		return listPage{s.cfg.View.WithLiveStatus(r.Context(), page.Items), page.NextCursor, page.Total, s.recordsAsOf(r, rq), nil}, nil
 	}
 }
 
@@ -580,99 +544,81 @@ func (s *Server) recordsAsOf(r *http.Request, rq lakeview.RecordQuery) time.Time
 	return asOf
 }
 
-func (s *Server) anomalyTrend(scoped bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) anomalyTrend(scoped bool) func(http.ResponseWriter, *http.Request) (any, error) {
+	return func(_ http.ResponseWriter, r *http.Request) (any, error) {
 		clusters, perr, err := s.clustersFor(r, scoped)
 		if perr != nil {
-			writeError(w, requestID(r.Context()), perr)
-			return
+			return nil, perr
 		}
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		q := r.URL.Query()
 		from, to, perr := timeRange(q, s.cfg.Now(), 24*time.Hour, 90*24*time.Hour)
 		if perr != nil {
-			writeError(w, requestID(r.Context()), perr)
-			return
+			return nil, perr
 		}
 		sev, perr := parseList(q, "severity", 3, func(s string) bool { return severities[s] })
 		if perr != nil {
-			writeError(w, requestID(r.Context()), perr)
-			return
+			return nil, perr
 		}
 		tr, err := s.cfg.View.AnomalyTrend(r.Context(), clusters, from, to, sev)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
-		writeJSON(w, http.StatusOK, tr)
+		return tr, nil
 	}
 }
 
-func (s *Server) getAnomaly(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getAnomaly(_ http.ResponseWriter, r *http.Request) (any, error) {
 	c, perr := clusterParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	fp := chi.URLParam(r, "fingerprint")
 	if !fingerprintRE.MatchString(fp) {
-		writeError(w, requestID(r.Context()), badParam("fingerprint", "invalid fingerprint"))
-		return
+		return nil, badParam("fingerprint", "invalid fingerprint")
 	}
 	from, to, perr := timeRange(r.URL.Query(), s.cfg.Now(), 7*24*time.Hour, 90*24*time.Hour)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	h, err := s.cfg.View.Anomaly(r.Context(), c, fp, from, to)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	var b bytes.Buffer
-	b.WriteString(`{"anomaly":`)
-	// The same live status as the lists (open, condition cleared, resolved).
-	b.Write(s.cfg.View.WithLiveStatus(r.Context(), [][]byte{h.Anomaly})[0])
-	b.WriteString(`,"transitions":[`)
+	transitions := make([]json.RawMessage, len(h.Transitions))
 	for i, t := range h.Transitions {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.Write(t)
+		transitions[i] = t
 	}
-	b.WriteString("]}\n")
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Write(b.Bytes())
+	return map[string]any{
+		// The same live status as the lists (open, condition cleared, resolved).
+		"anomaly":     json.RawMessage(s.cfg.View.WithLiveStatus(r.Context(), [][]byte{h.Anomaly})[0]),
+		"transitions": transitions,
+	}, nil
 }
 
 // --- audit
 
-func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listAudit(_ http.ResponseWriter, r *http.Request) (any, error) {
 	q := r.URL.Query()
 	rq := lakeview.RecordQuery{Table: "audit", Clusters: lakeview.AuditClusters, Key: "request_id"}
 	var perr *apiError
 	if rq.From, rq.To, perr = timeRange(q, s.cfg.Now(), 7*24*time.Hour, 366*24*time.Hour); perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	if perr = s.commonRecords(q, &rq); perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	if v := q.Get("actor"); v != "" {
 		if len(v) > 64 {
-			writeError(w, requestID(r.Context()), badParam("actor", "actor too long"))
-			return
+			return nil, badParam("actor", "actor too long")
 		}
 		rq.Where = append(rq.Where, lakeview.Eq("actor", v))
 	}
 	actions, perr := parseList(q, "action", 20, validToken)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	if len(actions) > 0 {
 		rq.Where = append(rq.Where, lakeview.In("action", actions))
@@ -682,8 +628,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	case "ok", "denied", "error":
 		rq.Where = append(rq.Where, lakeview.Eq("outcome", o))
 	default:
-		writeError(w, requestID(r.Context()), badParam("outcome", "outcome must be ok, denied or error"))
-		return
+		return nil, badParam("outcome", "outcome must be ok, denied or error")
 	}
-	s.writeRecords(w, r, rq)
+	return s.records(r, rq)
 }

@@ -49,11 +49,10 @@ func (s *Server) getOpenAPI(w http.ResponseWriter, r *http.Request) {
 
 // systemUsage is self-monitoring: what AtlHyper keeps and does in the
 // store and what that costs (functions/usage).
-func (s *Server) systemUsage(w http.ResponseWriter, r *http.Request) {
+func (s *Server) systemUsage(_ http.ResponseWriter, r *http.Request) (any, error) {
 	rep, err := s.cfg.Usage.Report(r.Context())
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, rep)
+	return rep, nil
 }

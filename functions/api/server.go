@@ -127,7 +127,18 @@ func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
 // Mux is the router (for walking routes in tests).
 func (s *Server) Mux() *chi.Mux { return s.mux }
 
-func (s *Server) handle(method, pattern string, role auth.Role, h http.HandlerFunc) {
+func (s *Server) handle(method, pattern string, role auth.Role, fn any) {
+	var h http.Handler
+	switch f := fn.(type) {
+	case func(http.ResponseWriter, *http.Request) (any, error):
+		h = s.reply(f)
+	case func(http.ResponseWriter, *http.Request):
+		h = http.HandlerFunc(f)
+	case http.HandlerFunc:
+		h = f
+	default:
+		panic(fmt.Sprintf("api: handler of %s %s is a %T", method, pattern, fn))
+	}
 	s.routes = append(s.routes, Route{Method: method, Pattern: pattern, Role: role})
 	limit := int64(MaxBody)
 	if pattern == "/api/v1/sql" {
