@@ -195,6 +195,16 @@ export async function freshness(page, stack, cluster) {
     await until('a watch lease renewal', async () => watches.length >= 1, 15_000, 200);
     const t0 = Date.now();
     await until('two list refreshes within 15 s', async () => lists.filter((l) => l.cluster === live && l.at > t0).length >= 2, 20_000, 250);
+    // A drawer open on the watched page keeps the user's focus through the refreshes.
+    await page.locator('[data-testid=data-table] [role=row][aria-rowindex="2"]').click();
+    const drawer = page.locator('[data-testid=drawer]');
+    await drawer.getByRole('tab', { name: 'YAML', exact: true }).click();
+    const t1 = Date.now();
+    await until('two list refreshes with the drawer open', async () => lists.filter((l) => l.cluster === live && l.at > t1).length >= 2, 20_000, 250);
+    const focused = await page.evaluate(() => `${document.activeElement?.getAttribute('role')}:${document.activeElement?.textContent?.trim()}`);
+    assert(focused === 'tab:YAML', `focus after refreshes with the drawer open: ${focused}`);
+    await page.keyboard.press('Escape');
+    await drawer.waitFor({ state: 'detached' });
     // Once the agent publishes its tail, the list is seconds behind the cluster.
     await until('the pods list within 20 s of the cluster', async () => {
       const b = await page.getAttribute('[data-testid=data-age]', 'data-behind-seconds').catch(() => null);
