@@ -1,6 +1,7 @@
 // The end-to-end scenarios, run against the real stack in Chromium.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setLanguage } from './lib/language.mjs';
 import { assert } from './lib/runner.mjs';
 
 export const SHOTS = join(import.meta.dirname, '../test-output/screenshots');
@@ -303,9 +304,7 @@ export async function languages(page, base, cluster) {
   for (const c of cases) {
     await page.goto(`${base}/#/fleet`);
     await settle(page);
-    await page.click('[data-testid=language-menu]');
-    await page.click(`[data-testid=lang-${c.lang}]`);
-    await page.waitForFunction((l) => document.documentElement.lang === l, c.lang);
+    await setLanguage(page, c.lang);
     await page.waitForSelector(`h1:has-text("${c.title}")`);
     assert((await page.innerText('[data-testid=nav-nodes]')).includes(c.nav), `${c.lang}: nav says ${c.nav}`);
     await shot(page, `fleet-${c.lang}-light`);
@@ -327,9 +326,7 @@ export async function languages(page, base, cluster) {
     assert((await page.evaluate(() => document.documentElement.lang)) === c.lang, `${c.lang} persisted`);
     await noErrors(page, `language ${c.lang}`);
   }
-  await page.click('[data-testid=language-menu]');
-  await page.click('[data-testid=lang-en]');
-  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  await setLanguage(page, 'en');
 }
 
 export async function viewerSeesNoAdmin(browser, base, viewer, cluster) {

@@ -2,6 +2,7 @@
 // stack: the simulated fleet's history (agents stopped 15 minutes ago) plus
 // one live, idle cluster whose real agent keeps running during the run
 // (stack.mjs: `live-1`). Ground truth comes from the API itself.
+import { setLanguage } from './lib/language.mjs';
 import { assert } from './lib/runner.mjs';
 import { api, login } from './lib/stack.mjs';
 import { settle, shot, takeErrors } from './scenarios.mjs';
@@ -50,6 +51,7 @@ export async function quietClusterHealthy(page, stack) {
   const totals = (await get(stack, '/api/v1/fleet/overview')).totals;
   assert(totals.online + totals.offline === totals.clusters, `online ${totals.online} + offline ${totals.offline} = ${totals.clusters} clusters`);
   await page.goto(`${stack.baseUrl}/#/fleet`);
+  await setLanguage(page, 'en');
   const row = page.locator(`[data-testid="health-${live}"]`);
   await row.waitFor();
   await settle(page);
@@ -75,9 +77,8 @@ export async function quietClusterHealthy(page, stack) {
   const off = f.clusters.find((c) => c.status === 'offline' && c.health.reasons.length > 0);
   if (off) {
     for (const [lang, re] of [['ja', /[\u3040-\u30ff\u4e00-\u9fff]/], ['zh', /[\u4e00-\u9fff]/]]) {
-      await page.evaluate((l) => localStorage.setItem('atlhyper.lang', l), lang);
       await page.goto(`${stack.baseUrl}/#/c/${off.id}`);
-      await page.reload();
+      await setLanguage(page, lang);
       await page.locator('[data-testid=health-reason]').first().waitFor();
       await settle(page);
       for (const text of await page.locator('[data-testid=health-reason]').allInnerTexts()) {
@@ -85,9 +86,7 @@ export async function quietClusterHealthy(page, stack) {
       }
       await shot(page, `signal-offline-reasons-${lang}`);
     }
-    await page.evaluate(() => localStorage.setItem('atlhyper.lang', 'en'));
-    await page.reload();
-    await settle(page);
+    await setLanguage(page, 'en');
   }
   clean(page, 'quiet cluster');
 }
@@ -95,6 +94,7 @@ export async function quietClusterHealthy(page, stack) {
 /** 2. The Service drawer says what the list row says about endpoints. */
 export async function serviceDrawer(page, stack, cluster) {
   await page.goto(`${stack.baseUrl}/#/c/${cluster}/services`);
+  await setLanguage(page, 'en');
   await page.waitForSelector('[data-testid=data-table] [role=row][aria-rowindex="2"]');
   await settle(page);
   // A row with ready endpoints ("3/3").
@@ -132,6 +132,7 @@ export async function summaryCards(page, stack) {
   const c = withSummary.sort((a, b) => (b.summary.pods.crash_looping ?? 0) + (b.summary.pods.not_ready ?? 0) - (a.summary.pods.crash_looping ?? 0) - (a.summary.pods.not_ready ?? 0))[0];
   const p = c.summary.pods;
   await page.goto(`${stack.baseUrl}/#/c/${c.id}`);
+  await setLanguage(page, 'en');
   const card = page.locator('[data-testid=stat-pods]');
   await card.waitFor();
   await settle(page);
@@ -181,6 +182,7 @@ export async function freshness(page, stack, cluster) {
   try {
     // A quiet, unwatched page: the offline cluster's pods; its refreshes are 304s.
     await page.goto(`${stack.baseUrl}/#/c/${cluster}/pods`);
+    await setLanguage(page, 'en');
     await page.waitForSelector('[data-testid=data-age]');
     await settle(page);
     const age = await page.innerText('[data-testid=data-age]');
@@ -193,6 +195,16 @@ export async function freshness(page, stack, cluster) {
     await until('a watch lease renewal', async () => watches.length >= 1, 15_000, 200);
     const t0 = Date.now();
     await until('two list refreshes within 15 s', async () => lists.filter((l) => l.cluster === live && l.at > t0).length >= 2, 20_000, 250);
+    // A drawer open on the watched page keeps the user's focus through the refreshes.
+    await page.locator('[data-testid=data-table] [role=row][aria-rowindex="2"]').click();
+    const drawer = page.locator('[data-testid=drawer]');
+    await drawer.getByRole('tab', { name: 'YAML', exact: true }).click();
+    const t1 = Date.now();
+    await until('two list refreshes with the drawer open', async () => lists.filter((l) => l.cluster === live && l.at > t1).length >= 2, 20_000, 250);
+    const focused = await page.evaluate(() => `${document.activeElement?.getAttribute('role')}:${document.activeElement?.textContent?.trim()}`);
+    assert(focused === 'tab:YAML', `focus after refreshes with the drawer open: ${focused}`);
+    await page.keyboard.press('Escape');
+    await drawer.waitFor({ state: 'detached' });
     // Once the agent publishes its tail, the list is seconds behind the cluster.
     await until('the pods list within 20 s of the cluster', async () => {
       const b = await page.getAttribute('[data-testid=data-age]', 'data-behind-seconds').catch(() => null);
@@ -239,6 +251,7 @@ export async function anomalyStatuses(page, stack) {
   assert(pick, 'some cluster has open anomalies');
   const { c, o } = pick;
   await page.goto(`${stack.baseUrl}/#/c/${c}`);
+  await setLanguage(page, 'en');
   await page.waitForSelector('[data-testid=recent-anomalies] [data-testid=anomaly-status]');
   await settle(page);
   const shown = await page.locator('[data-testid=recent-anomalies] [data-testid=anomaly-status]').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
@@ -275,6 +288,7 @@ export async function anomalyStatuses(page, stack) {
 export async function smallOnes(page, stack, cluster) {
   // Status badges are never cut short.
   await page.goto(`${stack.baseUrl}/#/c/${cluster}/pods`);
+  await setLanguage(page, 'en');
   await page.waitForSelector('[data-testid=data-table] [role=row][aria-rowindex="2"]');
   await settle(page);
   const cut = await page.evaluate(() =>
@@ -315,14 +329,11 @@ export async function smallOnes(page, stack, cluster) {
   const stats = await page.innerText('[data-testid=sql-stats]');
   assert(/^1 row in/.test(stats.trim()), `SQL stats: ${stats}`);
   // SQL table descriptions in Chinese.
-  await page.evaluate(() => localStorage.setItem('atlhyper.lang', 'zh'));
-  await page.reload();
+  await setLanguage(page, 'zh');
   await page.waitForSelector('[data-testid=sql-table-pods]');
   const doc = await page.getAttribute('[data-testid=sql-table-pods]', 'title');
   assert(/[\u4e00-\u9fff]/.test(doc ?? ''), `pods table description in Chinese: ${doc}`);
-  await page.evaluate(() => localStorage.setItem('atlhyper.lang', 'en'));
-  await page.reload();
-  await settle(page);
+  await setLanguage(page, 'en');
   // Before history began: "no data before T".
   const first = new Date(Date.now() - 20 * 86_400_000).toISOString();
   await page.goto(`${stack.baseUrl}/#/c/${cluster}/pods?at=${encodeURIComponent(first)}`);

@@ -1,16 +1,18 @@
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useEffect, useEffectEvent, useId, useRef, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
 
 /** A centred modal dialog (forms, confirmations). Escape closes; focus is trapped and restored. */
 export function Dialog({ open, onClose, title, children, footer }: { open: boolean; onClose: () => void; title: string; children: ReactNode; footer?: ReactNode }) {
   const box = useRef<HTMLDivElement>(null);
   const id = useId();
+  // onClose is new on every render: run the effect on opening and closing only (see Drawer).
+  const close = useEffectEvent(() => onClose());
   useEffect(() => {
     if (!open) return;
     const prev = document.activeElement as HTMLElement | null;
     (box.current?.querySelector<HTMLElement>('input,select,textarea,button') ?? box.current)?.focus();
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') onClose();
+      if (e.key === 'Escape') close();
       if (e.key === 'Tab' && box.current) {
         const els = [...box.current.querySelectorAll<HTMLElement>('a[href],button:not([disabled]),input:not([disabled]),select:not([disabled]),textarea')];
         if (!els.length) return;
@@ -29,7 +31,7 @@ export function Dialog({ open, onClose, title, children, footer }: { open: boole
       document.removeEventListener('keydown', onKey);
       prev?.focus?.();
     };
-  }, [open, onClose]);
+  }, [open]);
   if (!open) return null;
   return createPortal(
     <div className="fixed inset-0 z-50 flex items-center justify-center p-4">

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useEffect, useEffectEvent, useId, useRef, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
 import { useTranslation } from 'react-i18next';
 import { X } from 'lucide-react';
@@ -33,6 +33,11 @@ export function Drawer({
   const titleId = useId();
   const restore = useRef<HTMLElement | null>(null);
 
+  // Pages pass a new onClose on every render, and a watched page re-renders
+  // every few seconds: the effect must run on opening and closing only, or
+  // focus would jump back to the close button on each refresh.
+  const close = useEffectEvent(() => onClose());
+
   useEffect(() => {
     if (!open) return;
     restore.current = document.activeElement as HTMLElement | null;
@@ -41,7 +46,7 @@ export function Drawer({
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape') {
         e.stopPropagation();
-        onClose();
+        close();
       } else if (e.key === 'Tab' && panel.current) {
         const els = [...panel.current.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.offsetParent !== null);
         if (!els.length) return;
@@ -60,7 +65,7 @@ export function Drawer({
       document.removeEventListener('keydown', onKey);
       restore.current?.focus?.();
     };
-  }, [open, onClose]);
+  }, [open]);
 
   if (!open) return null;
   return createPortal(

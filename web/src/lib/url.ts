@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { useParams, useSearchParams } from 'react-router';
+import { useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { rangeFromParams, rangeToParams, parseInstant, type TimeRange, DEFAULT_RANGE } from './time';
 
 // The URL is the state of a page: cluster in the path, filters, time range,
@@ -12,9 +12,50 @@ export function useClusterId(): string {
   return cluster ?? '';
 }
 
+/**
+ * The query string of the location now, or null once the location has left
+ * `pathname`. React Router's setSearchParams starts from the query of the
+ * render it came from; navigations are rendered in a transition, so two
+ * changes before the next render undo each other — a filter's debounced
+ * write landing just after Escape closed a drawer put the drawer's
+ * parameter back and opened it again. Hash routing (src/app/routes.tsx):
+ * the location is the hash, updated as soon as a navigation completes.
+ */
+export function liveParams(hash: string, pathname: string): URLSearchParams | null {
+  const q = hash.indexOf('?');
+  const path = (q < 0 ? hash.slice(1) : hash.slice(1, q)) || '/';
+  return path === pathname || decoded(path) === decoded(pathname) ? new URLSearchParams(q < 0 ? '' : hash.slice(q + 1)) : null;
+}
+
+function decoded(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * Changes the query of this page's URL starting from the query as it is
+ * now (liveParams). A write from a page the user has already left is
+ * dropped rather than taking them back to it.
+ */
+function useSetParams(): (change: (p: URLSearchParams) => URLSearchParams, opts: { replace: boolean }) => void {
+  const navigate = useNavigate();
+  const { pathname } = useLocation();
+  return useCallback(
+    (change, { replace }) => {
+      const now = liveParams(window.location.hash, pathname);
+      if (now) void navigate({ search: `?${change(now)}` }, { replace });
+    },
+    [navigate, pathname],
+  );
+}
+
 /** One query parameter as state. Typing into filters replaces history entries instead of piling them up. */
 export function useUrlParam(name: string, fallback = ''): [string, (v: string | null, opts?: { push?: boolean }) => void] {
-  const [params, setParams] = useSearchParams();
+  const [params] = useSearchParams();
+  const setParams = useSetParams();
   const value = params.get(name) ?? fallback;
   const set = useCallback(
     (v: string | null, opts?: { push?: boolean }) => {
@@ -42,7 +83,7 @@ export function useUrlList(name: string): [string[], (v: string[]) => void] {
 
 /** Several parameters at once, in one history entry. */
 export function useUrlUpdate(): (changes: Record<string, string | null>, opts?: { push?: boolean }) => void {
-  const [, setParams] = useSearchParams();
+  const setParams = useSetParams();
   return useCallback(
     (changes, opts) => {
       setParams(
@@ -62,7 +103,8 @@ export function useUrlUpdate(): (changes: Record<string, string | null>, opts?: 
 }
 
 export function useUrlTimeRange(fallback: TimeRange = DEFAULT_RANGE, maxMs?: number): [TimeRange, (r: TimeRange) => void] {
-  const [params, setParams] = useSearchParams();
+  const [params] = useSearchParams();
+  const setParams = useSetParams();
   const key = `${params.get('range')}|${params.get('from')}|${params.get('to')}`;
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const range = useMemo(() => rangeFromParams(params, fallback, maxMs), [key, fallback, maxMs]);
