@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/atlhyper/atlhyper/internal/lru"
 	"net/netip"
 	"slices"
 	"sync"
@@ -146,14 +147,18 @@ type limiter struct {
 	b   store.Bucket
 	now func() time.Time
 
-	mu      sync.Mutex
-	buckets map[string]*rate.Limiter
+	// buckets are the per-address token buckets, least recently seen
+	// out past maxBuckets (bounded memory under address spraying).
+	mu      sync.Mutex // get-or-create of a bucket
+	buckets *lru.Cache[string, *rate.Limiter]
 	every   rate.Limit
 	burst   int
 }
 
+const maxBuckets = 50_000
+
 func newLimiter(b store.Bucket, now func() time.Time, perSecond float64, burst int) *limiter {
-	return &limiter{b: b, now: now, buckets: map[string]*rate.Limiter{}, every: rate.Limit(perSecond), burst: burst}
+	return &limiter{b: b, now: now, buckets: lru.New[string, *rate.Limiter](maxBuckets, nil), every: rate.Limit(perSecond), burst: burst}
 }
 
 // allowLocal applies the per-instance token bucket for ip.
@@ -161,13 +166,10 @@ func (l *limiter) allowLocal(ip string) bool {
 	k := ipKey(ip)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.buckets) > 50_000 { // bounded memory under address spraying
-		l.buckets = map[string]*rate.Limiter{}
-	}
-	lim, ok := l.buckets[k]
+	lim, ok := l.buckets.Get(k)
 	if !ok {
 		lim = rate.NewLimiter(l.every, l.burst)
-		l.buckets[k] = lim
+		l.buckets.Put(k, lim)
 	}
 	return lim.AllowN(l.now(), 1)
 }

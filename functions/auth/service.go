@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/atlhyper/atlhyper/internal/lru"
 	"log/slog"
 	"math/rand/v2"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -51,10 +51,15 @@ type Service struct {
 	compared  *atomic.Int64 // password comparisons, when a test counts them
 	group     singleflight.Group
 	gcRunning atomic.Bool
-	mu        sync.Mutex
-	users     map[string]cachedUser
-	sess      map[string]cachedSession
+	users     *lru.Cache[string, cachedUser]    // by username, bounded
+	sess      *lru.Cache[string, cachedSession] // by session ID, bounded
 }
+
+// Bounds of the per-instance caches of users and sessions.
+const (
+	maxCachedUsers    = 10_000
+	maxCachedSessions = 50_000
+)
 
 type cachedUser struct {
 	u   User
@@ -109,8 +114,8 @@ func New(cfg Config) (*Service, error) {
 		keys:     newKeyring(cfg.Secret, cfg.PreviousSecret),
 		limit:    newLimiter(cfg.Bucket, cfg.Now, cfg.LocalRate, cfg.LocalBurst),
 		dummy:    dummyHash(cfg.BcryptCost),
-		users:    map[string]cachedUser{},
-		sess:     map[string]cachedSession{},
+		users:    lru.New[string, cachedUser](maxCachedUsers, nil),
+		sess:     lru.New[string, cachedSession](maxCachedSessions, nil),
 	}, nil
 }
 
@@ -414,21 +419,14 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (Principal, erro
 }
 
 func (s *Service) cachedUser(ctx context.Context, name string) (User, error) {
-	s.mu.Lock()
-	c, ok := s.users[name]
-	s.mu.Unlock()
+	c, ok := s.users.Get(name)
 	if ok && s.cfg.Now().Sub(c.at) < CacheTTL {
 		return c.u, c.err
 	}
 	v, err, _ := s.group.Do("u/"+name, func() (any, error) {
 		u, err := s.Users.Get(ctx, name)
 		if err == nil || errors.Is(err, ErrUserNotFound) {
-			s.mu.Lock()
-			if len(s.users) > 10_000 {
-				s.users = map[string]cachedUser{}
-			}
-			s.users[name] = cachedUser{u: u, err: err, at: s.cfg.Now()}
-			s.mu.Unlock()
+			s.users.Put(name, cachedUser{u: u, err: err, at: s.cfg.Now()})
 		}
 		return u, err
 	})
@@ -436,21 +434,14 @@ func (s *Service) cachedUser(ctx context.Context, name string) (User, error) {
 }
 
 func (s *Service) cachedSession(ctx context.Context, id string) (Session, error) {
-	s.mu.Lock()
-	c, ok := s.sess[id]
-	s.mu.Unlock()
+	c, ok := s.sess.Get(id)
 	if ok && s.cfg.Now().Sub(c.at) < CacheTTL {
 		return c.s, c.err
 	}
 	v, err, _ := s.group.Do("s/"+id, func() (any, error) {
 		ss, _, err := s.sessions.get(ctx, id)
 		if err == nil || errors.Is(err, ErrSessionNotFound) {
-			s.mu.Lock()
-			if len(s.sess) > 50_000 {
-				s.sess = map[string]cachedSession{}
-			}
-			s.sess[id] = cachedSession{s: ss, err: err, at: s.cfg.Now()}
-			s.mu.Unlock()
+			s.sess.Put(id, cachedSession{s: ss, err: err, at: s.cfg.Now()})
 		}
 		return ss, err
 	})
@@ -460,15 +451,11 @@ func (s *Service) cachedSession(ctx context.Context, id string) (Session, error)
 // Forget drops a user from this instance's cache (after this instance
 // changed it, so that the change applies here at once).
 func (s *Service) Forget(username string) {
-	s.mu.Lock()
-	delete(s.users, username)
-	s.mu.Unlock()
+	s.users.Remove(username)
 }
 
 func (s *Service) forgetSession(id string) {
-	s.mu.Lock()
-	delete(s.sess, id)
-	s.mu.Unlock()
+	s.sess.Remove(id)
 }
 
 // Logout revokes the caller's session, or with all every session of the

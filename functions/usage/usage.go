@@ -15,6 +15,7 @@ import (
 
 	"github.com/atlhyper/atlhyper/functions/lakeview"
 	"github.com/atlhyper/atlhyper/functions/schedule"
+	"github.com/atlhyper/atlhyper/internal/lru"
 	"github.com/atlhyper/atlhyper/query/compact"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
@@ -37,10 +38,15 @@ type Config struct {
 
 // Reporter builds usage reports.
 type Reporter struct {
-	cfg   Config
-	mu    sync.Mutex
-	cache map[string]cachedObject
+	cfg Config
+	// cache holds the small objects a report reads (one per cluster and
+	// job), revalidated with conditional GETs; bounded in bytes.
+	cache *lru.Cache[string, cachedObject]
 }
+
+// maxCachedBytes bounds the Reporter's cache: ~8 KB per cluster's
+// objects leaves room for thousands of clusters.
+const maxCachedBytes = 16 << 20
 
 type cachedObject struct {
 	etag string
@@ -61,7 +67,7 @@ func New(cfg Config) (*Reporter, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Reporter{cfg: cfg, cache: map[string]cachedObject{}}, nil
+	return &Reporter{cfg: cfg, cache: lru.New[string, cachedObject](maxCachedBytes, func(c cachedObject) int64 { return int64(len(c.data) + len(c.etag)) })}, nil
 }
 
 // Report is the self-monitoring answer.
@@ -307,9 +313,7 @@ func (r *Reporter) Report(ctx context.Context) (*Report, error) {
 // conditional GET. An absent object is found=false; an unreadable one is
 // reported as missing, not as an error.
 func (r *Reporter) get(ctx context.Context, key string, v any, miss func(code, subject, format string, args ...any)) (found bool, err error) {
-	r.mu.Lock()
-	c, ok := r.cache[key]
-	r.mu.Unlock()
+	c, ok := r.cache.Get(key)
 	etag := ""
 	if ok {
 		etag = c.etag
@@ -319,16 +323,12 @@ func (r *Reporter) get(ctx context.Context, key string, v any, miss func(code, s
 	case store.IsNotModified(err) && ok:
 		data = c.data
 	case store.IsNotFound(err):
-		r.mu.Lock()
-		delete(r.cache, key)
-		r.mu.Unlock()
+		r.cache.Remove(key)
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("read %s: %w", key, err)
 	default:
-		r.mu.Lock()
-		r.cache[key] = cachedObject{etag: info.ETag, data: data}
-		r.mu.Unlock()
+		r.cache.Put(key, cachedObject{etag: info.ETag, data: data})
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		r.cfg.Logger.Warn("usage: unreadable object", "key", key, "error", err)
