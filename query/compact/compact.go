@@ -229,11 +229,11 @@ func (c *Compactor) RunCluster(ctx context.Context, cluster string) (Report, err
 	if !c.due(cur) {
 		return rep, nil
 	}
-	lease, err := acquire(ctx, c.cfg.Bucket, "compact-"+cluster, c.owner, 10*time.Minute, c.cfg.Now)
+	held, err := c.acquireLease(ctx, cluster)
 	if err != nil {
 		return rep, err
 	}
-	defer lease.release(context.WithoutCancel(ctx))
+	defer held.Release(context.WithoutCancel(ctx))
 	if cur, err = loadCursor(ctx, c.cfg.Bucket, cluster); err != nil {
 		return rep, err
 	}
@@ -284,7 +284,7 @@ func (c *Compactor) RunCluster(ctx context.Context, cluster string) (Report, err
 				settled = false
 				continue
 			}
-			if err := lease.renew(ctx); err != nil {
+			if err := renewLease(ctx, held); err != nil {
 				return rep, err
 			}
 			r, err := c.compactObjects(ctx, t, cluster, day, byDay[day])

@@ -17,6 +17,7 @@ import (
 	"github.com/atlhyper/atlhyper/query"
 	"github.com/atlhyper/atlhyper/query/compact"
 	"github.com/atlhyper/atlhyper/query/lake"
+	"github.com/atlhyper/atlhyper/query/lease"
 	"github.com/atlhyper/atlhyper/query/store"
 	"github.com/atlhyper/atlhyper/query/store/miniotest"
 )
@@ -535,3 +536,64 @@ func TestSteadyRunsCostTheSame(t *testing.T) {
 		t.Fatalf("an hourly run: %+v", r)
 	}
 }
+
+// TestLeaseOfACrashedRunIsTakenOver: a run that died holding the cluster's
+// lease blocks later runs only until one of them has seen the lease
+// unchanged for its whole duration (query/lease: observed by the runs'
+// own clock, kept between runs); a holder that keeps renewing is never
+// taken over.
+func TestLeaseOfACrashedRunIsTakenOver(t *testing.T) {
+	b, err := store.NewFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, b, "c1", 1, 2)
+	c := &clock{t: day0.Add(2*time.Hour + 15*time.Minute)}
+	key := lake.SysPrefix + "leases/compact-c1.json"
+	dead, err := lease.Acquire(context.Background(), lease.Config{Bucket: b, Key: key, Identity: "crashed-run", Duration: 10 * time.Minute,
+		Clock: clockOf(c.Now), Logger: quiet}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := compact.New(compact.Config{Bucket: b, WorkDir: t.TempDir(), Now: c.Now, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	run := func() error { _, err := cp.RunCluster(context.Background(), "c1"); return err }
+	if err := run(); !errors.Is(err, compact.ErrLeaseHeld) {
+		t.Fatalf("first run: %v, want the lease held", err)
+	}
+	// A live holder renews: each renewal is a new record, observed afresh.
+	for range 3 {
+		c.Add(6 * time.Minute)
+		if err := dead.Publish(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := run(); !errors.Is(err, compact.ErrLeaseHeld) {
+			t.Fatalf("run beside a renewing holder: %v, want the lease held", err)
+		}
+	}
+	// It dies: unchanged for less than the duration, still held …
+	c.Add(9 * time.Minute)
+	if err := run(); !errors.Is(err, compact.ErrLeaseHeld) {
+		t.Fatalf("run 9 min after the last renewal: %v, want the lease held", err)
+	}
+	// … then taken over, and the run compacts.
+	c.Add(2 * time.Minute)
+	if err := run(); err != nil {
+		t.Fatalf("run 11 min after the last renewal: %v, want a takeover", err)
+	}
+	data, _, err := b.Get(context.Background(), key, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := lease.Read(data); err != nil || r.Holder != "" || r.Transitions != 2 {
+		t.Fatalf("lease after the run: %+v %v, want released after one takeover", r, err)
+	}
+}
+
+type clockOf func() time.Time
+
+func (c clockOf) Now() time.Time                       { return c() }
+func (clockOf) After(d time.Duration) <-chan time.Time { return time.After(d) }

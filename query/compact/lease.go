@@ -8,69 +8,70 @@ import (
 	"time"
 
 	"github.com/atlhyper/atlhyper/query/lake"
+	"github.com/atlhyper/atlhyper/query/lease"
 	"github.com/atlhyper/atlhyper/query/store"
 )
 
-// ErrLeaseHeld means another owner holds an unexpired lease.
-var ErrLeaseHeld = errors.New("lease held by another owner")
+// ErrLeaseHeld means another compactor holds the cluster's lease.
+var ErrLeaseHeld = lease.ErrHeld
 
-// lease is a time-bounded claim on a name, kept in the store as a small JSON
-// object and taken or renewed only by conditional writes.
-type lease struct {
-	b     store.Bucket
-	key   string
-	owner string
-	ttl   time.Duration
-	now   func() time.Time
-	etag  string
-	until time.Time
+// leaseDuration is how long a compactor's lease must stay unchanged before
+// another run takes it over; a holder renews it every third of that.
+const leaseDuration = 10 * time.Minute
+
+// nowClock adapts the compactor's clock to query/lease.
+type nowClock func() time.Time
+
+func (c nowClock) Now() time.Time                       { return c() }
+func (nowClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+func leaseKey(cluster string) string { return lake.SysPrefix + "leases/compact-" + cluster + ".json" }
+
+// observationKey holds what runs that found the lease held saw of it (its
+// ETag and when it was first seen): a compaction run is one-shot, so the
+// observation query/lease needs to take over a crashed holder's lease
+// outlives the run here.
+func observationKey(cluster string) string {
+	return lake.SysPrefix + "compaction/" + cluster + ".lease-observed.json"
 }
 
-type leaseDoc struct {
-	Owner   string    `json:"owner"`
-	Expires time.Time `json:"expires"`
+// acquireLease takes the cluster's compaction lease (query/lease: taken
+// over only once a run has seen it unchanged for leaseDuration).
+func (c *Compactor) acquireLease(ctx context.Context, cluster string) (*lease.Lease, error) {
+	cfg := lease.Config{Bucket: c.cfg.Bucket, Key: leaseKey(cluster), Identity: c.owner, Duration: leaseDuration,
+		Clock: nowClock(c.cfg.Now), Logger: c.cfg.Logger}
+	// Free or ours (every steady run): no observation needed.
+	var obs lease.Observation
+	l, err := lease.Acquire(ctx, cfg, &obs)
+	if !errors.Is(err, lease.ErrHeld) {
+		return l, err
+	}
+	// Held by another: judge it by what earlier runs saw of it.
+	okey := observationKey(cluster)
+	var seen lease.Observation
+	if data, _, gerr := c.cfg.Bucket.Get(ctx, okey, ""); gerr == nil {
+		_ = json.Unmarshal(data, &seen) // unreadable: observe afresh
+	} else if !store.IsNotFound(gerr) {
+		return nil, errors.Join(err, fmt.Errorf("compaction lease observation: %w", gerr))
+	}
+	if seen.ETag != obs.ETag {
+		data, _ := json.Marshal(obs) // first seen now
+		if _, perr := c.cfg.Bucket.Put(ctx, okey, data, store.Condition{}); perr != nil {
+			return nil, errors.Join(err, fmt.Errorf("compaction lease observation: %w", perr))
+		}
+		return nil, err
+	}
+	return lease.Acquire(ctx, cfg, &seen)
 }
 
-func acquire(ctx context.Context, b store.Bucket, name, owner string, ttl time.Duration, now func() time.Time) (*lease, error) {
-	l := &lease{b: b, key: lake.SysPrefix + "leases/" + name + ".json", owner: owner, ttl: ttl, now: now}
-	data, info, err := b.Get(ctx, l.key, "")
-	switch {
-	case store.IsNotFound(err):
-		return l, l.write(ctx, store.IfAbsent)
-	case err != nil:
-		return nil, fmt.Errorf("lease %s: %w", name, err)
-	}
-	var doc leaseDoc
-	if json.Unmarshal(data, &doc) == nil && doc.Owner != owner && now().Before(doc.Expires) {
-		return nil, fmt.Errorf("lease %s: %w (%s until %s)", name, ErrLeaseHeld, doc.Owner, doc.Expires.Format(time.RFC3339))
-	}
-	return l, l.write(ctx, store.IfMatch(info.ETag))
-}
-
-func (l *lease) write(ctx context.Context, cond store.Condition) error {
-	until := l.now().Add(l.ttl)
-	data, _ := json.Marshal(leaseDoc{Owner: l.owner, Expires: until})
-	info, err := l.b.Put(ctx, l.key, data, cond)
-	if store.IsPreconditionFailed(err) {
-		return fmt.Errorf("lease %s: %w (lost a race)", l.key, ErrLeaseHeld)
-	}
-	if err != nil {
-		return fmt.Errorf("lease %s: %w", l.key, err)
-	}
-	l.etag, l.until = info.ETag, until
-	return nil
-}
-
-// renew extends the lease when a third of it is used up; it fails if
-// someone took the lease over, so the holder stops working.
-func (l *lease) renew(ctx context.Context) error {
-	if l.until.Sub(l.now()) > l.ttl*2/3 {
+// renewLease renews a held lease once a third of its duration has passed
+// since the last write; it fails only when another run took the lease over.
+func renewLease(ctx context.Context, l *lease.Lease) error {
+	if l.SincePublished() < leaseDuration/3 {
 		return nil
 	}
-	return l.write(ctx, store.IfMatch(l.etag))
-}
-
-func (l *lease) release(ctx context.Context) {
-	data, _ := json.Marshal(leaseDoc{Owner: l.owner, Expires: l.now().Add(-time.Second)})
-	l.b.Put(ctx, l.key, data, store.IfMatch(l.etag))
+	if err := l.Publish(ctx); errors.Is(err, lease.ErrLost) {
+		return err
+	}
+	return nil // the store failing is no evidence of a takeover: retry at the next renewal
 }
