@@ -166,9 +166,10 @@ const (
 	MaxActive = 100
 	// MaxOutputBytes bounds one command's output object.
 	MaxOutputBytes = 4 << 20
-	// keepFinished is how long a finished entry stays in the control
+	// KeepFinished is how long a finished entry stays in the control
 	// object once archived (the dashboard shows how it ended).
-	keepFinished = 10 * time.Minute
+	KeepFinished = 10 * time.Minute
+	keepFinished = KeepFinished
 	// maxFinished bounds finished entries kept, however recent.
 	maxFinished = 200
 )

@@ -1,0 +1,105 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+
+	"github.com/atlhyper/atlhyper/query/kinds"
+)
+
+// API is the Kubernetes API as the actions use it: raw requests by path,
+// JSON in and out. Errors for responses other than 2xx must be
+// *apierrors.StatusError (k8s.io/apimachinery/pkg/api/errors), as
+// client-go returns them: the actions branch on not found, conflict,
+// forbidden and too many requests (a PodDisruptionBudget refusing an
+// eviction).
+type API interface {
+	Do(ctx context.Context, r Request) ([]byte, error)
+	// Stream returns the body of a GET (pod logs) as it arrives.
+	Stream(ctx context.Context, r Request) (io.ReadCloser, error)
+}
+
+// Request is one call of the Kubernetes API.
+type Request struct {
+	Method string // GET, POST, PUT, PATCH, DELETE
+	Path   string // absolute, e.g. /apis/apps/v1/namespaces/shop/deployments/web
+	Query  url.Values
+	// ContentType is the body's type (a patch type for PATCH); default
+	// application/json.
+	ContentType string
+	Accept      string // default application/json
+	Body        []byte
+}
+
+// REST serves API with client-go's REST client (its authentication,
+// rate limit and retries).
+type REST struct{ c *rest.RESTClient }
+
+var _ API = (*REST)(nil)
+
+// NewREST builds a REST client from cfg, speaking JSON whatever cfg says.
+func NewREST(cfg *rest.Config) (*REST, error) {
+	c := rest.CopyConfig(cfg)
+	c.ContentType, c.AcceptContentTypes = "application/json", "application/json"
+	c.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
+	rc, err := rest.UnversionedRESTClientFor(c)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client for operations: %w", err)
+	}
+	return &REST{c: rc}, nil
+}
+
+func (r *REST) request(req Request) *rest.Request {
+	x := r.c.Verb(req.Method).AbsPath(req.Path)
+	for k, vs := range req.Query {
+		for _, v := range vs {
+			x.Param(k, v)
+		}
+	}
+	ct := req.ContentType
+	if ct == "" {
+		ct = "application/json"
+	}
+	if req.Body != nil {
+		x.SetHeader("Content-Type", ct).Body(req.Body)
+	}
+	if req.Accept != "" {
+		x.SetHeader("Accept", req.Accept)
+	}
+	return x
+}
+
+// Do sends r and returns the response body.
+func (r *REST) Do(ctx context.Context, req Request) ([]byte, error) {
+	return r.request(req).Do(ctx).Raw()
+}
+
+// Stream sends r and returns the response body as it arrives.
+func (r *REST) Stream(ctx context.Context, req Request) (io.ReadCloser, error) {
+	return r.request(req).Stream(ctx)
+}
+
+// resourcePath is the API path of a kind's collection (name "") or of one
+// object, and of its subresource.
+func resourcePath(k kinds.Kind, namespace, name, sub string) string {
+	p := "/api/" + k.Version
+	if k.Group != "" {
+		p = "/apis/" + k.Group + "/" + k.Version
+	}
+	if k.Namespaced && namespace != "" {
+		p += "/namespaces/" + url.PathEscape(namespace)
+	}
+	p += "/" + k.Resource
+	if name != "" {
+		p += "/" + url.PathEscape(name)
+		if sub != "" {
+			p += "/" + sub
+		}
+	}
+	return p
+}
