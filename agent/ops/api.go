@@ -2,10 +2,13 @@ package ops
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 
@@ -76,7 +79,22 @@ func (r *REST) request(req Request) *rest.Request {
 
 // Do sends r and returns the response body.
 func (r *REST) Do(ctx context.Context, req Request) ([]byte, error) {
-	return r.request(req).Do(ctx).Raw()
+	body, err := r.request(req).Do(ctx).Raw()
+	return body, statusError(body, err)
+}
+
+// statusError returns the API server's own Status for a failed request:
+// client-go's unversioned client reports a generic message otherwise
+// ("the server could not find the requested resource").
+func statusError(body []byte, err error) error {
+	if err == nil || len(body) == 0 {
+		return err
+	}
+	var st metav1.Status
+	if json.Unmarshal(body, &st) != nil || st.Kind != "Status" || st.Status != metav1.StatusFailure {
+		return err
+	}
+	return &apierrors.StatusError{ErrStatus: st}
 }
 
 // Stream sends r and returns the response body as it arrives.

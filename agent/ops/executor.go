@@ -221,10 +221,9 @@ func (x *Executor) execute(e control.Entry) {
 		log.Warn("cannot read the control object", "error", err)
 		return
 	}
-	if cur, ok := o.Find(e.ID); !ok || cur.State != control.Pending {
+	e, ok := o.Find(e.ID)
+	if !ok || e.State != control.Pending {
 		return
-	} else {
-		e = cur
 	}
 	c, r, ok := x.check(ctx, e)
 	if !ok {
