@@ -61,7 +61,7 @@ type run struct {
 	lastPublished    time.Time // when current.json was last written by this run
 	lastHeartbeatRow time.Time
 
-	fresh freshness // the watch and the tail (fresh.go)
+	fresh freshness     // the watch and the tail (fresh.go)
 	ops   *ops.Executor // remote operations; nil when off
 
 	logq chan logJob
@@ -92,7 +92,9 @@ func (a *Agent) lead(ctx context.Context, l *lease.Lease) error {
 			Logger: a.log.With("component", "ops"),
 			// Written at once, not batched: the entry leaves the control
 			// object only once its row is stored.
-			Archive: func(ctx context.Context, rows []lake.Command) error { return lake.WriteNow(ctx, w, lake.Commands, rows) }})
+			Archive: func(ctx context.Context, rows []lake.Command) error {
+				return lake.WriteNow(ctx, w, lake.Commands, rows)
+			}})
 		if err != nil {
 			return err
 		}
