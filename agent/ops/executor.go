@@ -57,6 +57,9 @@ type Executor struct {
 	mu       sync.Mutex
 	inflight map[string]bool // being checked, run or archived by this process
 	ran      map[string]bool // claimed by this process: never again
+	// archived are the ids this process archived (an older poll may
+	// still show them unarchived), with when.
+	archived map[string]time.Time
 	slots    chan struct{}
 	archiver bool // an archive pass is under way
 	wg       sync.WaitGroup
@@ -91,7 +94,7 @@ func New(cfg Config) (*Executor, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Executor{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel,
 		verifier: control.Verifier{Cluster: cfg.Cluster, Keys: cfg.Keys, Skew: cfg.Skew},
-		inflight: map[string]bool{}, ran: map[string]bool{}, slots: make(chan struct{}, cfg.Workers)}, nil
+		inflight: map[string]bool{}, ran: map[string]bool{}, archived: map[string]time.Time{}, slots: make(chan struct{}, cfg.Workers)}, nil
 }
 
 func (x *Executor) now() time.Time { return x.cfg.Now().UTC() }
@@ -136,7 +139,7 @@ func (x *Executor) Handle(ctx context.Context, o control.Object) error {
 			expired = true
 		case e.State == control.Running && e.LeaseUntil != nil && !now.Before(*e.LeaseUntil) && !x.isInflight(e.ID):
 			dead = true
-		case control.Final(e.State) && !e.Archived && !x.isInflight(e.ID):
+		case control.Final(e.State) && !e.Archived && !x.handled(e.ID):
 			archive = true
 		case e.Archived && e.FinishedAt != nil && now.Sub(*e.FinishedAt) > control.KeepFinished:
 			drop = true
@@ -428,9 +431,34 @@ func (x *Executor) archiveOne(ctx context.Context, id string, c *control.Command
 		log.Warn("cannot archive a command yet", "error", err)
 		return
 	}
+	x.markArchived(id)
 	if err := control.Archive(ctx, x.cfg.Bucket, x.cfg.Cluster, []string{id}, x.now()); err != nil {
 		log.Warn("cannot mark a command archived", "error", err)
 	}
+}
+
+// markArchived remembers that ids have their rows in the lake, so a stale
+// view of the queue does not archive them twice.
+func (x *Executor) markArchived(ids ...string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	now := x.now()
+	for id, at := range x.archived {
+		if now.Sub(at) > 2*control.KeepFinished {
+			delete(x.archived, id)
+		}
+	}
+	for _, id := range ids {
+		x.archived[id] = now
+	}
+}
+
+// handled reports whether this process is running id or archived it.
+func (x *Executor) handled(id string) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	_, archived := x.archived[id]
+	return x.inflight[id] || archived
 }
 
 // archivePass archives ended entries nobody here is handling (cancelled,
@@ -445,10 +473,21 @@ func (x *Executor) archivePass(ctx context.Context, o control.Object, archive bo
 	x.archiver = true
 	x.mu.Unlock()
 	defer func() { x.mu.Lock(); x.archiver = false; x.mu.Unlock() }()
+	if archive {
+		// The polled object may predate what this process archived since.
+		var err error
+		if o, err = control.Read(ctx, x.cfg.Bucket, x.cfg.Cluster); err != nil {
+			return err
+		}
+	}
 	var rows []lake.Command
 	var ids []string
 	for _, e := range o.Commands {
 		if !archive || !control.Final(e.State) || e.Archived || x.isInflight(e.ID) {
+			continue
+		}
+		if x.handled(e.ID) {
+			ids = append(ids, e.ID) // its row is stored; marking it failed before
 			continue
 		}
 		var r *control.Result
@@ -464,6 +503,9 @@ func (x *Executor) archivePass(ctx context.Context, o control.Object, archive bo
 	if len(rows) > 0 {
 		if err := x.cfg.Archive(ctx, rows); err != nil {
 			return fmt.Errorf("archive commands: %w", err)
+		}
+		for _, r := range rows {
+			x.markArchived(r.ID)
 		}
 	}
 	return control.Archive(ctx, x.cfg.Bucket, x.cfg.Cluster, ids, x.now())

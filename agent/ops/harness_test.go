@@ -108,12 +108,14 @@ type fixture struct {
 	signer  control.Signer
 	x       *ops.Executor
 	offset  atomic.Int64 // added to the executor's clock
+	cfg     ops.Config
+	paused  bool
 
 	mu       sync.Mutex
 	archived []lake.Command
 }
 
-type option func(*ops.Config)
+type option func(*fixture, *ops.Config)
 
 func setup(t *testing.T, minio *miniotest.Server, opts ...option) *fixture {
 	t.Helper()
@@ -144,11 +146,20 @@ func setup(t *testing.T, minio *miniotest.Server, opts ...option) *fixture {
 			return nil
 		}}
 	for _, o := range opts {
-		o(&cfg)
+		o(f, &cfg)
 	}
-	f.x = f.start(cfg)
+	f.cfg = cfg
+	if !f.paused {
+		f.x = f.start(cfg)
+	}
 	return f
 }
+
+// paused sets a fixture up without its executor: the test prepares the
+// queue first, then calls resume.
+func paused(f *fixture, _ *ops.Config) { f.paused = true }
+
+func (f *fixture) resume() { f.x = f.start(f.cfg) }
 
 // start runs an executor behind a poll loop (the agent's, faster) until
 // the test ends.
