@@ -182,7 +182,7 @@ func restConfig(o *options) (*rest.Config, error) {
 // an operator can see it never polls (LISTs happen at start, on watch
 // expiry and for the daily details; WATCHes are long-lived).
 var kubeRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atlhyper_agent_kube_requests_total",
-	Help: "Requests the agent sent to the Kubernetes API server, by verb (list, watch, get, create)."}, []string{"verb"})
+	Help: "Requests the agent sent to the Kubernetes API server, by verb (list, watch, get, create; patch and delete from remote operations)."}, []string{"verb"})
 
 type countingTransport struct{ rt http.RoundTripper }
 
