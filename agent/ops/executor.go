@@ -60,6 +60,8 @@ type Executor struct {
 	// archived are the ids this process archived (an older poll may
 	// still show them unarchived), with when.
 	archived map[string]time.Time
+	// stops end running commands early (a stop request).
+	stops    map[string]context.CancelCauseFunc
 	slots    chan struct{}
 	archiver bool // an archive pass is under way
 	wg       sync.WaitGroup
@@ -94,7 +96,8 @@ func New(cfg Config) (*Executor, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Executor{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel,
 		verifier: control.Verifier{Cluster: cfg.Cluster, Keys: cfg.Keys, Skew: cfg.Skew},
-		inflight: map[string]bool{}, ran: map[string]bool{}, archived: map[string]time.Time{}, slots: make(chan struct{}, cfg.Workers)}, nil
+		inflight: map[string]bool{}, ran: map[string]bool{}, archived: map[string]time.Time{},
+		stops: map[string]context.CancelCauseFunc{}, slots: make(chan struct{}, cfg.Workers)}, nil
 }
 
 func (x *Executor) now() time.Time { return x.cfg.Now().UTC() }
@@ -134,6 +137,13 @@ func (x *Executor) Handle(ctx context.Context, o control.Object) error {
 	var errs []error
 	var expired, dead, archive, drop bool
 	for _, e := range o.Commands {
+		if e.State == control.Running && e.StopRequestedBy != "" {
+			x.mu.Lock()
+			if stop := x.stops[e.ID]; stop != nil {
+				stop(stopRequest{by: e.StopRequestedBy})
+			}
+			x.mu.Unlock()
+		}
 		switch {
 		case e.State == control.Pending && now.After(e.Deadline.Add(x.cfg.Skew)):
 			expired = true
@@ -331,14 +341,20 @@ func (x *Executor) run(c control.Command, e control.Entry, log *slog.Logger) con
 	if p.TimeoutSeconds > 0 {
 		timeout = time.Duration(p.TimeoutSeconds) * time.Second
 	}
-	actx, cancel := context.WithTimeout(x.ctx, timeout)
+	sctx, stop := context.WithCancelCause(x.ctx)
+	defer stop(nil)
+	x.mu.Lock()
+	x.stops[c.ID] = stop
+	x.mu.Unlock()
+	defer func() { x.mu.Lock(); delete(x.stops, c.ID); x.mu.Unlock() }()
+	actx, cancel := context.WithTimeout(sctx, timeout)
 	defer cancel()
 	call := &call{cmd: c, kind: k, p: p, k: kube{x.cfg.API}, now: x.now, maxLog: x.cfg.MaxLogBytes}
 
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
-		x.renew(actx, cancel, c.ID, call, log)
+		x.renew(actx, stop, c.ID, call, log)
 	}()
 	start := x.now()
 	out, err := actions[c.Action](actx, call)
@@ -348,11 +364,16 @@ func (x *Executor) run(c control.Command, e control.Entry, log *slog.Logger) con
 	r := control.Result{ID: c.ID, Instance: x.cfg.Instance, StartedAt: start, FinishedAt: x.now(),
 		Summary: out.Summary, Changes: out.Changes}
 	interrupted := x.ctx.Err() != nil && err != nil
+	var asked stopRequest
+	stopped := err != nil && errors.As(context.Cause(sctx), &asked)
 	switch {
 	case interrupted && a.ReadOnly:
 		return control.Result{}
-	case interrupted:
+	case interrupted || stopped:
 		r.State, r.Error = control.Failed, "interrupted: the agent stopped while it ran"
+		if stopped {
+			r.State, r.Error = control.Failed, "stopped on request of "+asked.by
+		}
 		if len(r.Changes) > 0 {
 			r.Error += " (changes so far listed)"
 		}
@@ -391,7 +412,7 @@ func (x *Executor) run(c control.Command, e control.Entry, log *slog.Logger) con
 // renew extends the command's lease every quarter of it, with the
 // action's progress, until ctx ends. Losing the command (another replica
 // recovered it) stops the action.
-func (x *Executor) renew(ctx context.Context, stop context.CancelFunc, id string, c *call, log *slog.Logger) {
+func (x *Executor) renew(ctx context.Context, stop context.CancelCauseFunc, id string, c *call, log *slog.Logger) {
 	t := time.NewTicker(x.cfg.Lease / 4)
 	defer t.Stop()
 	for {
@@ -401,13 +422,15 @@ func (x *Executor) renew(ctx context.Context, stop context.CancelFunc, id string
 		case <-t.C:
 		}
 		sctx, cancel := x.storeCtx()
-		_, err := control.Renew(sctx, x.cfg.Bucket, x.cfg.Cluster, id, x.cfg.Instance, x.now(), x.cfg.Lease, c.Progress())
+		e, err := control.Renew(sctx, x.cfg.Bucket, x.cfg.Cluster, id, x.cfg.Instance, x.now(), x.cfg.Lease, c.Progress())
 		cancel()
 		switch {
 		case errors.Is(err, control.ErrNotPending) || errors.Is(err, control.ErrNoCommand):
 			log.Error("lost a running command's lease; stopping it", "error", err)
-			stop()
+			stop(err)
 			return
+		case err == nil && e.StopRequestedBy != "":
+			stop(stopRequest{by: e.StopRequestedBy})
 		case err != nil:
 			log.Warn("cannot renew a command's lease; will retry", "error", err)
 		}
@@ -545,6 +568,11 @@ func archiveRow(e control.Entry, c *control.Command, r *control.Result) lake.Com
 	}
 	return row
 }
+
+// stopRequest is why a command was stopped on request (RequestStop).
+type stopRequest struct{ by string }
+
+func (s stopRequest) Error() string { return "stop requested by " + s.by }
 
 // refusal is an error meaning the action did nothing and will not: bad
 // parameters, a Secret, a revision that does not exist.

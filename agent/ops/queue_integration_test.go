@@ -1,13 +1,17 @@
 package ops_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/atlhyper/atlhyper/agent/ops"
 	"github.com/atlhyper/atlhyper/query/control"
@@ -279,5 +283,69 @@ func TestRecoveryAndArchive(t *testing.T) {
 	f.mu.Unlock()
 	if n != 3 {
 		t.Fatalf("%d rows archived, want 3 (one per command)", n)
+	}
+}
+
+// blockedDrain queues a drain of a node whose one pod a
+// PodDisruptionBudget protects (no disruption allowed) and waits until the
+// drain reports it is waiting for it.
+func (f *fixture) blockedDrain(node string) string {
+	f.t.Helper()
+	n := f.node(node)
+	labels := map[string]string{"app": node}
+	p := f.pod(node+"-pod", n.Name, labels, ownedBy("ReplicaSet", node))
+	p.Status.Phase = corev1.PodRunning
+	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+	if _, err := f.kube.CoreV1().Pods(f.ns).UpdateStatus(f.ctx(), p, metav1.UpdateOptions{}); err != nil {
+		f.t.Fatal(err)
+	}
+	pdb, err := f.kube.PolicyV1().PodDisruptionBudgets(f.ns).Create(f.ctx(), &policyv1.PodDisruptionBudget{
+		ObjectMeta: metav1.ObjectMeta{Name: node},
+		Spec:       policyv1.PodDisruptionBudgetSpec{MinAvailable: ptr(intstr.FromInt32(1)), Selector: &metav1.LabelSelector{MatchLabels: labels}}},
+		metav1.CreateOptions{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	pdb.Status = policyv1.PodDisruptionBudgetStatus{ObservedGeneration: pdb.Generation, CurrentHealthy: 1, DesiredHealthy: 1, ExpectedPods: 1}
+	if _, err := f.kube.PolicyV1().PodDisruptionBudgets(f.ns).UpdateStatus(f.ctx(), pdb, metav1.UpdateOptions{}); err != nil {
+		f.t.Fatal(err)
+	}
+	id := f.submit("node.drain", f.target("Node", n.Name), map[string]any{"grace_seconds": 0})
+	f.eventually("the drain waiting for the budget", 30*time.Second, func() bool {
+		o, err := control.Read(f.ctx(), f.bucket, f.cluster)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		e, _ := o.Find(id)
+		return strings.Contains(e.Progress, "evicted 0/1 pods; waiting to evict")
+	})
+	return id
+}
+
+// A running drain stops on request, and when its agent stops; both end
+// failed with what they changed so far (the cordon).
+func TestStopAndInterrupt(t *testing.T) {
+	minio := miniotest.Start(t)
+	f := setup(t, minio)
+	id := f.blockedDrain(f.ns + "-a")
+	if e, err := control.RequestStop(f.ctx(), f.bucket, f.cluster, id, "bob", time.Now()); err != nil || e.State != control.Running {
+		t.Fatalf("request stop: %+v %v", e, err)
+	}
+	e, r := f.wait(id)
+	if e.State != control.Failed || r.Error != "stopped on request of bob (changes so far listed)" ||
+		len(r.Changes) != 1 || r.Changes[0] != "unschedulable: false → true" {
+		t.Fatalf("stopped drain: %s %q %q", e.State, r.Error, r.Changes)
+	}
+
+	id = f.blockedDrain(f.ns + "-b")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	f.x.Stop(ctx)
+	r, err := control.ReadResult(f.ctx(), f.bucket, f.cluster, id)
+	if err != nil || r.State != control.Failed || !strings.Contains(r.Error, "interrupted: the agent stopped") || len(r.Changes) != 1 {
+		t.Fatalf("interrupted drain: %+v %v", r, err)
+	}
+	if _, err := f.kube.CoreV1().Pods(f.ns).Get(f.ctx(), f.ns+"-b-pod", metav1.GetOptions{}); err != nil {
+		t.Fatalf("the protected pod went: %v", err)
 	}
 }
