@@ -103,6 +103,7 @@ type fixture struct {
 	t       *testing.T
 	kube    kubernetes.Interface // admin, to set the scene
 	bucket  store.Bucket
+	meter   *store.Metered // bucket, counting every request (the test's own too)
 	cluster string
 	ns      string
 	signer  control.Signer
@@ -121,7 +122,8 @@ func setup(t *testing.T, minio *miniotest.Server, opts ...option) *fixture {
 	t.Helper()
 	env, rc := apiServer(t)
 	n := seq.Add(1)
-	f := &fixture{t: t, kube: env.Kube, bucket: minio.NewBucket(t), cluster: fmt.Sprintf("c%d", n), ns: fmt.Sprintf("ops%d", n)}
+	meter := store.NewMetered(minio.NewBucket(t))
+	f := &fixture{t: t, kube: env.Kube, bucket: meter, meter: meter, cluster: fmt.Sprintf("c%d", n), ns: fmt.Sprintf("ops%d", n)}
 	_, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {
 		t.Fatal(err)

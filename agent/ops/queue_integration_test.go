@@ -269,6 +269,15 @@ func TestRecoveryAndArchive(t *testing.T) {
 		t.Fatalf("row of the re-run: %+v", row)
 	}
 
+	// Idle, with ended entries still shown: each poll is one conditional
+	// GET answered 304; nothing is listed or written.
+	before := f.meter.Requests()
+	f.eventually("20 idle polls", 30*time.Second, func() bool { return f.meter.Requests().NotModified >= before.NotModified+20 })
+	after := f.meter.Requests()
+	if after.Put != before.Put || after.List != before.List || after.Get-before.Get > after.NotModified-before.NotModified+1 {
+		t.Fatalf("idle queue: requests %+v, then %+v", before, after)
+	}
+
 	// KeepFinished later, the archived entries leave the control object.
 	f.offset.Store(int64(control.KeepFinished + time.Minute))
 	f.eventually("finished entries dropped", 30*time.Second, func() bool {
