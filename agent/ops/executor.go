@@ -115,7 +115,9 @@ func (x *Executor) Busy() bool {
 // what it changed so far; a read-only one is left for the next leader to
 // run again.
 func (x *Executor) Stop(ctx context.Context) {
-	x.cancel()
+	x.mu.Lock()
+	x.cancel() // under mu: Handle starts no command after this
+	x.mu.Unlock()
 	done := make(chan struct{})
 	go func() { x.wg.Wait(); close(done) }()
 	select {
@@ -179,7 +181,15 @@ func (x *Executor) Handle(ctx context.Context, o control.Object) error {
 			x.release(e.ID) // all workers busy: the next poll retries
 			continue
 		}
+		x.mu.Lock()
+		if x.ctx.Err() != nil { // stopped meanwhile
+			x.mu.Unlock()
+			<-x.slots
+			x.release(e.ID)
+			break
+		}
 		x.wg.Add(1)
+		x.mu.Unlock()
 		go func() {
 			defer x.wg.Done()
 			defer func() { <-x.slots }()

@@ -81,10 +81,9 @@ func podLogs(ctx context.Context, c *call) (outcome, error) {
 	if err != nil {
 		return outcome{}, fmt.Errorf("read logs of %s/%s: %w", c.ns(), c.name(), err)
 	}
-	truncated := int64(len(data)) > c.maxLog
-	if truncated {
-		data = data[:c.maxLog]
-	}
+	// The API server stops at limitBytes: a log that long was cut.
+	truncated := int64(len(data)) >= c.maxLog
+	data = data[:min(int64(len(data)), c.maxLog)]
 	text := redact.Text(string(data))
 	which := "log"
 	if c.p.Previous {
