@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -356,5 +357,39 @@ func TestStopAndInterrupt(t *testing.T) {
 	}
 	if _, err := f.kube.CoreV1().Pods(f.ns).Get(f.ctx(), f.ns+"-b-pod", metav1.GetOptions{}); err != nil {
 		t.Fatalf("the protected pod went: %v", err)
+	}
+}
+
+// Two agent replicas polling one queue (a stale leader and the new one):
+// every command runs exactly once.
+func TestTwoExecutorsRace(t *testing.T) {
+	minio := miniotest.Start(t)
+	f := setup(t, minio)
+	second := f.cfg
+	second.Instance = "agent-1"
+	f.start(second)
+	cj := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: "tick", Namespace: f.ns},
+		Spec: batchv1.CronJobSpec{Schedule: "@hourly", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
+			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
+				Containers: []corev1.Container{container("tick", "busybox:1")}}}}}}}
+	if _, err := f.kube.BatchV1().CronJobs(f.ns).Create(f.ctx(), cj, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range 8 {
+		ids = append(ids, f.submit("cronjob.trigger", f.target("CronJob", "tick"), nil))
+	}
+	by := map[string]int{}
+	for _, id := range ids {
+		e, r := f.wait(id)
+		f.succeeded(e, r)
+		if r.Instance != e.ClaimedBy || e.Attempts != 1 {
+			t.Fatalf("claimed by %s, finished by %s, attempts %d", e.ClaimedBy, r.Instance, e.Attempts)
+		}
+		by[e.ClaimedBy]++
+	}
+	jobs, err := f.kube.BatchV1().Jobs(f.ns).List(f.ctx(), metav1.ListOptions{})
+	if err != nil || len(jobs.Items) != len(ids) {
+		t.Fatalf("%d jobs for %d triggers (claims %v): %v", len(jobs.Items), len(ids), by, err)
 	}
 }
