@@ -87,6 +87,18 @@ func testPods(t *testing.T, minio *miniotest.Server) {
 			t.Fatalf("kubelet query %q lacks %q", q, want)
 		}
 	}
+	// A log longer than the agent's cap is cut, and says so.
+	g := setup(t, minio, func(_ *fixture, c *ops.Config) { c.MaxLogBytes = 10 })
+	gn := g.node(g.ns + "-node")
+	g.pod("web-1", gn.Name, nil)
+	fakeKubelet.setLog(g.ns, "web-1", "app", "0123456789abcdef\n")
+	e, r = g.run("pod.logs", g.target("Pod", "web-1"), nil)
+	g.succeeded(e, r)
+	if out := g.output(r); out != "0123456789" || !strings.Contains(r.Summary, "cut at 10 bytes") ||
+		!strings.Contains(fakeKubelet.lastQuery(t), "limitBytes=10") || !strings.Contains(fakeKubelet.lastQuery(t), "tailLines=1000") {
+		t.Fatalf("capped log %q: %s", out, r.Summary)
+	}
+
 	// No such container: refused before any request.
 	e, r = f.run("pod.logs", f.target("Pod", "web-1"), map[string]any{"container": "nope"})
 	if e.State != control.Refused || !strings.Contains(r.Error, `no container "nope"`) {
