@@ -166,6 +166,17 @@ func (f *fixture) resume() { f.x = f.start(f.cfg) }
 // start runs an executor behind a poll loop (the agent's, faster) until
 // the test ends.
 func (f *fixture) start(cfg ops.Config) *ops.Executor {
+	x, _ := f.runExecutor(cfg)
+	return x
+}
+
+// startFor runs an executor until the returned stop is called.
+func (f *fixture) startFor(cfg ops.Config) (stop func()) {
+	_, stop = f.runExecutor(cfg)
+	return stop
+}
+
+func (f *fixture) runExecutor(cfg ops.Config) (*ops.Executor, func()) {
 	x, err := ops.New(cfg)
 	if err != nil {
 		f.t.Fatal(err)
@@ -188,14 +199,18 @@ func (f *fixture) start(cfg ops.Config) *ops.Executor {
 			}
 		}
 	}()
-	f.t.Cleanup(func() {
-		cancel()
-		<-done
-		sctx, c := context.WithTimeout(context.Background(), 30*time.Second)
-		defer c()
-		x.Stop(sctx)
-	})
-	return x
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			sctx, c := context.WithTimeout(context.Background(), 30*time.Second)
+			defer c()
+			x.Stop(sctx)
+		})
+	}
+	f.t.Cleanup(stop)
+	return x, stop
 }
 
 func (f *fixture) ctx() context.Context {
