@@ -167,6 +167,11 @@ func testObjects(t *testing.T, minio *miniotest.Server) {
 	if y := f.output(r); strings.Contains(y, "very-private-value") || !strings.Contains(y, "kind: ConfigMap") {
 		t.Fatalf("ConfigMap YAML:\n%s", y)
 	}
+	e, r = f.run("object.describe", f.target("ConfigMap", "cfg"), nil)
+	f.succeeded(e, r)
+	if desc := f.output(r); strings.Contains(desc, "very-private-value") || !strings.Contains(desc, "metadata only") {
+		t.Fatalf("describe ConfigMap:\n%s", desc)
+	}
 	// A Secret never.
 	e, r = f.run("object.yaml", f.target("Secret", "any"), nil)
 	if e.State != control.Refused || !strings.Contains(r.Error, "Secrets are never read") {
@@ -453,6 +458,12 @@ func testNodes(t *testing.T, minio *miniotest.Server) {
 	f.succeeded(e, r)
 	if len(r.Changes) != 0 || !strings.Contains(r.Summary, "already cordoned") {
 		t.Fatalf("cordon again: %q %q", r.Summary, r.Changes)
+	}
+	e, r = f.run("object.describe", f.target("Node", n.Name), nil)
+	f.succeeded(e, r)
+	if desc := f.output(r); !strings.Contains(desc, "Unschedulable:") || !strings.Contains(desc, "true") ||
+		!strings.Contains(desc, "InternalIP=127.0.0.1") {
+		t.Fatalf("describe node:\n%s", desc)
 	}
 	e, r = f.run("node.uncordon", f.target("Node", n.Name), nil)
 	f.succeeded(e, r)
