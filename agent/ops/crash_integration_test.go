@@ -8,10 +8,6 @@ import (
 	"testing"
 	"time"
 
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/atlhyper/atlhyper/agent/ops"
 	"github.com/atlhyper/atlhyper/query/control"
 	"github.com/atlhyper/atlhyper/query/store"
@@ -53,21 +49,8 @@ func TestAgentDiesAfterEveryStoreRequest(t *testing.T) {
 	for n := int64(0); n < 16; n++ {
 		t.Run(fmt.Sprintf("after-%d", n), func(t *testing.T) {
 			f := setup(t, minio, paused, func(_ *fixture, c *ops.Config) { c.Lease = time.Second })
-			cj := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: "tick", Namespace: f.ns},
-				Spec: batchv1.CronJobSpec{Schedule: "@hourly", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
-					Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
-						Containers: []corev1.Container{container("tick", "busybox:1")}}}}}}}
-			if _, err := f.kube.BatchV1().CronJobs(f.ns).Create(f.ctx(), cj, metav1.CreateOptions{}); err != nil {
-				t.Fatal(err)
-			}
+			f.cronJob("tick")
 			id := f.submit("cronjob.trigger", f.target("CronJob", "tick"), nil)
-			jobs := func() int {
-				l, err := f.kube.BatchV1().Jobs(f.ns).List(f.ctx(), metav1.ListOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return len(l.Items)
-			}
 
 			// The first agent, until it dies.
 			d := &dying{Bucket: f.bucket}
@@ -83,7 +66,7 @@ func TestAgentDiesAfterEveryStoreRequest(t *testing.T) {
 			}
 			left, _ := o.Find(id)
 			_, resErr := control.ReadResult(f.ctx(), f.bucket, f.cluster, id)
-			ranBefore := jobs()
+			ranBefore := f.jobs()
 
 			// The next agent.
 			f.resume()
@@ -103,7 +86,7 @@ func TestAgentDiesAfterEveryStoreRequest(t *testing.T) {
 			if e.State != want {
 				t.Fatalf("left %s (result: %v); next agent ended it %s %q, want %s", left.State, resErr, e.State, e.Error, want)
 			}
-			if got := jobs(); got > 1 || (want == control.Unknown && got != ranBefore) || (want == control.Succeeded && got != 1) {
+			if got := f.jobs(); got > 1 || (want == control.Unknown && got != ranBefore) || (want == control.Succeeded && got != 1) {
 				t.Fatalf("%d jobs (%d before the next agent), state %s", got, ranBefore, e.State)
 			}
 		})

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -332,3 +333,25 @@ func (f *fixture) target(kind, name string) control.Target {
 func isNotFound(err error) bool { return apierrors.IsNotFound(err) }
 
 func ptr[T any](v T) *T { return &v }
+
+// cronJob creates a CronJob whose runs the test counts with jobs.
+func (f *fixture) cronJob(name string) {
+	f.t.Helper()
+	cj := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: f.ns},
+		Spec: batchv1.CronJobSpec{Schedule: "@hourly", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
+			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
+				Containers: []corev1.Container{{Name: name, Image: "busybox:1"}}}}}}}}
+	if _, err := f.kube.BatchV1().CronJobs(f.ns).Create(f.ctx(), cj, metav1.CreateOptions{}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// jobs counts the Jobs in the fixture's namespace.
+func (f *fixture) jobs() int {
+	f.t.Helper()
+	l, err := f.kube.BatchV1().Jobs(f.ns).List(f.ctx(), metav1.ListOptions{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return len(l.Items)
+}

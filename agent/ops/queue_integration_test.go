@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -368,13 +367,7 @@ func TestTwoExecutorsRace(t *testing.T) {
 	second := f.cfg
 	second.Instance = "agent-1"
 	f.start(second)
-	cj := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: "tick", Namespace: f.ns},
-		Spec: batchv1.CronJobSpec{Schedule: "@hourly", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
-			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
-				Containers: []corev1.Container{container("tick", "busybox:1")}}}}}}}
-	if _, err := f.kube.BatchV1().CronJobs(f.ns).Create(f.ctx(), cj, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	f.cronJob("tick")
 	var ids []string
 	for range 8 {
 		ids = append(ids, f.submit("cronjob.trigger", f.target("CronJob", "tick"), nil))
@@ -388,8 +381,7 @@ func TestTwoExecutorsRace(t *testing.T) {
 		}
 		by[e.ClaimedBy]++
 	}
-	jobs, err := f.kube.BatchV1().Jobs(f.ns).List(f.ctx(), metav1.ListOptions{})
-	if err != nil || len(jobs.Items) != len(ids) {
-		t.Fatalf("%d jobs for %d triggers (claims %v): %v", len(jobs.Items), len(ids), by, err)
+	if n := f.jobs(); n != len(ids) {
+		t.Fatalf("%d jobs for %d triggers (claims %v)", n, len(ids), by)
 	}
 }
