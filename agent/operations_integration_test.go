@@ -11,6 +11,7 @@ import (
 	"github.com/atlhyper/atlhyper/agent"
 	"github.com/atlhyper/atlhyper/agent/ops"
 	"github.com/atlhyper/atlhyper/query/control"
+	"github.com/atlhyper/atlhyper/query/kinds"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store/miniotest"
 )
@@ -74,6 +75,13 @@ func TestOperations(t *testing.T) {
 	r, err := control.ReadResult(h.ctx(), h.bucket, h.cluster, read)
 	if err != nil || r.OutputType != ops.TypeYAML || r.OutputBytes == 0 {
 		t.Fatalf("object.yaml result: %+v %v", r, err)
+	}
+	// The heartbeat says what this agent runs, for the dashboard to offer.
+	var cur lake.CurrentState
+	if !readJSON(t, h.bucket, lake.ClusterKey(h.cluster, lake.CurrentKey), &cur) || cur.Heartbeat == nil ||
+		cur.Heartbeat.Agent.Operations == nil || len(cur.Heartbeat.Agent.Operations.Actions) != len(kinds.Actions()) ||
+		cur.Heartbeat.Agent.Operations.KeyIDs[0] != "api-1" {
+		t.Fatalf("heartbeat: %+v", cur.Heartbeat)
 	}
 	rows := readTable(t, h.bucket, lake.Commands, h.cluster)
 	states := map[string]string{}
