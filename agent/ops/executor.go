@@ -248,7 +248,11 @@ func (x *Executor) execute(e control.Entry) {
 	if !ok || e.State != control.Pending {
 		return
 	}
-	c, r, ok := x.check(ctx, e)
+	c, r, ok, err := x.check(ctx, e)
+	if err != nil {
+		log.Warn("cannot check a command; retrying at the next poll", "error", err)
+		return
+	}
 	if !ok {
 		log.Warn("command refused", "error", r.Error)
 		if _, err := control.Finish(ctx, x.cfg.Bucket, x.cfg.Cluster, r); err != nil {
@@ -287,11 +291,12 @@ func (x *Executor) execute(e control.Entry) {
 }
 
 // check verifies a pending command before it is claimed. It returns the
-// command and, when ok is false, the refusal to record.
-func (x *Executor) check(ctx context.Context, e control.Entry) (c control.Command, r control.Result, ok bool) {
-	refuse := func(format string, args ...any) (control.Command, control.Result, bool) {
+// command and, when ok is false, the refusal to record; err when the
+// store could not answer (the next poll checks again).
+func (x *Executor) check(ctx context.Context, e control.Entry) (c control.Command, r control.Result, ok bool, err error) {
+	refuse := func(format string, args ...any) (control.Command, control.Result, bool, error) {
 		return c, control.Result{ID: e.ID, State: control.Refused, Instance: x.cfg.Instance, FinishedAt: x.now(),
-			Summary: "refused by the agent", Error: fmt.Sprintf(format, args...)}, false
+			Summary: "refused by the agent", Error: fmt.Sprintf(format, args...)}, false, nil
 	}
 	x.mu.Lock()
 	again := x.ran[e.ID]
@@ -303,14 +308,18 @@ func (x *Executor) check(ctx context.Context, e control.Entry) (c control.Comman
 	switch {
 	case err == nil && prev.State == control.Refused:
 		prev.Instance, prev.FinishedAt = x.cfg.Instance, x.now() // a refusal recorded before a crash
-		return c, prev, false
+		return c, prev, false, nil
 	case err == nil:
 		return refuse("replayed command: %s already ended %s", e.ID, prev.State)
 	case !store.IsNotFound(err):
-		return refuse("cannot check whether the command ran before: %v", err)
+		return c, r, false, fmt.Errorf("check for an earlier result: %w", err)
 	}
 	c, err = control.ReadCommand(ctx, x.cfg.Bucket, x.verifier, e.ID, x.now())
-	if err != nil {
+	switch {
+	case err == nil:
+	case c.ID == "" && !store.IsNotFound(err) && !signatureError(err):
+		return c, r, false, err // the store did not answer
+	default:
 		return refuse("%v", err)
 	}
 	a, known := kinds.ActionByName(c.Action)
@@ -337,7 +346,16 @@ func (x *Executor) check(ctx context.Context, e control.Entry) (c control.Comman
 	if _, err := parseParams(a, c.Params); err != nil {
 		return refuse("%v", err)
 	}
-	return c, control.Result{}, true
+	return c, control.Result{}, true, nil
+}
+
+func signatureError(err error) bool {
+	for _, s := range []error{control.ErrUnsigned, control.ErrUnknownKey, control.ErrBadSignature, control.ErrWrongCluster, control.ErrExpired} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // run executes a claimed command, renewing its lease meanwhile, and
