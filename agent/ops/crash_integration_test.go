@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -93,5 +95,42 @@ func TestAgentDiesAfterEveryStoreRequest(t *testing.T) {
 	}
 	if len(seen) != 3 {
 		t.Fatalf("crash points covered only %v", seen)
+	}
+}
+
+// flaky fails the first GET of each command's result and signed object,
+// as a store hiccup would.
+type flaky struct {
+	store.Bucket
+	mu     sync.Mutex
+	failed map[string]bool
+}
+
+func (f *flaky) Get(ctx context.Context, k, etag string) ([]byte, store.Info, error) {
+	if strings.Contains(k, "/commands/") {
+		f.mu.Lock()
+		first := !f.failed[k]
+		f.failed[k] = true
+		f.mu.Unlock()
+		if first {
+			return nil, store.Info{}, errors.New("connection reset by peer")
+		}
+	}
+	return f.Bucket.Get(ctx, k, etag)
+}
+
+// A store that does not answer while a command is checked delays it; it
+// is not refused.
+func TestStoreHiccupIsRetried(t *testing.T) {
+	minio := miniotest.Start(t)
+	fl := &flaky{failed: map[string]bool{}}
+	f := setup(t, minio, func(f *fixture, c *ops.Config) { fl.Bucket = f.bucket; c.Bucket = fl })
+	f.pod("web", "", nil)
+	e, r := f.run("object.yaml", f.target("Pod", "web"), nil)
+	f.succeeded(e, r)
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	if e.Attempts != 1 || !fl.failed[control.ResultKey(f.cluster, e.ID)] || !fl.failed[control.CommandKey(f.cluster, e.ID)] {
+		t.Fatalf("attempts %d, failed reads %v", e.Attempts, fl.failed)
 	}
 }
