@@ -330,6 +330,8 @@ func (x *Executor) check(ctx context.Context, e control.Entry) (c control.Comman
 		return refuse("unknown action %q", c.Action)
 	case c.ReadOnly != a.ReadOnly || e.ReadOnly != a.ReadOnly:
 		return refuse("command marked read-only %v, but %s is read-only %v", e.ReadOnly, a.Name, a.ReadOnly)
+	case roleRank[c.Role] < roleRank[a.Role]:
+		return refuse("role %q may not ask for %s (needs %s)", c.Role, a.Name, a.Role)
 	case c.Target.Kind == kinds.Secret:
 		return refuse("Secrets are never read or changed by the agent")
 	case !a.Applies(c.Target.Kind):
@@ -348,6 +350,10 @@ func (x *Executor) check(ctx context.Context, e control.Entry) (c control.Comman
 	}
 	return c, control.Result{}, true, nil
 }
+
+// roleRank orders the roles that sign commands: the API gates them, and
+// the agent checks again what was signed.
+var roleRank = map[string]int{kinds.RoleOperator: 1, kinds.RoleAdmin: 2}
 
 func signatureError(err error) bool {
 	for _, s := range []error{control.ErrUnsigned, control.ErrUnknownKey, control.ErrBadSignature, control.ErrWrongCluster, control.ErrExpired} {

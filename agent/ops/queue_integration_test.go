@@ -138,6 +138,17 @@ func TestRefusals(t *testing.T) {
 	ids["unknown parameter"] = f.submit("pod.delete", victim, map[string]any{"force": true})
 	ids["out of range"] = f.submit("pod.delete", victim, map[string]any{"grace_seconds": -1})
 
+	// A role too low for the action (the API gates it; the agent checks
+	// what was signed).
+	c = f.command("node.drain", f.target("Node", "n1"), nil)
+	c.Role = "operator"
+	f.submitCommand(c)
+	ids["role"] = c.ID
+	c = f.command("object.yaml", victim, nil)
+	c.Role = "viewer"
+	f.submitCommand(c)
+	ids["viewer"] = c.ID
+
 	// An action the catalog does not apply to this kind.
 	ids["kind"] = f.submit("node.cordon", victim, nil)
 
@@ -151,6 +162,8 @@ func TestRefusals(t *testing.T) {
 	f.refused(ids["unknown parameter"], `parameter "force": pod.delete takes grace_seconds`, false)
 	f.refused(ids["out of range"], "grace_seconds -1", false)
 	f.refused(ids["kind"], "node.cordon does not apply to Pod", false)
+	f.refused(ids["role"], `role "operator" may not ask for node.drain (needs admin)`, false)
+	f.refused(ids["viewer"], `role "viewer" may not ask for object.yaml`, false)
 	if e, _ := f.wait(expired); e.State != control.Expired || !strings.Contains(e.Error, "deadline passed") || e.ClaimedBy != "" {
 		t.Fatalf("expired command: %+v", e)
 	}
