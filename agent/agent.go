@@ -14,16 +14,19 @@
 //	current.json: every heartbeat interval (the lease renewal), and within
 //	  seconds of an anomaly or node change
 //	control.json (query/control): polled with conditional GETs; while the
-//	  cluster is watched, tail.zip every few seconds while rows change
+//	  cluster is watched, tail.zip every few seconds while rows change;
+//	  queued commands run by agent/ops, ended ones archived to the lake
 //	checkpoints: hourly snapshot rows of every watched object
 //
 // Only the holder of the cluster's lease (query/lease) runs the pipeline;
-// a second replica stands by. The agent never writes to the Kubernetes API
-// and never reads a Secret's or ConfigMap's data.
+// a second replica stands by. The agent writes to the Kubernetes API only
+// to run the signed commands of remote operations (agent/ops), and never
+// reads a Secret's or ConfigMap's data.
 package agent
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,6 +40,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/atlhyper/atlhyper/agent/anomaly"
+	"github.com/atlhyper/atlhyper/agent/ops"
 	"github.com/atlhyper/atlhyper/agent/spool"
 	"github.com/atlhyper/atlhyper/agent/watch"
 	"github.com/atlhyper/atlhyper/query/control"
@@ -117,6 +121,10 @@ type Config struct {
 	// LogTail configures capturing the previous container's log.
 	LogTail LogTailConfig
 
+	// Operations, when set, runs the commands the API queues for the
+	// cluster (agent/ops) while this agent holds the lease.
+	Operations *Operations
+
 	// Collectors, if set, reports the node metrics collectors heard from
 	// and which went quiet, for the heartbeat.
 	Collectors func(now time.Time) (nodes int, stale []string)
@@ -124,6 +132,16 @@ type Config struct {
 	Clock      clock.WithTicker      // default real time
 	Logger     *slog.Logger          // default slog.Default()
 	Registerer prometheus.Registerer // nil: no metrics registered
+}
+
+// Operations configures remote operations (agent/ops, docs/agent.md).
+type Operations struct {
+	API   ops.API // the Kubernetes API the actions call (required)
+	Keys  map[string]ed25519.PublicKey
+	Allow ops.Allow
+	// Lease is a running command's lease (default 1 min).
+	Lease       time.Duration
+	MaxLogBytes int64 // default 1 MiB
 }
 
 // LogTailConfig bounds log capture at crash detection.
@@ -144,6 +162,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Kube == nil || c.Source == nil || c.Store == nil {
 		return errors.New("agent: Kubernetes client, source and store are required")
+	}
+	if c.Operations != nil && c.Operations.API == nil {
+		return errors.New("agent: operations need a Kubernetes API client")
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {

@@ -14,8 +14,9 @@ import (
 // when nothing changes, so its as_of still proves how current it is.
 const tailKeepalive = 30 * time.Second
 
-// freshness polls the cluster's control object and, while someone watches
-// the cluster, publishes the writer's unflushed rows as the tail object
+// freshness polls the cluster's control object, hands it to the executor
+// of remote operations (agent/ops) and, while someone watches the cluster,
+// publishes the writer's unflushed rows as the tail object
 // (docs/lake.md, *Freshness*). An unwatched cluster costs one conditional
 // GET per IdlePoll and writes nothing.
 type freshness struct {
@@ -49,8 +50,18 @@ func (f *freshness) run(ctx context.Context, r *run) {
 		} else {
 			f.stop(ctx, r)
 		}
+		busy := false
+		if r.ops != nil && err == nil {
+			if herr := r.ops.Handle(ctx, o); herr != nil && ctx.Err() == nil {
+				r.a.recordError("store", herr)
+				r.log.Warn("remote operations: store error; retrying at the next poll", "error", herr)
+			}
+			busy = o.Busy() || r.ops.Busy()
+		}
+		// A queued or running command is polled for as fast as a watch:
+		// someone waits for its result.
 		interval := r.cfg.IdlePoll
-		if watched {
+		if watched || busy {
 			interval = r.cfg.WatchedPoll
 		}
 		select {

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/atlhyper/atlhyper/agent/anomaly"
+	"github.com/atlhyper/atlhyper/agent/ops"
 	"github.com/atlhyper/atlhyper/agent/watch"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/lease"
@@ -60,7 +61,8 @@ type run struct {
 	lastPublished    time.Time // when current.json was last written by this run
 	lastHeartbeatRow time.Time
 
-	fresh freshness // the watch and the tail (fresh.go)
+	fresh freshness     // the watch and the tail (fresh.go)
+	ops   *ops.Executor // remote operations; nil when off
 
 	logq chan logJob
 }
@@ -84,6 +86,19 @@ func (a *Agent) lead(ctx context.Context, l *lease.Lease) error {
 		return err
 	}
 	r.w = w
+	if op := cfg.Operations; op != nil {
+		r.ops, err = ops.New(ops.Config{Cluster: cfg.Cluster, Instance: cfg.Instance, Bucket: a.bucket, API: op.API,
+			Keys: op.Keys, Allow: op.Allow, Lease: op.Lease, MaxLogBytes: op.MaxLogBytes, Now: a.now,
+			Logger: a.log.With("component", "ops"),
+			// Written at once, not batched: the entry leaves the control
+			// object only once its row is stored.
+			Archive: func(ctx context.Context, rows []lake.Command) error {
+				return lake.WriteNow(ctx, w, lake.Commands, rows)
+			}})
+		if err != nil {
+			return err
+		}
+	}
 	r.engine = anomaly.New(anomaly.Config{Cluster: cfg.Cluster, Rules: cfg.AnomalyRules,
 		UpdateInterval: cfg.AnomalyUpdateInterval, Now: a.now, Emit: r.emitAnomaly, Context: r.anomalyContext})
 	r.restore(l.Previous())
@@ -146,6 +161,13 @@ func (a *Agent) lead(ctx context.Context, l *lease.Lease) error {
 	stopLoop()
 	<-loopDone
 	<-freshDone
+	if r.ops != nil {
+		// Running commands report (an interrupted change as failed)
+		// before the writer closes.
+		octx, cancel := context.WithTimeout(bg, 45*time.Second)
+		r.ops.Stop(octx)
+		cancel()
+	}
 	stopInformers()
 	r.set.Wait()
 	close(r.logq) // workers finish queued fetches (bounded by their timeout)

@@ -2,8 +2,10 @@ package agent
 
 import (
 	"context"
-	"hash/fnv"
 	"encoding/json"
+	"hash/fnv"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 
 	"github.com/atlhyper/atlhyper/agent/anomaly"
 	"github.com/atlhyper/atlhyper/agent/rows"
+	"github.com/atlhyper/atlhyper/query/kinds"
 	"github.com/atlhyper/atlhyper/query/lake"
 )
 
@@ -135,6 +138,15 @@ func (a *Agent) info(r *run) lake.AgentInfo {
 	}
 	if v, err := a.kubeVersion(); err == nil {
 		info.KubernetesVersion = v
+	}
+	if op := a.cfg.Operations; op != nil {
+		info.Operations = &lake.OperationsInfo{Actions: op.Allow.Actions, Namespaces: op.Allow.Namespaces,
+			KeyIDs: slices.Sorted(maps.Keys(op.Keys))}
+		if info.Operations.Actions == nil {
+			for _, x := range kinds.Actions() {
+				info.Operations.Actions = append(info.Operations.Actions, x.Name)
+			}
+		}
 	}
 	return info
 }

@@ -133,10 +133,13 @@ type Entry struct {
 	LeaseUntil *time.Time `json:"lease_until,omitempty"`
 	Attempts   int        `json:"attempts,omitempty"`
 	// Progress is what a running command reports (a drain's evictions).
-	Progress   string     `json:"progress,omitempty"`
-	FinishedAt *time.Time `json:"finished_at,omitempty"`
-	Summary    string     `json:"summary,omitempty"`
-	Error      string     `json:"error,omitempty"`
+	Progress string `json:"progress,omitempty"`
+	// StopRequestedBy is who asked a running command to stop (RequestStop);
+	// its agent stops it and reports what it changed so far.
+	StopRequestedBy string     `json:"stop_requested_by,omitempty"`
+	FinishedAt      *time.Time `json:"finished_at,omitempty"`
+	Summary         string     `json:"summary,omitempty"`
+	Error           string     `json:"error,omitempty"`
 	// Archived: the final state is in the lake's commands table.
 	Archived bool `json:"archived,omitempty"`
 }
@@ -166,9 +169,10 @@ const (
 	MaxActive = 100
 	// MaxOutputBytes bounds one command's output object.
 	MaxOutputBytes = 4 << 20
-	// keepFinished is how long a finished entry stays in the control
+	// KeepFinished is how long a finished entry stays in the control
 	// object once archived (the dashboard shows how it ended).
-	keepFinished = 10 * time.Minute
+	KeepFinished = 10 * time.Minute
+	keepFinished = KeepFinished
 	// maxFinished bounds finished entries kept, however recent.
 	maxFinished = 200
 )
@@ -316,6 +320,24 @@ func Cancel(ctx context.Context, b store.Bucket, cluster, id string, now time.Ti
 			return ErrNotPending
 		}
 		e.State, e.FinishedAt, e.Summary = Cancelled, tp(now), "cancelled before an agent claimed it"
+		return nil
+	})
+}
+
+// RequestStop asks for a command to end early: a pending one is cancelled
+// at once, a running one is marked so that its agent stops it (a drain
+// between two evictions) and reports it failed with what it changed so
+// far. An ended command is ErrNotPending.
+func RequestStop(ctx context.Context, b store.Bucket, cluster, id, by string, now time.Time) (Entry, error) {
+	return transition(ctx, b, cluster, id, func(e *Entry) error {
+		switch {
+		case e.State == Pending:
+			e.State, e.FinishedAt, e.Summary = Cancelled, tp(now), "cancelled before an agent claimed it"
+		case e.State == Running && e.StopRequestedBy == "":
+			e.StopRequestedBy = by
+		case e.State != Running:
+			return ErrNotPending
+		}
 		return nil
 	})
 }

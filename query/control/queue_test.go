@@ -375,3 +375,39 @@ func TestConcurrentSubmittersNoneLostNoneTwice(t *testing.T) {
 		t.Fatalf("%d commands submitted, want %d", n, submitters*each)
 	}
 }
+
+// TestRequestStop: a pending command is cancelled, a running one marked
+// for its agent, an ended one left alone.
+func TestRequestStop(t *testing.T) {
+	ctx := context.Background()
+	b := newBucket(t)
+	s := testSigner(t, "k1")
+	pending, running := cmd("c1", "node.drain", t0), cmd("c1", "node.drain", t0.Add(time.Millisecond))
+	for _, c := range []Command{pending, running} {
+		if _, err := Submit(ctx, b, s, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Claim(ctx, b, "c1", running.ID, "agent-0", t0, time.Minute, DefaultSkew); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := RequestStop(ctx, b, "c1", pending.ID, "bob", t0); err != nil || e.State != Cancelled {
+		t.Fatalf("stop pending: %+v %v", e, err)
+	}
+	e, err := RequestStop(ctx, b, "c1", running.ID, "bob", t0)
+	if err != nil || e.State != Running || e.StopRequestedBy != "bob" {
+		t.Fatalf("stop running: %+v %v", e, err)
+	}
+	if e, err = RequestStop(ctx, b, "c1", running.ID, "carol", t0); err != nil || e.StopRequestedBy != "bob" {
+		t.Fatalf("stop again: %+v %v", e, err)
+	}
+	if e, err = Renew(ctx, b, "c1", running.ID, "agent-0", t0, time.Minute, "evicted 1/3"); err != nil || e.StopRequestedBy != "bob" {
+		t.Fatalf("renewal hides the request: %+v %v", e, err)
+	}
+	if _, err := Finish(ctx, b, "c1", Result{ID: running.ID, State: Failed, Instance: "agent-0", FinishedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RequestStop(ctx, b, "c1", running.ID, "bob", t0); !errors.Is(err, ErrNotPending) {
+		t.Fatalf("stop of an ended command: %v", err)
+	}
+}

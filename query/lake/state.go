@@ -72,6 +72,16 @@ type AgentInfo struct {
 	// Skipped lists kinds the agent does not watch, with the reason
 	// (API absent, forbidden).
 	Skipped []SkippedKind `json:"skipped,omitempty"`
+	// Operations is what the agent runs of remote operations (agent/ops);
+	// nil when they are off. Offer only these.
+	Operations *OperationsInfo `json:"operations,omitempty"`
+}
+
+// OperationsInfo is an agent's remote-operations configuration.
+type OperationsInfo struct {
+	Actions    []string `json:"actions"`              // the actions it runs
+	Namespaces []string `json:"namespaces,omitempty"` // the namespaces it acts in; empty: all
+	KeyIDs     []string `json:"key_ids"`              // the ids of the signing keys it trusts
 }
 
 // SkippedKind is a kind the agent could not watch.

@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,9 +37,11 @@ import (
 
 	"github.com/atlhyper/atlhyper/agent"
 	"github.com/atlhyper/atlhyper/agent/ingest"
+	"github.com/atlhyper/atlhyper/agent/ops"
 	"github.com/atlhyper/atlhyper/agent/redact"
 	"github.com/atlhyper/atlhyper/agent/watch"
 	"github.com/atlhyper/atlhyper/internal/cli"
+	"github.com/atlhyper/atlhyper/query/control"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/lease"
 	"github.com/atlhyper/atlhyper/query/store"
@@ -61,6 +64,8 @@ type options struct {
 	store, cluster, kubeconfig, kubeContext, namespace, instance string
 	spoolDir, spoolMax, listen, metricsListen, kinds             string
 	ingestSecret, ingestSecretFile                               string
+	commandKeys, allowActions, allowNamespaces                   string
+	operations                                                   bool
 	flushAge, checkpoint, stateInterval, heartbeat               time.Duration
 	leaseDur                                                     time.Duration
 	leaderElect, skipAccessCheck, pprof, redactOn                bool
@@ -69,6 +74,8 @@ type options struct {
 	logTailLines                                                 int64
 	logTailBytes                                                 string
 	spoolMaxBytes, logTailMaxBytes                               int64 // parsed
+	opsKeys                                                      map[string]ed25519.PublicKey
+	allow                                                        ops.Allow
 	log                                                          *cli.Log
 }
 
@@ -88,6 +95,12 @@ func parseFlags(args []string) (*options, error) {
 		return nil, errors.New("--log-tail-lines must be 0 (off) or more")
 	}
 	var err error
+	if o.opsKeys, err = control.ParseKeys(o.commandKeys); err != nil {
+		return nil, fmt.Errorf("--command-public-keys: %w", err)
+	}
+	if o.allow, err = ops.ParseAllow(o.allowActions, o.allowNamespaces); err != nil {
+		return nil, err
+	}
 	if o.spoolMaxBytes, err = size("--spool-max-bytes", o.spoolMax); err != nil {
 		return nil, err
 	}
@@ -134,6 +147,10 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.redactOn, "redact", true, "apply the redaction policy (agent/redact: manifest annotations, args, probe headers, secret-shaped values in events and log tails); false turns it off for this cluster")
 	fs.Int64Var(&o.logTailLines, "log-tail-lines", 50, "log lines captured with a crashing container's anomaly; 0 disables log tails")
 	fs.StringVar(&o.logTailBytes, "log-tail-max-bytes", "16Ki", "most bytes of a captured log tail (bytes; Ki, Mi suffixes)")
+	fs.BoolVar(&o.operations, "operations", true, "run the remote operations the API queues for this cluster (needs the write RBAC of docs/agent.md); false: read-only")
+	fs.StringVar(&o.commandKeys, "command-public-keys", "", "public keys commands must be signed with: <key id>=<base64 Ed25519 key>[,…]; none: every command is refused")
+	fs.StringVar(&o.allowActions, "allow-actions", "", "actions this agent runs, comma-separated (e.g. pod.logs,object.yaml); default: every action")
+	fs.StringVar(&o.allowNamespaces, "allow-namespaces", "", "namespaces whose objects commands may act on, comma-separated; default: all")
 	fs.Float64Var(&o.kubeQPS, "kube-qps", 20, "client-side QPS limit towards the API server")
 	fs.IntVar(&o.kubeBurst, "kube-burst", 40, "client-side burst towards the API server")
 	return fs
@@ -165,7 +182,7 @@ func restConfig(o *options) (*rest.Config, error) {
 // an operator can see it never polls (LISTs happen at start, on watch
 // expiry and for the daily details; WATCHes are long-lived).
 var kubeRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atlhyper_agent_kube_requests_total",
-	Help: "Requests the agent sent to the Kubernetes API server, by verb (list, watch, get, create)."}, []string{"verb"})
+	Help: "Requests the agent sent to the Kubernetes API server, by verb (list, watch, get, create; patch and delete from remote operations)."}, []string{"verb"})
 
 type countingTransport struct{ rt http.RoundTripper }
 
@@ -294,13 +311,24 @@ func run(args []string) error {
 	} else {
 		log.Info("no ingest secret: node metrics endpoint disabled")
 	}
+	var operations *agent.Operations
+	if o.operations {
+		api, err := ops.NewREST(rc)
+		if err != nil {
+			return err
+		}
+		operations = &agent.Operations{API: api, Keys: o.opsKeys, Allow: o.allow}
+		if len(o.opsKeys) == 0 {
+			log.Warn("remote operations on, but no --command-public-keys: every command will be refused")
+		}
+	}
 	a, err = agent.New(agent.Config{
 		Cluster: o.cluster, Instance: o.instance, Kube: kube, Source: src, Namespace: o.namespace, Kinds: kinds,
 		SkipAccessCheck: o.skipAccessCheck, Store: bucket, SpoolDir: o.spoolDir, SpoolMaxBytes: o.spoolMaxBytes,
 		FlushAge: o.flushAge, CheckpointInterval: o.checkpoint, StateInterval: o.stateInterval,
 		HeartbeatInterval: o.heartbeat, LeaderElection: o.leaderElect, LeaseDuration: o.leaseDur,
 		LogTail:    agent.LogTailConfig{Lines: o.logTailLines, MaxBytes: o.logTailMaxBytes, Disabled: o.logTailLines == 0},
-		Collectors: collectorsFn, Logger: log, Registerer: reg,
+		Collectors: collectorsFn, Logger: log, Registerer: reg, Operations: operations,
 	})
 	if err != nil {
 		return err
@@ -343,7 +371,8 @@ func run(args []string) error {
 		}()
 	}
 	log.Info("agent starting", "version", agent.Version, "cluster", o.cluster, "instance", o.instance,
-		"store", bucket.String(), "metrics_listen", addrs[0], "ingest_listen", addrs[1], "leader_elect", o.leaderElect)
+		"store", bucket.String(), "metrics_listen", addrs[0], "ingest_listen", addrs[1], "leader_elect", o.leaderElect,
+		"operations", o.operations)
 	err = a.Run(ctx)
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -80,6 +80,9 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--store=file:///x", "--flush-age=soon"}, "flush-age"},
 		{[]string{"--store=file:///x", "--log-tail-max-bytes=lots"}, "--log-tail-max-bytes"},
 		{[]string{"--store=file:///x", "--spool-max-bytes=-1"}, "--spool-max-bytes"},
+		{[]string{"--store=file:///x", "--command-public-keys=k1"}, "--command-public-keys"},
+		{[]string{"--store=file:///x", "--command-public-keys=k1=c2hvcnQ="}, "--command-public-keys"},
+		{[]string{"--store=file:///x", "--allow-actions=pod.logs,pod.explode"}, "--allow-actions"},
 	} {
 		t.Setenv("ATLHYPER_STORE", "")
 		os.Unsetenv("ATLHYPER_STORE")
