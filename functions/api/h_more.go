@@ -45,11 +45,7 @@ func (s *Server) nodeMetrics(_ http.ResponseWriter, r *http.Request) (any, error
 	if perr != nil {
 		return nil, perr
 	}
-	cur, err := s.cfg.View.NodeMetricsCurrent(r.Context(), c, n)
-	if err != nil {
-		return nil, err
-	}
-	return cur, nil
+	return s.cfg.View.NodeMetricsCurrent(r.Context(), c, n)
 }
 
 var ranges = map[string]time.Duration{"1h": time.Hour, "6h": 6 * time.Hour, "12h": 12 * time.Hour, "24h": 24 * time.Hour,
@@ -94,11 +90,7 @@ func (s *Server) nodeMetricsHistory(_ http.ResponseWriter, r *http.Request) (any
 			return nil, perr
 		}
 	}
-	h, err := s.cfg.View.NodeMetricsHistory(r.Context(), c, n, metrics, device, from, to, step)
-	if err != nil {
-		return nil, err
-	}
-	return h, nil
+	return s.cfg.View.NodeMetricsHistory(r.Context(), c, n, metrics, device, from, to, step)
 }
 
 // --- time travel
@@ -163,11 +155,7 @@ func (s *Server) diff(_ http.ResponseWriter, r *http.Request) (any, error) {
 	if len(dq.Cursor) > 2048 {
 		return nil, badParam("cursor", "cursor too long")
 	}
-	d, err := s.cfg.View.Diff(r.Context(), c, dq)
-	if err != nil {
-		return nil, err
-	}
-	return d, nil
+	return s.cfg.View.Diff(r.Context(), c, dq)
 }
 
 func (s *Server) timeline(_ http.ResponseWriter, r *http.Request) (any, error) {
@@ -208,11 +196,7 @@ func (s *Server) timeline(_ http.ResponseWriter, r *http.Request) (any, error) {
 	if perr != nil {
 		return nil, perr
 	}
-	tl, err := s.cfg.View.Timeline(r.Context(), c, k, ns, name, uid, from, to, limit)
-	if err != nil {
-		return nil, err
-	}
-	return tl, nil
+	return s.cfg.View.Timeline(r.Context(), c, k, ns, name, uid, from, to, limit)
 }
 
 // --- SQL

@@ -38,11 +38,7 @@ func (s *Server) listClusters(_ http.ResponseWriter, r *http.Request) (any, erro
 }
 
 func (s *Server) fleetOverview(_ http.ResponseWriter, r *http.Request) (any, error) {
-	f, err := s.cfg.View.Fleet(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	return f, nil
+	return s.cfg.View.Fleet(r.Context())
 }
 
 func (s *Server) getCluster(_ http.ResponseWriter, r *http.Request) (any, error) {
@@ -50,11 +46,7 @@ func (s *Server) getCluster(_ http.ResponseWriter, r *http.Request) (any, error)
 	if perr != nil {
 		return nil, perr
 	}
-	info, err := s.cfg.View.Cluster(r.Context(), c)
-	if err != nil {
-		return nil, err
-	}
-	return info, nil
+	return s.cfg.View.Cluster(r.Context(), c)
 }
 
 func (s *Server) clusterOverview(_ http.ResponseWriter, r *http.Request) (any, error) {
@@ -62,11 +54,7 @@ func (s *Server) clusterOverview(_ http.ResponseWriter, r *http.Request) (any, e
 	if perr != nil {
 		return nil, perr
 	}
-	o, err := s.cfg.View.Overview(r.Context(), c)
-	if err != nil {
-		return nil, err
-	}
-	return o, nil
+	return s.cfg.View.Overview(r.Context(), c)
 }
 
 func (s *Server) namespaceSummaries(_ http.ResponseWriter, r *http.Request) (any, error) {
@@ -310,11 +298,7 @@ func (s *Server) getObject(k lakeview.Kind) func(http.ResponseWriter, *http.Requ
 		if perr != nil {
 			return nil, perr
 		}
-		d, err := s.cfg.View.Detail(r.Context(), c, k, ns, name, uid, at)
-		if err != nil {
-			return nil, err
-		}
-		return d, nil
+		return s.cfg.View.Detail(r.Context(), c, k, ns, name, uid, at)
 	}
 }
 
@@ -562,11 +546,7 @@ func (s *Server) anomalyTrend(scoped bool) func(http.ResponseWriter, *http.Reque
 		if perr != nil {
 			return nil, perr
 		}
-		tr, err := s.cfg.View.AnomalyTrend(r.Context(), clusters, from, to, sev)
-		if err != nil {
-			return nil, err
-		}
-		return tr, nil
+		return s.cfg.View.AnomalyTrend(r.Context(), clusters, from, to, sev)
 	}
 }
 

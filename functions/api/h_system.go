@@ -50,9 +50,5 @@ func (s *Server) getOpenAPI(w http.ResponseWriter, r *http.Request) {
 // systemUsage is self-monitoring: what AtlHyper keeps and does in the
 // store and what that costs (functions/usage).
 func (s *Server) systemUsage(_ http.ResponseWriter, r *http.Request) (any, error) {
-	rep, err := s.cfg.Usage.Report(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	return rep, nil
+	return s.cfg.Usage.Report(r.Context())
 }
