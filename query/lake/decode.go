@@ -421,7 +421,7 @@ func (a *scalarAsm) read(v reflect.Value) error {
 			v.SetFloat(l.f64[i])
 		}
 	case kTime:
-		us := l.i64[i]*l.tsMul/l.tsDiv
+		us := l.i64[i] * l.tsMul / l.tsDiv
 		*(*time.Time)(v.Addr().UnsafePointer()) = time.UnixMicro(us).UTC()
 	}
 	return nil
