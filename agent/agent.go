@@ -79,8 +79,9 @@ type Config struct {
 	// FlushAge spaces flushes: every buffered table is written at each
 	// multiple of it in UTC (default 20 min: :00, :20, :40), so no object
 	// straddles an hour; FlushRows flushes a table earlier (default
-	// 50,000). A watched cluster's unflushed rows reach readers through
-	// its tail object instead.
+	// 5,000,000, or 32 MiB encoded: rows wait as compressed row groups,
+	// so the bound is the object's size, not memory). A watched cluster's
+	// unflushed rows reach readers through its tail object instead.
 	FlushAge  time.Duration
 	FlushRows int
 	// CheckpointInterval spaces full checkpoints (default 1 h, aligned to
@@ -163,9 +164,6 @@ func (c *Config) defaults() error {
 	def(&c.LogTail.Timeout, 5*time.Second)
 	if time.Hour%c.FlushAge != 0 && c.FlushAge%time.Hour != 0 {
 		return fmt.Errorf("agent: flush age %s must divide an hour (or be whole hours)", c.FlushAge)
-	}
-	if c.FlushRows <= 0 {
-		c.FlushRows = 50_000
 	}
 	if c.MaxDetailBytes <= 0 {
 		c.MaxDetailBytes = 256 << 10
