@@ -33,7 +33,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"k8s.io/client-go/kubernetes"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/utils/clock"
 
 	"github.com/atlhyper/atlhyper/agent/anomaly"
@@ -52,13 +53,21 @@ var Version = "dev"
 // WriterName names the agent in lake object keys.
 const WriterName = "agent"
 
+// Kube is what the agent asks the API server besides lists and watches
+// (agent/kubeapi; watchtest.Kube over client-go's fakes).
+type Kube interface {
+	watch.API
+	ServerVersion() (*version.Info, error)
+	PodLogs(ctx context.Context, namespace, pod string, opts *corev1.PodLogOptions) ([]byte, error)
+}
+
 // Config configures an Agent. Zero values take the documented defaults
 // (docs/agent.md).
 type Config struct {
 	Cluster  string // lake cluster id (required)
 	Instance string // this process, e.g. the pod name (required, unique)
 
-	Kube kubernetes.Interface // required
+	Kube Kube // required
 	// Source lists and watches the collected kinds (required:
 	// watch.NewSource, or watchtest.Source over client-go's fakes).
 	Source watch.Source

@@ -28,14 +28,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
 	"github.com/atlhyper/atlhyper/agent"
 	"github.com/atlhyper/atlhyper/agent/ingest"
+	"github.com/atlhyper/atlhyper/agent/kubeapi"
 	"github.com/atlhyper/atlhyper/agent/redact"
 	"github.com/atlhyper/atlhyper/agent/watch"
 	"github.com/atlhyper/atlhyper/internal/cli"
@@ -239,26 +238,27 @@ func run(args []string) error {
 		return err
 	}
 	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt} })
-	// Protobuf for typed objects: less CPU and memory to decode than JSON.
-	typed := rest.CopyConfig(rc)
-	typed.ContentType = "application/vnd.kubernetes.protobuf"
-	typed.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	kube, err := kubernetes.NewForConfig(typed)
+	// One connection pool for the informers and the few other requests.
+	hc, err := rest.HTTPClientFor(rc)
+	if err != nil {
+		return fmt.Errorf("kubernetes http client: %w", err)
+	}
+	src, err := watch.NewSourceForClient(rc, hc)
 	if err != nil {
 		return err
 	}
-	src, err := watch.NewSource(rc)
+	kube, err := kubeapi.New(rc, hc)
 	if err != nil {
 		return err
 	}
 	if o.cluster == "" {
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		ns, err := kube.CoreV1().Namespaces().Get(cctx, metav1.NamespaceSystem, metav1.GetOptions{})
+		uid, err := kube.NamespaceUID(cctx, "kube-system")
 		cancel()
 		if err != nil {
 			return fmt.Errorf("cluster id from the kube-system namespace UID (or set --cluster): %w", err)
 		}
-		o.cluster = string(ns.UID)
+		o.cluster = string(uid)
 	}
 	bucket, err := store.Open(ctx, o.store)
 	if err != nil {
