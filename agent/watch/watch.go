@@ -590,6 +590,9 @@ func (s *Set) ListDetails(ctx context.Context, kind string, pageSize int64, maxD
 	lw := cache.ToListerWatcherWithContext(s.cfg.Source.ListWatch(b, s.cfg.Namespace))
 	p := pager.New(lw.ListWithContext)
 	p.PageSize = pageSize
+	// One page fetched ahead, not the pager's default ten: a page of 500
+	// whole pods is megabytes, ten of them the agent's peak.
+	p.PageBufferSize = 0
 	return p.EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
 		m, ok := obj.(metav1.Object)
 		if !ok {
