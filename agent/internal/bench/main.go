@@ -58,6 +58,7 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -121,6 +122,9 @@ func run() error {
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("go build: %w", err)
+	}
+	if err := evict(bin); err != nil {
+		return err
 	}
 
 	logf("starting kube-apiserver + etcd")
@@ -925,4 +929,24 @@ func churn(ctx context.Context, k kubernetes.Interface, nodes int, pods []corev1
 			}
 		}
 	}
+}
+
+// evict drops a file from the page cache, so that the agent maps its
+// binary as it would from a container image, read from disk: a file the
+// linker has just written sits in the cache in large folios, and each
+// page the process touches then maps much more of the binary around it
+// (5 MiB more file-backed RSS for an idle agent, measured).
+func evict(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("evict %s: %w", path, err)
+	}
+	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+		return fmt.Errorf("evict %s: %w", path, err)
+	}
+	return nil
 }
