@@ -36,7 +36,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"k8s.io/client-go/kubernetes"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/utils/clock"
 
 	"github.com/atlhyper/atlhyper/agent/anomaly"
@@ -56,13 +57,21 @@ var Version = "dev"
 // WriterName names the agent in lake object keys.
 const WriterName = "agent"
 
+// Kube is what the agent asks the API server besides lists and watches
+// (agent/kubeapi; watchtest.Kube over client-go's fakes).
+type Kube interface {
+	watch.API
+	ServerVersion() (*version.Info, error)
+	PodLogs(ctx context.Context, namespace, pod string, opts *corev1.PodLogOptions) ([]byte, error)
+}
+
 // Config configures an Agent. Zero values take the documented defaults
 // (docs/agent.md).
 type Config struct {
 	Cluster  string // lake cluster id (required)
 	Instance string // this process, e.g. the pod name (required, unique)
 
-	Kube kubernetes.Interface // required
+	Kube Kube // required
 	// Source lists and watches the collected kinds (required:
 	// watch.NewSource, or watchtest.Source over client-go's fakes).
 	Source watch.Source
@@ -83,8 +92,9 @@ type Config struct {
 	// FlushAge spaces flushes: every buffered table is written at each
 	// multiple of it in UTC (default 20 min: :00, :20, :40), so no object
 	// straddles an hour; FlushRows flushes a table earlier (default
-	// 50,000). A watched cluster's unflushed rows reach readers through
-	// its tail object instead.
+	// 5,000,000, or 32 MiB encoded: rows wait as compressed row groups,
+	// so the bound is the object's size, not memory). A watched cluster's
+	// unflushed rows reach readers through its tail object instead.
 	FlushAge  time.Duration
 	FlushRows int
 	// CheckpointInterval spaces full checkpoints (default 1 h, aligned to
@@ -184,9 +194,6 @@ func (c *Config) defaults() error {
 	def(&c.LogTail.Timeout, 5*time.Second)
 	if time.Hour%c.FlushAge != 0 && c.FlushAge%time.Hour != 0 {
 		return fmt.Errorf("agent: flush age %s must divide an hour (or be whole hours)", c.FlushAge)
-	}
-	if c.FlushRows <= 0 {
-		c.FlushRows = 50_000
 	}
 	if c.MaxDetailBytes <= 0 {
 		c.MaxDetailBytes = 256 << 10

@@ -175,7 +175,7 @@ func (r *run) fetchLogs(ctx context.Context, ns, pod, container string) (string,
 	for _, previous := range []bool{true, false} {
 		opts := &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &lt.Lines, LimitBytes: &lt.MaxBytes}
 		cctx, cancel := context.WithTimeout(ctx, lt.Timeout)
-		data, err := r.cfg.Kube.CoreV1().Pods(ns).GetLogs(pod, opts).DoRaw(cctx)
+		data, err := r.cfg.Kube.PodLogs(cctx, ns, pod, opts)
 		cancel()
 		if err == nil {
 			return redact.Text(boundText(data, int(lt.MaxBytes))), nil // secrets masked, lines kept

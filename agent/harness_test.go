@@ -23,6 +23,7 @@ import (
 
 	"github.com/atlhyper/atlhyper/agent"
 	"github.com/atlhyper/atlhyper/agent/internal/kubetest"
+	"github.com/atlhyper/atlhyper/agent/kubeapi"
 	"github.com/atlhyper/atlhyper/agent/watch"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
@@ -86,7 +87,8 @@ func (r *running) stop() error {
 }
 
 func (h *harness) config(instance string, rc *rest.Config) agent.Config {
-	kube, err := kubernetes.NewForConfig(rc)
+	// The production clients, as the agent binary makes them.
+	kube, err := kubeapi.New(rc, nil)
 	if err != nil {
 		h.t.Fatal(err)
 	}

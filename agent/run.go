@@ -189,6 +189,8 @@ func (a *Agent) lead(ctx context.Context, l *lease.Lease) error {
 // loop waits for the initial sync, writes the startup checkpoint, then
 // publishes state, ticks the anomaly engine, heartbeats and checkpoints.
 func (r *run) loop(ctx context.Context) {
+	endBurst := collectHarder() // until the startup checkpoint is written
+	defer func() { endBurst() }()
 	syncedCh := make(chan struct{})
 	go func() {
 		if r.set.WaitForSync(ctx) {
@@ -212,6 +214,8 @@ func (r *run) loop(ctx context.Context) {
 				r.log.Error("startup checkpoint failed; rows are held for retry", "error", err)
 			}
 			nextCheckpoint = r.nextCheckpoint(ts)
+			endBurst()
+			endBurst = func() {}
 			r.publish(ctx)
 			continue
 		case <-tick.C():

@@ -166,7 +166,7 @@ func (a *Agent) kubeVersion() (string, error) {
 // retries broken watches silently at the default log level, so without
 // this an API server outage would leave no trace.
 func (a *Agent) probeAPI() (string, error) {
-	sv, err := a.cfg.Kube.Discovery().ServerVersion()
+	sv, err := a.cfg.Kube.ServerVersion()
 	now := a.cfg.Clock.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()

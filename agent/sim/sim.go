@@ -255,7 +255,7 @@ func newCluster(f *Fleet, id string, seed int64) (*cluster, error) {
 	metav1.AddMetaToScheme(sch)
 	c.meta = metadatafake.NewSimpleMetadataClient(sch, metas...)
 
-	cfg := agent.Config{Cluster: id, Instance: id + "-agent", Kube: c.kube, Source: watchtest.Source(c.kube, c.meta), Store: f.cfg.Store,
+	cfg := agent.Config{Cluster: id, Instance: id + "-agent", Kube: watchtest.Kube(c.kube), Source: watchtest.Source(c.kube, c.meta), Store: f.cfg.Store,
 		Clock: f.clock, Logger: f.cfg.Logger, LeaderElection: true}
 	if f.cfg.Clock == nil {
 		// Keep real-time write rates sane when virtual time runs fast.

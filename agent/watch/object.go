@@ -7,6 +7,7 @@ import (
 	"unique"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/klauspost/compress/s2"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -31,7 +32,7 @@ type Object struct {
 	resources     []rows.Resources
 
 	mu     sync.Mutex
-	detail []byte
+	detail []byte // s2-compressed
 }
 
 // Hash is the content hash of the stripped object, resourceVersion
@@ -42,10 +43,17 @@ func (o *Object) Hash() uint64 { return o.hash }
 // nil.
 func (o *Object) TakeDetail() []byte {
 	o.mu.Lock()
-	defer o.mu.Unlock()
 	d := o.detail
 	o.detail = nil
-	return d
+	o.mu.Unlock()
+	if d == nil {
+		return nil
+	}
+	data, err := s2.Decode(nil, d)
+	if err != nil { // cannot happen: wrap encoded it
+		panic(fmt.Sprintf("watch: cached detail: %v", err))
+	}
+	return data
 }
 
 // Truncated reports the size of a detail too large to keep (0 if kept).
@@ -85,7 +93,10 @@ func wrap(kind string, obj metav1.Object, maxDetail int) (*Object, error) {
 			o.truncated = len(data)
 			data = stub(kind, obj, len(data), maxDetail)
 		}
-		o.detail = data
+		// Compressed while it waits for the handler (a third of the
+		// size): at start every object of the initial list holds its
+		// detail until the list is complete, the agent's peak.
+		o.detail = s2.EncodeBetter(nil, data)
 	}
 	if p, ok := obj.(*corev1.Pod); ok {
 		o.resources = rows.PodResources(p)

@@ -52,6 +52,12 @@ func NewSource(cfg *rest.Config) (Source, error) {
 	return newRESTSource(cfg, hc)
 }
 
+// NewSourceForClient is NewSource sending through hc, an HTTP client
+// made for cfg (rest.HTTPClientFor) that other clients share.
+func NewSourceForClient(cfg *rest.Config, hc *http.Client) (Source, error) {
+	return newRESTSource(cfg, hc)
+}
+
 func newRESTSource(cfg *rest.Config, hc *http.Client) (*restSource, error) {
 	scheme := runtime.NewScheme()
 	var gvs []schema.GroupVersion

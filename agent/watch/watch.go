@@ -31,7 +31,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/pager"
 
@@ -82,10 +81,18 @@ const (
 	IndexService = "service"
 )
 
+// API is what a Set asks the API server besides lists and watches:
+// discovery and access reviews (agent/kubeapi; watchtest.Kube over
+// client-go's fakes).
+type API interface {
+	ServerResourcesForGroupVersion(groupVersion string) (*metav1.APIResourceList, error)
+	CreateSelfSubjectAccessReview(ctx context.Context, review *authorizationv1.SelfSubjectAccessReview) (*authorizationv1.SelfSubjectAccessReview, error)
+}
+
 // Config configures a Set.
 type Config struct {
 	// Kube answers discovery and the access checks.
-	Kube kubernetes.Interface
+	Kube API
 	// Source lists and watches the objects (NewSource).
 	Source Source
 	// Namespace limits namespaced kinds to one namespace ("" for all).
@@ -267,7 +274,7 @@ func (s *Set) discover(want []*rows.Binding) (map[string]string, error) {
 	served := map[string]string{}
 	for _, gv := range gvs {
 		ks := byGV[gv]
-		list, err := s.cfg.Kube.Discovery().ServerResourcesForGroupVersion(gv.String())
+		list, err := s.cfg.Kube.ServerResourcesForGroupVersion(gv.String())
 		if apierrors.IsNotFound(err) {
 			for _, k := range ks {
 				s.skip(absentLevel(k), k.Name, fmt.Sprintf("API %s not served", gv))
@@ -316,7 +323,7 @@ func (s *Set) access(ctx context.Context, k *rows.Binding) string {
 			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb,
 				Group: k.Group, Version: k.Version, Resource: k.Resource}}}
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		res, err := s.cfg.Kube.AuthorizationV1().SelfSubjectAccessReviews().Create(rctx, review, metav1.CreateOptions{})
+		res, err := s.cfg.Kube.CreateSelfSubjectAccessReview(rctx, review)
 		cancel()
 		if err != nil {
 			s.log.Warn("access review failed; watching anyway", "kind", k.Name, "error", err)
@@ -583,6 +590,9 @@ func (s *Set) ListDetails(ctx context.Context, kind string, pageSize int64, maxD
 	lw := cache.ToListerWatcherWithContext(s.cfg.Source.ListWatch(b, s.cfg.Namespace))
 	p := pager.New(lw.ListWithContext)
 	p.PageSize = pageSize
+	// One page fetched ahead, not the pager's default ten: a page of 500
+	// whole pods is megabytes, ten of them the agent's peak.
+	p.PageBufferSize = 0
 	return p.EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
 		m, ok := obj.(metav1.Object)
 		if !ok {

@@ -85,7 +85,7 @@ func TestWithRealAgent(t *testing.T) {
 	mk(pod("web-1", "1", ""))
 	mk(pod("worker-crash", "2", "CrashLoopBackOff"))
 
-	a, err := agent.New(agent.Config{Cluster: "shop-prod", Instance: "agent-test", Kube: kube, Source: watchtest.Source(kube, nil), Kinds: []string{"-Secret"}, Store: b, SkipAccessCheck: true,
+	a, err := agent.New(agent.Config{Cluster: "shop-prod", Instance: "agent-test", Kube: watchtest.Kube(kube), Source: watchtest.Source(kube, nil), Kinds: []string{"-Secret"}, Store: b, SkipAccessCheck: true,
 		StateInterval: 100 * time.Millisecond, HeartbeatInterval: time.Second, FlushAge: time.Hour, LogTail: agent.LogTailConfig{Disabled: true}, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)

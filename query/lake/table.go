@@ -3,7 +3,7 @@ package lake
 import (
 	"bytes"
 	"cmp"
-	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -13,12 +13,10 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 )
 
 // Table is one lake table whose rows are Go structs of type R.
@@ -183,62 +181,146 @@ func (t *Table[R]) writerProps(level int) *parquet.WriterProperties {
 // Encode sorts rows (in place) and returns them as one Parquet object.
 func (t *Table[R]) Encode(rows []R) ([]byte, ObjectMeta, error) {
 	t.Sort(rows)
-	meta := ObjectMeta{Table: t.name, SchemaVersion: t.version, Rows: int64(len(rows))}
-	for i := range rows {
-		ts := t.timeOf(&rows[i])
-		if meta.MinTime.IsZero() || ts.Before(meta.MinTime) {
-			meta.MinTime = ts
-		}
-		if ts.After(meta.MaxTime) {
-			meta.MaxTime = ts
-		}
-	}
-	data, err := t.encodeSorted(rows, meta, levelFresh)
-	return data, meta, err
+	return t.encodeSorted(rows, nil, levelFresh)
 }
 
-func (t *Table[R]) encodeSorted(rows []R, meta ObjectMeta, level int) ([]byte, error) {
-	mem := memory.NewGoAllocator()
-	rb := array.NewRecordBuilder(mem, t.codec.schema)
-	defer rb.Release()
-	rb.Reserve(len(rows))
-	builders := rb.Fields()
-	for i := range rows {
-		v := reflect.ValueOf(&rows[i]).Elem()
-		for k, f := range t.codec.fields {
-			f.conv.append(builders[k], v.FieldByIndex(f.index))
-		}
+// encodeSorted writes sorted rows as one object, in row groups of at most
+// rowGroupRows rows.
+func (t *Table[R]) encodeSorted(rows []R, inputs []string, level int) ([]byte, ObjectMeta, error) {
+	e, err := t.newEncoder(level)
+	if err != nil {
+		return nil, ObjectMeta{}, err
 	}
-	rec := rb.NewRecordBatch()
-	defer rec.Release()
+	for len(rows) > 0 {
+		n := min(len(rows), rowGroupRows)
+		if err := e.writeGroup(rows[:n]); err != nil {
+			return nil, ObjectMeta{}, err
+		}
+		rows = rows[n:]
+	}
+	e.meta.Inputs = inputs
+	return e.finish()
+}
 
-	var buf bytes.Buffer
-	w, err := pqarrow.NewFileWriter(t.codec.schema, &buf, t.writerProps(level), pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem)))
+// encoder writes one object a row group at a time: a writer can encode
+// rows as they come and keep only the compressed bytes.
+type encoder[R any] struct {
+	t    *Table[R]
+	buf  bytes.Buffer
+	fw   *file.Writer
+	meta ObjectMeta
+}
+
+func (t *Table[R]) newEncoder(level int) (*encoder[R], error) {
+	e := &encoder[R]{t: t, meta: ObjectMeta{Table: t.name, SchemaVersion: t.version}}
+	// The table and version go in at once, so that a snapshot of a
+	// partly written object (a tail part) says what it is; the counts
+	// follow at the end.
+	kv := metadata.NewKeyValueMetadata()
+	if err := kv.Append(metaTable, t.name); err != nil {
+		return nil, err
+	}
+	if err := kv.Append(metaVersion, strconv.Itoa(t.version)); err != nil {
+		return nil, err
+	}
+	fw, err := file.NewParquetWriterWithError(&e.buf, t.codec.root, file.WithWriterProps(t.writerProps(level)), file.WithWriteMetadata(kv))
 	if err != nil {
 		return nil, fmt.Errorf("%s: new writer: %w", t.name, err)
 	}
-	if err := w.WriteBuffered(rec); err != nil {
-		return nil, fmt.Errorf("%s: write: %w", t.name, err)
+	e.fw = fw
+	return e, nil
+}
+
+// writeGroup writes rows (sorted by the caller) as one row group.
+func (e *encoder[R]) writeGroup(rows []R) (err error) {
+	if len(rows) == 0 {
+		return nil
 	}
-	kv := map[string]string{
-		metaTable: t.name, metaVersion: strconv.Itoa(t.version), metaRows: strconv.FormatInt(meta.Rows, 10),
-		metaMin: meta.MinTime.UTC().Format(time.RFC3339Nano), metaMax: meta.MaxTime.UTC().Format(time.RFC3339Nano),
-	}
-	if len(meta.Inputs) > 0 {
-		in, _ := json.Marshal(meta.Inputs)
-		kv[metaInputs] = string(in)
-	}
-	for _, k := range []string{metaTable, metaVersion, metaRows, metaMin, metaMax, metaInputs} {
-		if v, ok := kv[k]; ok {
-			if err := w.AppendKeyValueMetadata(k, v); err != nil {
-				return nil, err
-			}
+	defer func() {
+		if p := recover(); p != nil { // the column writers panic on misuse
+			err = fmt.Errorf("%s: write: %v", e.t.name, p)
+		}
+	}()
+	t := e.t
+	for i := range rows {
+		ts := t.timeOf(&rows[i])
+		if e.meta.MinTime.IsZero() || ts.Before(e.meta.MinTime) {
+			e.meta.MinTime = ts
+		}
+		if ts.After(e.meta.MaxTime) {
+			e.meta.MaxTime = ts
 		}
 	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("%s: close: %w", t.name, err)
+	cols := newColumns(e.fw.Schema)
+	for i := range rows {
+		v := reflect.ValueOf(&rows[i]).Elem()
+		for _, f := range t.codec.fields {
+			f.shape.shred(v.FieldByIndex(f.index), cols[f.first:f.first+f.shape.leaves()], 0, 0, 0)
+		}
 	}
-	return buf.Bytes(), nil
+	rg, err := e.fw.AppendRowGroupChecked()
+	if err != nil {
+		return fmt.Errorf("%s: row group: %w", t.name, err)
+	}
+	for i, c := range cols {
+		cw, err := rg.NextColumn()
+		if err != nil {
+			return fmt.Errorf("%s: column %d: %w", t.name, i, err)
+		}
+		if err := c.write(cw); err != nil {
+			return fmt.Errorf("%s: column %d: %w", t.name, i, err)
+		}
+		cols[i] = nil // let its values go while the next one is written
+	}
+	if err := rg.Close(); err != nil {
+		return fmt.Errorf("%s: row group: %w", t.name, err)
+	}
+	e.meta.Rows += int64(len(rows))
+	return nil
+}
+
+// size is the bytes written so far.
+func (e *encoder[R]) size() int { return e.buf.Len() }
+
+// snapshot returns the row groups written so far as a complete object
+// whose footer carries the table and schema version (not the counts,
+// which only finish knows); the encoder goes on.
+func (e *encoder[R]) snapshot() ([]byte, error) {
+	fmd, err := e.fw.FileMetadata()
+	if err != nil {
+		return nil, fmt.Errorf("%s: snapshot: %w", e.t.name, err)
+	}
+	out := bytes.NewBuffer(make([]byte, 0, e.buf.Len()+4096))
+	out.Write(e.buf.Bytes())
+	n, err := fmd.WriteTo(out, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: snapshot footer: %w", e.t.name, err)
+	}
+	if err := binary.Write(out, binary.LittleEndian, uint32(n)); err != nil {
+		return nil, err
+	}
+	out.WriteString("PAR1")
+	return out.Bytes(), nil
+}
+
+// finish writes the footer and returns the object.
+func (e *encoder[R]) finish() ([]byte, ObjectMeta, error) {
+	m := e.meta
+	kv := [][2]string{{metaRows, strconv.FormatInt(m.Rows, 10)},
+		{metaMin, m.MinTime.UTC().Format(time.RFC3339Nano)}, {metaMax, m.MaxTime.UTC().Format(time.RFC3339Nano)}}
+	if len(m.Inputs) > 0 {
+		in, _ := json.Marshal(m.Inputs)
+		kv = append(kv, [2]string{metaInputs, string(in)})
+	}
+	for _, p := range kv {
+		if err := e.fw.AppendKeyValueMetadata(p[0], p[1]); err != nil {
+			return nil, m, err
+		}
+	}
+	if err := e.fw.Close(); err != nil {
+		return nil, m, fmt.Errorf("%s: close: %w", e.t.name, err)
+	}
+	return e.buf.Bytes(), m, nil
 }
 
 // Decode reads every row of a Parquet object of this table. Columns the
@@ -258,46 +340,40 @@ func (t *Table[R]) Decode(data []byte) (rows []R, meta ObjectMeta, err error) {
 	if meta.Table != t.name {
 		return nil, meta, fmt.Errorf("%w: object of table %q read as %q", ErrCorrupt, meta.Table, t.name)
 	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{Parallel: false, BatchSize: 64 << 10}, memory.NewGoAllocator())
+	p, err := newPlan(t.codec, pf.MetaData().Schema)
 	if err != nil {
 		return nil, meta, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		return nil, meta, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	if pf.NumRows() < 0 || pf.NumRows() > int64(len(data))*8+1 {
+		return nil, meta, fmt.Errorf("%w: %d rows in %d bytes", ErrCorrupt, pf.NumRows(), len(data))
 	}
-	defer tbl.Release()
-	rows = make([]R, 0, tbl.NumRows())
-	tr := array.NewTableReader(tbl, 64<<10)
-	defer tr.Release()
-	for tr.Next() {
-		rec := tr.RecordBatch()
-		cols := make([]arrow.Array, len(t.codec.fields))
-		for k, f := range t.codec.fields {
-			if idx := rec.Schema().FieldIndices(f.field.Name); len(idx) > 0 {
-				cols[k] = rec.Column(idx[0])
+	rows = make([]R, 0, pf.NumRows())
+	for g := 0; g < pf.NumRowGroups(); g++ {
+		rg := pf.RowGroup(g)
+		for _, l := range p.leaves {
+			if err := l.load(rg); err != nil {
+				return nil, meta, fmt.Errorf("%w: row group %d: %w", ErrCorrupt, g, err)
 			}
 		}
-		base := len(rows)
-		rows = append(rows, make([]R, rec.NumRows())...)
-		for i := 0; i < int(rec.NumRows()); i++ {
+		base, n := len(rows), int(rg.NumRows())
+		if n < 0 || int64(base+n) > pf.NumRows() {
+			return nil, meta, fmt.Errorf("%w: row group %d: %d rows", ErrCorrupt, g, n)
+		}
+		rows = append(rows, make([]R, n)...)
+		for i := 0; i < n; i++ {
 			v := reflect.ValueOf(&rows[base+i]).Elem()
-			for k, f := range t.codec.fields {
-				col := cols[k]
-				if col == nil || (col.IsNull(i) && f.field.Nullable) {
-					continue
-				}
-				if col.IsNull(i) {
-					return nil, meta, fmt.Errorf("%w: required column %s is null in row %d", ErrCorrupt, f.field.Name, base+i)
-				}
-				if err := f.conv.decode(col, i, v.FieldByIndex(f.index)); err != nil {
-					return nil, meta, fmt.Errorf("%w: column %s: %w", ErrCorrupt, f.field.Name, err)
+			for _, f := range p.fields {
+				if err := f.a.read(v.FieldByIndex(f.index)); err != nil {
+					return nil, meta, fmt.Errorf("%w: row %d: %w", ErrCorrupt, base+i, err)
 				}
 			}
 		}
-	}
-	if err := tr.Err(); err != nil {
-		return nil, meta, fmt.Errorf("%w: %w", ErrCorrupt, err)
+		for _, l := range p.leaves {
+			if l.pos != l.n {
+				return nil, meta, fmt.Errorf("%w: row group %d: column %s has %d values for %d rows", ErrCorrupt, g, l.path, l.n, n)
+			}
+			*l = leaf{col: l.col, path: l.path, maxDef: l.maxDef, maxRep: l.maxRep, tsMul: l.tsMul, tsDiv: l.tsDiv}
+		}
 	}
 	return rows, meta, nil
 }
@@ -313,23 +389,13 @@ func (t *Table[R]) Merge(inputs [][]byte, inputNames []string) ([]byte, ObjectMe
 		all = append(all, rows...)
 	}
 	t.Sort(all)
-	meta := ObjectMeta{Table: t.name, SchemaVersion: t.version, Rows: int64(len(all)), Inputs: inputNames}
-	for i := range all {
-		ts := t.timeOf(&all[i])
-		if meta.MinTime.IsZero() || ts.Before(meta.MinTime) {
-			meta.MinTime = ts
-		}
-		if ts.After(meta.MaxTime) {
-			meta.MaxTime = ts
-		}
-	}
-	data, err := t.encodeSorted(all, meta, levelMerged)
-	return data, meta, err
+	return t.encodeSorted(all, inputNames, levelMerged)
 }
 
 // Empty implements AnyTable.
 func (t *Table[R]) Empty() ([]byte, error) {
-	return t.encodeSorted(nil, ObjectMeta{Table: t.name, SchemaVersion: t.version}, levelFresh)
+	data, _, err := t.encodeSorted(nil, nil, levelFresh)
+	return data, err
 }
 
 // ReadMeta reads the AtlHyper footer metadata of a Parquet object.

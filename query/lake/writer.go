@@ -39,11 +39,18 @@ type WriterConfig struct {
 	Cluster string // partition of every row this writer writes
 	Writer  string // writer name in object keys, e.g. "agent"
 	Sink    Sink
-	// A table's buffer is flushed when it holds MaxRows rows or an
-	// estimated MaxBytes, or when its oldest row has waited MaxAge.
-	MaxRows  int           // default 200,000
+	// A table's buffer is flushed when it holds MaxRows rows or MaxBytes
+	// (encoded row groups plus an estimate of the rows not yet encoded),
+	// or when its oldest row has waited MaxAge.
+	MaxRows  int           // default 5,000,000
 	MaxBytes int           // default 32 MiB
 	MaxAge   time.Duration // default 5 min
+	// GroupRows and GroupBytes (estimated in memory) bound the rows a
+	// table holds as Go values: at either, they are sorted and encoded
+	// into a row group of the object the next flush writes, so a table
+	// costs its compressed size (about 2–5 bytes a row) however long it
+	// waits. Defaults 32,768 rows and 4 MiB.
+	GroupRows, GroupBytes int
 	// Align flushes every buffer at each multiple of MaxAge in UTC
 	// instead: with a MaxAge that divides an hour, no object straddles
 	// an hour and a cluster's tables are written together.
@@ -114,43 +121,158 @@ type pendingObject struct {
 
 // buffer is the untyped view of a tableBuffer[R].
 type buffer interface {
+	// size is the rows held (encoded or not) and the bytes they take
+	// (encoded, plus the estimate of the rest).
 	size() (rows, bytes int)
 	since() time.Time
 	// take empties the buffer and returns the work that encodes its rows
 	// into objects (one per hour of data), to run without the lock.
 	take(w *Writer) func() ([]pendingObject, error)
-	// peek is take without emptying: the rows are encoded for a tail.
-	peek() func() ([]hourPart, error)
+	// peek returns a tail's parts: the row groups already encoded, as
+	// objects, at once; and the work that encodes a copy of the other
+	// rows, to run without the lock.
+	peek() ([]hourPart, func() ([]hourPart, error), error)
 }
 
 type tableBuffer[R any] struct {
 	t      *Table[R]
-	rows   []R
-	bytes  int
+	rows   []R // not yet encoded
+	bytes  int // estimated size of rows
 	oldest time.Time
 	sizeOf func(*R) int
+	// groups holds, per UTC hour, the object being written: rows already
+	// sorted and encoded into row groups.
+	groups  map[time.Time]*encoder[R]
+	encRows int
+	encB    int
 }
 
-func (b *tableBuffer[R]) size() (int, int) { return len(b.rows), b.bytes }
+func (b *tableBuffer[R]) size() (int, int) { return len(b.rows) + b.encRows, b.bytes + b.encB }
 func (b *tableBuffer[R]) since() time.Time { return b.oldest }
 
-func (b *tableBuffer[R]) take(w *Writer) func() ([]pendingObject, error) {
-	rows, oldest := b.rows, b.oldest
-	b.rows, b.bytes, b.oldest = nil, 0, time.Time{}
-	return func() ([]pendingObject, error) {
-		objs, err := encodeObjects(w, b.t, rows)
-		for i := range objs {
-			objs[i].added = oldest
+// encode moves the rows not yet encoded into row groups (one per hour).
+func (b *tableBuffer[R]) encode() error {
+	rows := b.rows
+	b.rows, b.bytes = nil, 0
+	var errs []error
+	for _, h := range splitHours(b.t, rows) {
+		e := b.groups[h.hour]
+		if e == nil {
+			var err error
+			if e, err = b.t.newEncoder(levelFresh); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if b.groups == nil {
+				b.groups = map[time.Time]*encoder[R]{}
+			}
+			b.groups[h.hour] = e
 		}
-		return objs, err
+		before := e.size()
+		b.t.Sort(h.rows)
+		if err := e.writeGroup(h.rows); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		b.encRows += len(h.rows)
+		b.encB += e.size() - before
+	}
+	return errors.Join(errs...)
+}
+
+func (b *tableBuffer[R]) take(w *Writer) func() ([]pendingObject, error) {
+	rows, oldest, groups := b.rows, b.oldest, b.groups
+	b.rows, b.bytes, b.oldest, b.groups, b.encRows, b.encB = nil, 0, time.Time{}, nil, 0, 0
+	return func() ([]pendingObject, error) {
+		var out []pendingObject
+		var errs []error
+		hours := splitHours(b.t, rows)
+		for h := range groups {
+			if !slices.ContainsFunc(hours, func(p hourRows[R]) bool { return p.hour.Equal(h) }) {
+				hours = append(hours, hourRows[R]{hour: h})
+			}
+		}
+		sort.Slice(hours, func(i, j int) bool { return hours[i].hour.Before(hours[j].hour) })
+		for _, h := range hours {
+			e := groups[h.hour]
+			if e == nil {
+				var err error
+				if e, err = b.t.newEncoder(levelFresh); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+			}
+			b.t.Sort(h.rows)
+			if err := e.writeGroup(h.rows); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			data, meta, err := e.finish()
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			k := ObjectKey{Table: b.t.name, Cluster: w.cfg.Cluster, Date: Day(h.hour), Span: HourSpan(h.hour.Hour()), Writer: w.cfg.Writer, ID: NewULID(w.cfg.Now())}
+			out = append(out, pendingObject{key: k.Key(), data: data, table: b.t.name, rows: int(meta.Rows), added: oldest})
+		}
+		return out, errors.Join(errs...)
 	}
 }
 
-func (b *tableBuffer[R]) peek() func() ([]hourPart, error) {
+func (b *tableBuffer[R]) peek() ([]hourPart, func() ([]hourPart, error), error) {
+	var parts []hourPart
+	for h, e := range b.groups {
+		data, err := e.snapshot()
+		if err != nil {
+			return nil, nil, err
+		}
+		parts = append(parts, hourPart{table: b.t.name, hour: h, data: data, rows: int(e.meta.Rows)})
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i].hour.Before(parts[j].hour) })
+	if len(b.rows) == 0 {
+		return parts, nil, nil
+	}
 	// Appends never touch rows[:len], so the copy of the slice header is a
 	// stable snapshot; encoding sorts, so it works on a copy of the rows.
 	rows := slices.Clone(b.rows)
-	return func() ([]hourPart, error) { return encodeHours(b.t, rows) }
+	return parts, func() ([]hourPart, error) { return encodeHours(b.t, rows) }, nil
+}
+
+// hourRows are the rows of one UTC hour.
+type hourRows[R any] struct {
+	hour time.Time
+	rows []R
+}
+
+// splitHours splits rows by UTC hour, in order of first appearance.
+func splitHours[R any](t *Table[R], rows []R) []hourRows[R] {
+	if len(rows) == 0 {
+		return nil
+	}
+	first := t.timeOf(&rows[0]).UTC().Truncate(time.Hour)
+	split := false
+	for i := range rows {
+		if !t.timeOf(&rows[i]).UTC().Truncate(time.Hour).Equal(first) {
+			split = true
+			break
+		}
+	}
+	if !split { // the usual case: no copying
+		return []hourRows[R]{{hour: first, rows: rows}}
+	}
+	var out []hourRows[R]
+	idx := map[time.Time]int{}
+	for i := range rows {
+		h := t.timeOf(&rows[i]).UTC().Truncate(time.Hour)
+		j, ok := idx[h]
+		if !ok {
+			j = len(out)
+			idx[h] = j
+			out = append(out, hourRows[R]{hour: h})
+		}
+		out[j].rows = append(out[j].rows, rows[i])
+	}
+	return out
 }
 
 // hourPart is one hour's rows of one table, encoded.
@@ -174,35 +296,15 @@ func encodeObjects[R any](w *Writer, t *Table[R], rows []R) ([]pendingObject, er
 
 // encodeHours splits rows by UTC hour and encodes each hour, in order.
 func encodeHours[R any](t *Table[R], rows []R) ([]hourPart, error) {
-	byHour := map[time.Time][]R{}
-	first := t.timeOf(&rows[0]).UTC().Truncate(time.Hour)
-	split := false
-	for i := range rows {
-		if !t.timeOf(&rows[i]).UTC().Truncate(time.Hour).Equal(first) {
-			split = true
-			break
-		}
-	}
-	if !split { // the usual case: no copying
-		byHour[first] = rows
-	} else {
-		for i := range rows {
-			h := t.timeOf(&rows[i]).UTC().Truncate(time.Hour)
-			byHour[h] = append(byHour[h], rows[i])
-		}
-	}
-	hours := make([]time.Time, 0, len(byHour))
-	for h := range byHour {
-		hours = append(hours, h)
-	}
-	sort.Slice(hours, func(i, j int) bool { return hours[i].Before(hours[j]) })
+	hours := splitHours(t, rows)
+	sort.Slice(hours, func(i, j int) bool { return hours[i].hour.Before(hours[j].hour) })
 	var out []hourPart
 	for _, h := range hours {
-		data, meta, err := t.Encode(byHour[h])
+		data, meta, err := t.Encode(h.rows)
 		if err != nil {
 			return out, err
 		}
-		out = append(out, hourPart{table: t.name, hour: h, data: data, rows: int(meta.Rows)})
+		out = append(out, hourPart{table: t.name, hour: h.hour, data: data, rows: int(meta.Rows)})
 	}
 	return out, nil
 }
@@ -219,7 +321,13 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 		return nil, errors.New("lake writer: no sink")
 	}
 	if cfg.MaxRows <= 0 {
-		cfg.MaxRows = 200_000
+		cfg.MaxRows = 5_000_000
+	}
+	if cfg.GroupRows <= 0 {
+		cfg.GroupRows = 32_768
+	}
+	if cfg.GroupBytes <= 0 {
+		cfg.GroupBytes = 4 << 20
 	}
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = 32 << 20
@@ -261,8 +369,19 @@ func Add[R any](w *Writer, t *Table[R], rows ...R) {
 	for i := range rows {
 		b.bytes += b.sizeOf(&rows[i])
 	}
-	full := len(b.rows) >= w.cfg.MaxRows || b.bytes >= w.cfg.MaxBytes
+	var encErr error
+	if len(b.rows) >= w.cfg.GroupRows || b.bytes >= w.cfg.GroupBytes {
+		// Encoded here, under the lock, so that a tail or flush never
+		// misses rows on their way into a row group. A few hundred
+		// milliseconds per 32,768 rows, once a minute at most.
+		encErr = b.encode()
+	}
+	n, size := b.size()
+	full := n >= w.cfg.MaxRows || size >= w.cfg.MaxBytes
 	w.mu.Unlock()
+	if encErr != nil {
+		w.recordError(fmt.Errorf("encode %s: %w", t.name, encErr))
+	}
 	if full {
 		select {
 		case w.kick <- struct{}{}:
@@ -279,6 +398,9 @@ func sizeOf[R any](t *Table[R]) func(*R) int {
 		return func(r *R) int { return 128 + len(any(r).(*Detail).Object) }
 	case *Table[Anomaly]:
 		return func(r *R) int { a := any(r).(*Anomaly); return 256 + len(a.LogTail) + len(a.Message) }
+	case *Table[NodeMetric]:
+		// The struct and its three strings (decoded per push, not shared).
+		return func(r *R) int { m := any(r).(*NodeMetric); return 80 + len(m.Node) + len(m.Metric) + len(m.Device) }
 	}
 	return func(*R) int { return 256 }
 }
@@ -507,9 +629,18 @@ func (w *Writer) Tail() (TailManifest, [][]byte, error) {
 		}
 	}
 	sort.Strings(names)
-	encode := make([]func() ([]hourPart, error), len(names))
-	for i, name := range names {
-		encode[i] = w.buffers[name].peek()
+	var encoded []hourPart
+	var encode []func() ([]hourPart, error)
+	for _, name := range names {
+		parts, enc, err := w.buffers[name].peek()
+		if err != nil {
+			w.mu.Unlock()
+			return TailManifest{}, nil, fmt.Errorf("tail: %w", err)
+		}
+		encoded = append(encoded, parts...)
+		if enc != nil {
+			encode = append(encode, enc)
+		}
 	}
 	pending := slices.Clone(w.pending)
 	for _, r := range w.recent {
@@ -520,6 +651,10 @@ func (w *Writer) Tail() (TailManifest, [][]byte, error) {
 	w.mu.Unlock()
 
 	var data [][]byte
+	for _, p := range encoded {
+		m.Parts = append(m.Parts, TailPart{Table: p.table, Hour: p.hour, Rows: p.rows})
+		data = append(data, p.data)
+	}
 	for _, enc := range encode {
 		parts, err := enc()
 		if err != nil {

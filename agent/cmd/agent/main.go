@@ -20,6 +20,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -29,14 +30,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
 	"github.com/atlhyper/atlhyper/agent"
 	"github.com/atlhyper/atlhyper/agent/ingest"
+	"github.com/atlhyper/atlhyper/agent/kubeapi"
 	"github.com/atlhyper/atlhyper/agent/ops"
 	"github.com/atlhyper/atlhyper/agent/redact"
 	"github.com/atlhyper/atlhyper/agent/watch"
@@ -48,6 +48,11 @@ import (
 )
 
 func main() {
+	// No allocation sampling unless --pprof asks for profiles: each sample
+	// records a stack, which keeps profile buckets in memory and walks the
+	// binary's function tables (pages of it mapped for good) — a few MiB
+	// of RSS for profiles nobody reads. Set first: it covers what follows.
+	runtime.MemProfileRate = 0
 	// The heap is mostly the informer cache, which changes slowly: collect
 	// at 1.5× it rather than 2× (as Prometheus lowers its default GOGC).
 	// GOGC and GOMEMLIMIT in the environment still win.
@@ -256,26 +261,27 @@ func run(args []string) error {
 		return err
 	}
 	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt} })
-	// Protobuf for typed objects: less CPU and memory to decode than JSON.
-	typed := rest.CopyConfig(rc)
-	typed.ContentType = "application/vnd.kubernetes.protobuf"
-	typed.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	kube, err := kubernetes.NewForConfig(typed)
+	// One connection pool for the informers and the few other requests.
+	hc, err := rest.HTTPClientFor(rc)
+	if err != nil {
+		return fmt.Errorf("kubernetes http client: %w", err)
+	}
+	src, err := watch.NewSourceForClient(rc, hc)
 	if err != nil {
 		return err
 	}
-	src, err := watch.NewSource(rc)
+	kube, err := kubeapi.New(rc, hc)
 	if err != nil {
 		return err
 	}
 	if o.cluster == "" {
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		ns, err := kube.CoreV1().Namespaces().Get(cctx, metav1.NamespaceSystem, metav1.GetOptions{})
+		uid, err := kube.NamespaceUID(cctx, "kube-system")
 		cancel()
 		if err != nil {
 			return fmt.Errorf("cluster id from the kube-system namespace UID (or set --cluster): %w", err)
 		}
-		o.cluster = string(ns.UID)
+		o.cluster = string(uid)
 	}
 	bucket, err := store.Open(ctx, o.store)
 	if err != nil {
@@ -336,6 +342,7 @@ func run(args []string) error {
 
 	mounts := map[string]http.Handler{}
 	if o.pprof {
+		runtime.MemProfileRate = 512 << 10 // Go's default
 		mounts["/debug/pprof"] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch strings.TrimPrefix(r.URL.Path, "/debug/pprof/") {
 			case "cmdline":

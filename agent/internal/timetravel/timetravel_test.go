@@ -17,11 +17,11 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 
 	"github.com/atlhyper/atlhyper/agent"
 	"github.com/atlhyper/atlhyper/agent/internal/kubetest"
+	"github.com/atlhyper/atlhyper/agent/kubeapi"
 	"github.com/atlhyper/atlhyper/agent/watch"
 	"github.com/atlhyper/atlhyper/query"
 	"github.com/atlhyper/atlhyper/query/store/miniotest"
@@ -133,7 +133,10 @@ func TestStateAtPastMoments(t *testing.T) {
 		newPod(fmt.Sprintf("web-%d", i))
 		setStatus(fmt.Sprintf("web-%d", i), corev1.PodRunning, true)
 	}
-	kube, _ := kubernetes.NewForConfig(env.Config)
+	kube, err := kubeapi.New(env.Config, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	src, err := watch.NewSource(env.Config)
 	if err != nil {
 		t.Fatal(err)

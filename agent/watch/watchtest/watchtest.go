@@ -6,9 +6,13 @@ package watchtest
 import (
 	"context"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/version"
 	apiwatch "k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/metadata"
 	k8stesting "k8s.io/client-go/testing"
@@ -54,4 +58,26 @@ func (s source) ListWatch(b *rows.Binding, namespace string) cache.ListerWatcher
 			return s.kube.InvokesWatch(k8stesting.NewWatchActionWithOptions(gvr, namespace, opts))
 		},
 	}, s.kube)
+}
+
+// Kube adapts a clientset — client-go's fake, or a real one — to what the
+// agent asks the API server besides lists and watches (agent.Kube,
+// watch.API), as agent/kubeapi answers it in production.
+func Kube(k kubernetes.Interface) *Clientset { return &Clientset{k: k} }
+
+// Clientset is a clientset seen as agent.Kube.
+type Clientset struct{ k kubernetes.Interface }
+
+func (c *Clientset) ServerResourcesForGroupVersion(gv string) (*metav1.APIResourceList, error) {
+	return c.k.Discovery().ServerResourcesForGroupVersion(gv)
+}
+
+func (c *Clientset) ServerVersion() (*version.Info, error) { return c.k.Discovery().ServerVersion() }
+
+func (c *Clientset) CreateSelfSubjectAccessReview(ctx context.Context, r *authorizationv1.SelfSubjectAccessReview) (*authorizationv1.SelfSubjectAccessReview, error) {
+	return c.k.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, r, metav1.CreateOptions{})
+}
+
+func (c *Clientset) PodLogs(ctx context.Context, namespace, pod string, opts *corev1.PodLogOptions) ([]byte, error) {
+	return c.k.CoreV1().Pods(namespace).GetLogs(pod, opts).DoRaw(ctx)
 }

@@ -95,7 +95,7 @@ func measureFreshness(ctx context.Context, b store.Bucket, base, tok string, pod
 	}
 	counted := &countingBucket{Bucket: b}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := agent.New(agent.Config{Cluster: cluster, Instance: "fresh-agent", Kube: kube, Source: watchtest.Source(kube, nil),
+	a, err := agent.New(agent.Config{Cluster: cluster, Instance: "fresh-agent", Kube: watchtest.Kube(kube), Source: watchtest.Source(kube, nil),
 		Store: counted, SkipAccessCheck: true, LogTail: agent.LogTailConfig{Disabled: true}, Logger: quiet})
 	if err != nil {
 		return freshnessResult{}, err
