@@ -12,7 +12,9 @@ import (
 )
 
 func TestParse(t *testing.T) {
-	tg := func(kind, ns, name string) control.Target { return control.Target{Kind: kind, Namespace: ns, Name: name} }
+	tg := func(kind, ns, name string) control.Target {
+		return control.Target{Kind: kind, Namespace: ns, Name: name}
+	}
 	cases := []struct {
 		line   string
 		action string
