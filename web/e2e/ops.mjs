@@ -15,14 +15,25 @@ async function adminGet(stack, path) {
   return r.json;
 }
 
+/** Polls fn until it returns a truthy value (or the deadline passes). */
+async function until(what, fn, timeoutMs = 30_000, everyMs = 500) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** The newest command of the cluster matching pred, from the API's list. */
 async function newestCommand(stack, cluster, pred) {
   const list = await adminGet(stack, `/api/v1/clusters/${cluster}/commands?limit=20`);
   return list.items.find(pred);
 }
 
-/** Waits until the dialog's (or drawer's) state chip shows state, and returns the id it is about. */
-async function waitState(page, scope, state) {
+/** Waits until the dialog's (or drawer's) state chip shows state. */
+async function waitState(scope, state) {
   await scope.locator(`[data-testid=command-state][data-state="${state}"]`).waitFor({ timeout: 30_000 });
 }
 
@@ -77,15 +88,15 @@ export async function drawerAction(page, stack, cluster) {
   if (detail.state === 'pending') {
     // No agent has claimed it (until agent/ops executes commands, none
     // will): the API says pending, the screen says pending; cancel it.
-    await waitState(page, dialog, 'pending');
+    await waitState(dialog, 'pending');
     await dialog.locator('[data-testid=command-cancel]').click();
-    await waitState(page, dialog, 'cancelled');
+    await waitState(dialog, 'cancelled');
     const after = await adminGet(stack, `/api/v1/clusters/${cluster}/commands/${c.id}`);
     assert(after.state === 'cancelled' && !after.can_cancel, `the API says cancelled: ${after.state}`);
   }
   // ─── FULL ROUND-TRIP: once the agent executes commands (agent/ops), assert it here ───
   // With an executing agent for this cluster the command is claimed and ends:
-  //   await waitState(page, dialog, 'succeeded');
+  //   await waitState(dialog, 'succeeded');
   //   const done = await adminGet(stack, `/api/v1/clusters/${cluster}/commands/${c.id}`);
   //   assert(done.state === 'succeeded' && done.output_bytes > 0, ...);
   //   const out = (await dialog.locator('[data-testid=command-output]').innerText());
@@ -96,10 +107,12 @@ export async function drawerAction(page, stack, cluster) {
   await dialog.waitFor({ state: 'detached' });
   await noErrors(page, 'drawer action');
 
-  // The audit log has the submit with who and why.
-  const audit = await adminGet(stack, '/api/v1/audit?action=command.submit,command.cancel&limit=50');
-  const rec = audit.items.filter((r) => (r.params ?? '').includes(c.id));
-  assert(rec.some((r) => r.action === 'command.submit' && r.actor === stack.admin.user && r.params.includes(reason)), 'the submit is audited with its reason');
+  // The audit log has the submit with who and why (a new audit object
+  // shows once the API lists the partition again: up to 15 s).
+  await until('the submit in the audit log', async () => {
+    const audit = await adminGet(stack, '/api/v1/audit?action=command.submit&limit=100');
+    return audit.items.some((r) => (r.params ?? '').includes(c.id) && r.actor === stack.admin.user && r.params.includes(reason));
+  });
 }
 
 /**
@@ -112,9 +125,12 @@ export async function operationsPage(page, stack, cluster) {
   await page.locator('[data-testid=ops-page] [data-testid=data-table] [role=row][aria-rowindex="2"]').waitFor();
   await settle(page);
   const apiList = await adminGet(stack, `/api/v1/clusters/${cluster}/commands?limit=20`);
-  const first = apiList.items[0];
   const row = page.locator('[data-testid=ops-page] [data-testid=data-table] [role=row][aria-rowindex="2"]');
-  assert((await shownState(row)) === first.state, `first row's state ${await shownState(row)} = the API's ${first.state}`);
+  const when = (await row.locator('[data-col=when]').innerText()).trim();
+  const target = (await row.locator('[data-col=target]').innerText()).trim();
+  const first = apiList.items.find((x) => `${x.target.kind} ${x.target.namespace ? `${x.target.namespace}/` : ''}${x.target.name}` === target);
+  assert(first, `the row's target ${target} (${when}) is a command the API lists`);
+  assert((await shownState(row)) === first.state, `the row's state ${await shownState(row)} = the API's ${first.state}`);
   await shot(page, 'ops-page-light');
   await row.click();
   const drawer = page.locator('[data-testid=drawer]');
@@ -131,7 +147,7 @@ export async function operationsPage(page, stack, cluster) {
   const node = nodes.items[0].name;
   await page.fill('[data-testid=command-line]', 'kubectl exec -it pod/x -- sh');
   await page.click('[data-testid=command-parse]');
-  await page.getByText('exec').first().waitFor();
+  await page.locator('[data-testid=command-box] [role=alert]').waitFor();
   assert((await page.locator('[data-testid=command-box] [role=alert]').innerText()).includes('exec'), 'an unsupported verb is named');
   await page.fill('[data-testid=command-line]', `cordon ${node}`);
   await page.click('[data-testid=command-parse]');
@@ -148,9 +164,9 @@ export async function operationsPage(page, stack, cluster) {
   const c = await newestCommand(stack, cluster, (x) => x.action === 'node.cordon' && x.target.name === node);
   assert(c && c.target.kind === 'Node' && !c.target.namespace, `the API has the cordon: ${JSON.stringify(c)}`);
   if (c.state === 'pending') {
-    await waitState(page, dialog, 'pending');
+    await waitState(dialog, 'pending');
     await dialog.locator('[data-testid=command-cancel]').click();
-    await waitState(page, dialog, 'cancelled');
+    await waitState(dialog, 'cancelled');
   }
   await dialog.locator('[data-testid=command-close]').click();
   // The fleet-wide history has it too.

@@ -5,7 +5,8 @@ import { KeyValue } from '../KeyValue';
 import { ErrorState, Loading } from '../States';
 import { JsonView } from '../detail/JsonView';
 import { useFormat } from '../../lib/i18n/useFormat';
-import { useCancel, useCommand, useOutput } from './hooks';
+import { useActions, useCancel, useCommand, useOutput } from './hooks';
+import { CommandDialog } from './CommandDialog';
 import { filterLines, isFinal, stateTone, targetText, type CommandDetail } from './logic';
 
 /** A command state as a chip, in the UI language. */
@@ -90,7 +91,10 @@ function OutputViewer({ cluster, c }: { cluster: string; c: CommandDetail }) {
   const { t } = useTranslation('ops');
   const q = useOutput(cluster, c.id, true);
   const [search, setSearch] = useState('');
+  const [again, setAgain] = useState(false);
   const logs = c.action === 'pod.logs';
+  // Following a log is fetching it again: a new command, with its own reason.
+  const logsAction = useActions().data?.items.find((a) => a.name === 'pod.logs' && a.allowed);
   if (q.isPending) return <Loading rows={4} />;
   if (q.error) return <ErrorState error={q.error} onRetry={() => void q.refetch()} compact />;
   const text = q.data ?? '';
@@ -103,7 +107,15 @@ function OutputViewer({ cluster, c }: { cluster: string; c: CommandDetail }) {
           <input className="input ml-auto h-7 w-48 text-xs" value={search} onChange={(e) => setSearch(e.target.value)} placeholder={t('output.search')} aria-label={t('output.search')} data-testid="output-search" />
         )}
         {logs && search && <span className="text-xs text-muted">{t('output.matched', { matched: f.matched, total: f.total })}</span>}
+        {logs && logsAction && (
+          <button type="button" className="btn h-7 text-xs" onClick={() => setAgain(true)} data-testid="output-again">
+            {t('output.again')}
+          </button>
+        )}
       </div>
+      {again && logsAction && (
+        <CommandDialog cluster={cluster} action={logsAction} target={c.target} initialParams={c.params as Record<string, unknown> | undefined} onClose={() => setAgain(false)} />
+      )}
       {text.length < (c.output_bytes ?? 0) && <p className="mb-1 text-xs text-warn">{t('output.truncated', { shown: text.length, total: c.output_bytes })}</p>}
       <pre className="max-h-[28rem] overflow-auto rounded border border-line bg-sunken p-3 font-mono text-xs leading-5 whitespace-pre" data-testid="command-output">
         {f.lines.join('\n')}
