@@ -6,7 +6,7 @@
 // GET /clusters/{c}/commands/{id}.
 import { assert } from './lib/runner.mjs';
 import { api, login } from './lib/stack.mjs';
-import { newPage, noErrors, settle, shot, uiLogin } from './scenarios.mjs';
+import { newPage, noErrors, settle, shot, takeErrors, uiLogin } from './scenarios.mjs';
 
 async function adminGet(stack, path) {
   const token = await login(stack.baseUrl, stack.admin.user, stack.admin.password);
@@ -149,6 +149,9 @@ export async function operationsPage(page, stack, cluster) {
   await page.click('[data-testid=command-parse]');
   await page.locator('[data-testid=command-box] [role=alert]').waitFor();
   assert((await page.locator('[data-testid=command-box] [role=alert]').innerText()).includes('exec'), 'an unsupported verb is named');
+  // That 400 is the answer asked for; Chromium logs it as a failed load.
+  const errs = takeErrors(page);
+  assert(errs.length >= 1 && errs.every((e) => e.includes('status of 400')), `only the parse's 400: ${errs.join(' | ')}`);
   await page.fill('[data-testid=command-line]', `cordon ${node}`);
   await page.click('[data-testid=command-parse]');
   const parsed = page.locator('[data-testid=command-parsed]');
