@@ -336,12 +336,17 @@ func commandID(r *http.Request, body string) (string, *apiError) {
 	return u.String(), nil
 }
 
-func idParam(r *http.Request) (string, *apiError) {
+// commandParams validates {cluster} and {id}.
+func commandParams(r *http.Request) (string, string, *apiError) {
+	c, perr := clusterParam(r)
+	if perr != nil {
+		return "", "", perr
+	}
 	u, err := ulid.ParseStrict(chi.URLParam(r, "id"))
 	if err != nil {
-		return "", badParam("id", "invalid command id")
+		return "", "", badParam("id", "invalid command id")
 	}
-	return u.String(), nil
+	return c, u.String(), nil
 }
 
 func auditTarget(cluster string, t control.Target) string {
@@ -802,33 +807,36 @@ func (s *Server) historyRow(ctx context.Context, cluster, id string, created tim
 	return fromHistory(page.Items[0])
 }
 
-func (s *Server) getCommand(w http.ResponseWriter, r *http.Request) {
+// loadCommand answers {cluster}/{id} routes' common part: the command as
+// the caller sees it, or the error written (ok false).
+func (s *Server) loadCommand(w http.ResponseWriter, r *http.Request) (d commandDetail, c, id string, ok bool) {
 	rid := requestID(r.Context())
-	c, perr := clusterParam(r)
+	c, id, perr := commandParams(r)
 	if perr != nil {
 		writeError(w, rid, perr)
-		return
-	}
-	id, perr := idParam(r)
-	if perr != nil {
-		writeError(w, rid, perr)
-		return
+		return d, c, id, false
 	}
 	if err := s.cfg.View.CheckCluster(r.Context(), c); err != nil {
 		s.fail(w, r, err)
-		return
+		return d, c, id, false
 	}
 	p, _ := principal(r.Context())
 	d, err := s.command(r.Context(), p, c, id)
 	if errors.Is(err, control.ErrNoCommand) {
 		writeError(w, rid, notFound("no command %s in cluster %s", id, c))
-		return
+		return d, c, id, false
 	}
 	if err != nil {
 		s.fail(w, r, err)
-		return
+		return d, c, id, false
 	}
-	writeJSON(w, http.StatusOK, d)
+	return d, c, id, true
+}
+
+func (s *Server) getCommand(w http.ResponseWriter, r *http.Request) {
+	if d, _, _, ok := s.loadCommand(w, r); ok {
+		writeJSON(w, http.StatusOK, d)
+	}
 }
 
 // getOutput serves a command's output (logs, YAML, describe, history) as
@@ -837,12 +845,7 @@ func (s *Server) getCommand(w http.ResponseWriter, r *http.Request) {
 // who asked read it.
 func (s *Server) getOutput(w http.ResponseWriter, r *http.Request) {
 	rid := requestID(r.Context())
-	c, perr := clusterParam(r)
-	if perr != nil {
-		writeError(w, rid, perr)
-		return
-	}
-	id, perr := idParam(r)
+	c, id, perr := commandParams(r)
 	if perr != nil {
 		writeError(w, rid, perr)
 		return
@@ -906,26 +909,11 @@ func (s *Server) getOutput(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) cancelCommand(w http.ResponseWriter, r *http.Request) {
 	rid := requestID(r.Context())
-	c, perr := clusterParam(r)
-	if perr != nil {
-		writeError(w, rid, perr)
-		return
-	}
-	id, perr := idParam(r)
-	if perr != nil {
-		writeError(w, rid, perr)
+	d, c, id, ok := s.loadCommand(w, r)
+	if !ok {
 		return
 	}
 	p, _ := principal(r.Context())
-	d, err := s.command(r.Context(), p, c, id)
-	if errors.Is(err, control.ErrNoCommand) {
-		writeError(w, rid, notFound("no command %s in cluster %s", id, c))
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	cmd := control.Command{ID: id, Action: d.Action, Target: d.Target, Reason: d.Reason}
 	a, _ := kinds.ActionByName(d.Action)
 	if !p.Role.Allows(auth.Role(a.Role)) {

@@ -96,10 +96,10 @@ var parsers map[string]parser
 
 func init() {
 	parsers = map[string]parser{
-		"get": parseGet, "describe": parseDescribe, "events": parseEvents, "logs": parseLogs, "delete": parseDelete,
-		"rollout": parseRollout, "scale": parseScale, "set": parseSet, "cordon": parseNode("node.cordon"),
-		"uncordon": parseNode("node.uncordon"), "drain": parseDrain, "create": parseCreate,
-		"suspend": parseCronJob("cronjob.suspend"), "resume": parseCronJob("cronjob.resume"),
+		"get": parseGet, "describe": plain("object.describe", ""), "events": parseEvents, "logs": parseLogs, "delete": parseDelete,
+		"rollout": parseRollout, "scale": parseScale, "set": parseSet, "cordon": plain("node.cordon", kinds.Node),
+		"uncordon": plain("node.uncordon", kinds.Node), "drain": parseDrain, "create": parseCreate,
+		"suspend": plain("cronjob.suspend", kinds.CronJob), "resume": plain("cronjob.resume", kinds.CronJob),
 	}
 }
 
@@ -221,6 +221,30 @@ func noMore(words []string) error {
 	return nil
 }
 
+// one resolves exactly one object from words and the action name on it.
+func one(verb string, words []string, ns, defKind, name string) (Command, error) {
+	t, rest, err := target(verb, words, ns, defKind)
+	if err != nil {
+		return Command{}, err
+	}
+	if err := noMore(rest); err != nil {
+		return Command{}, err
+	}
+	return action(name, t, verb)
+}
+
+// plain is a verb that takes one object and no flags but the namespace.
+func plain(name, defKind string) parser {
+	return func(verb string, args []string) (Command, error) {
+		f := newFlags(verb)
+		words, err := f.parse(args)
+		if err != nil {
+			return Command{}, err
+		}
+		return one(verb, words, *f.ns, defKind, name)
+	}
+}
+
 // action finds the catalog action named name and checks it applies to t.
 func action(name string, t control.Target, word string) (Command, error) {
 	a, ok := kinds.ActionByName(name)
@@ -246,30 +270,7 @@ func parseGet(verb string, args []string) (Command, error) {
 	if len(words) == 1 && !strings.Contains(words[0], "/") {
 		return Command{}, errf(words[0], "listing is not a remote operation: name one object, e.g. get deployment/web -o yaml")
 	}
-	t, words, err := target(verb, words, *f.ns, "")
-	if err != nil {
-		return Command{}, err
-	}
-	if err := noMore(words); err != nil {
-		return Command{}, err
-	}
-	return action("object.yaml", t, verb)
-}
-
-func parseDescribe(verb string, args []string) (Command, error) {
-	f := newFlags(verb)
-	words, err := f.parse(args)
-	if err != nil {
-		return Command{}, err
-	}
-	t, words, err := target(verb, words, *f.ns, "")
-	if err != nil {
-		return Command{}, err
-	}
-	if err := noMore(words); err != nil {
-		return Command{}, err
-	}
-	return action("object.describe", t, verb)
+	return one(verb, words, *f.ns, "", "object.yaml")
 }
 
 func parseEvents(verb string, args []string) (Command, error) {
@@ -285,14 +286,7 @@ func parseEvents(verb string, args []string) (Command, error) {
 	if len(words) == 0 {
 		return Command{}, errf(verb, "events of which object? e.g. events --for pod/web-1 -n shop")
 	}
-	t, words, err := target(verb, words, *f.ns, "")
-	if err != nil {
-		return Command{}, err
-	}
-	if err := noMore(words); err != nil {
-		return Command{}, err
-	}
-	return action("object.events", t, verb)
+	return one(verb, words, *f.ns, "", "object.events")
 }
 
 func parseLogs(verb string, args []string) (Command, error) {
@@ -386,14 +380,7 @@ func parseRollout(verb string, args []string) (Command, error) {
 	if !ok {
 		return Command{}, errf("rollout "+sub, "unsupported (supported: restart, history, undo, pause, resume)")
 	}
-	t, words, err := target("rollout "+sub, words[1:], *f.ns, "")
-	if err != nil {
-		return Command{}, err
-	}
-	if err := noMore(words); err != nil {
-		return Command{}, err
-	}
-	c, err := action(name, t, "rollout "+sub)
+	c, err := one("rollout "+sub, words[1:], *f.ns, "", name)
 	if err != nil {
 		return Command{}, err
 	}
@@ -416,14 +403,7 @@ func parseScale(verb string, args []string) (Command, error) {
 	if !f.fs.Changed("replicas") {
 		return Command{}, errf("--replicas", "required, e.g. scale deployment/web --replicas=3")
 	}
-	t, words, err := target(verb, words, *f.ns, "")
-	if err != nil {
-		return Command{}, err
-	}
-	if err := noMore(words); err != nil {
-		return Command{}, err
-	}
-	c, err := action("workload.scale", t, verb)
+	c, err := one(verb, words, *f.ns, "", "workload.scale")
 	if err != nil {
 		return Command{}, err
 	}
@@ -469,24 +449,6 @@ func parseSet(verb string, args []string) (Command, error) {
 	return c, nil
 }
 
-func parseNode(name string) parser {
-	return func(verb string, args []string) (Command, error) {
-		f := newFlags(verb)
-		words, err := f.parse(args)
-		if err != nil {
-			return Command{}, err
-		}
-		t, words, err := target(verb, words, *f.ns, kinds.Node)
-		if err != nil {
-			return Command{}, err
-		}
-		if err := noMore(words); err != nil {
-			return Command{}, err
-		}
-		return action(name, t, verb)
-	}
-}
-
 func parseDrain(verb string, args []string) (Command, error) {
 	f := newFlags(verb)
 	grace := f.fs.Int("grace-period", -1, "")
@@ -496,14 +458,7 @@ func parseDrain(verb string, args []string) (Command, error) {
 	if err != nil {
 		return Command{}, err
 	}
-	t, words, err := target(verb, words, *f.ns, kinds.Node)
-	if err != nil {
-		return Command{}, err
-	}
-	if err := noMore(words); err != nil {
-		return Command{}, err
-	}
-	c, err := action("node.drain", t, verb)
+	c, err := one(verb, words, *f.ns, kinds.Node, "node.drain")
 	if err != nil {
 		return Command{}, err
 	}
@@ -543,30 +498,5 @@ func parseCreate(verb string, args []string) (Command, error) {
 	if len(words) > 1 {
 		return Command{}, errf(words[1], "the Job's name is chosen by the agent")
 	}
-	t, rest, err := target("create job --from", []string{*from}, *f.ns, "")
-	if err != nil {
-		return Command{}, err
-	}
-	if err := noMore(rest); err != nil {
-		return Command{}, err
-	}
-	return action("cronjob.trigger", t, "create job --from")
-}
-
-func parseCronJob(name string) parser {
-	return func(verb string, args []string) (Command, error) {
-		f := newFlags(verb)
-		words, err := f.parse(args)
-		if err != nil {
-			return Command{}, err
-		}
-		t, words, err := target(verb, words, *f.ns, kinds.CronJob)
-		if err != nil {
-			return Command{}, err
-		}
-		if err := noMore(words); err != nil {
-			return Command{}, err
-		}
-		return action(name, t, verb)
-	}
+	return one("create job --from", []string{*from}, *f.ns, "", "cronjob.trigger")
 }
