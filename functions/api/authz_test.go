@@ -59,6 +59,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 	var events page
 	s.do(t, "GET", "/api/v1/clusters/cluster-00/events?limit=1", s.tokens[auth.Viewer], nil, &events)
 
+	// Commands for the operations routes: one pending, one ended with
+	// output (asked for by the operator: the viewer may not read it).
+	pendingID := s.submit(t, auth.Operator, logsBody("web-1")).ID
+	outputID := s.submit(t, auth.Operator, logsBody("web-2")).ID
+	s.finish(t, outputID, "log line\n")
+
 	variants := []string{"none", "expired", "tampered", "viewer", "operator", "admin"}
 	tokens := map[string]string{
 		"none": "", "expired": expiredToken(t, s), "tampered": tamper(t, s.tokens[auth.Viewer]),
@@ -143,6 +149,19 @@ func TestAuthorizationMatrix(t *testing.T) {
 				path += "?kind=pods&namespace=team-00&name=" + pod
 			case "POST /api/v1/sql":
 				body = map[string]any{"sql": "SELECT count(*) FROM pods"}
+			case "POST /api/v1/clusters/{cluster}/commands":
+				want, body = 201, logsBody("web-9")
+			case "POST /api/v1/clusters/{cluster}/commands/parse":
+				body = map[string]string{"line": "cordon node-001"}
+			case "GET /api/v1/clusters/{cluster}/commands/{id}":
+				path = strings.ReplaceAll(path, "{id}", pendingID)
+			case "GET /api/v1/clusters/{cluster}/commands/{id}/output":
+				path = strings.ReplaceAll(path, "{id}", outputID)
+				if role == auth.Viewer {
+					want = 403 // neither an operator nor the requester
+				}
+			case "POST /api/v1/clusters/{cluster}/commands/{id}/cancel":
+				path = strings.ReplaceAll(path, "{id}", s.submit(t, auth.Operator, logsBody("web-8")).ID)
 			}
 			if rt.Role != "" {
 				switch {

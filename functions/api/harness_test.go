@@ -21,9 +21,11 @@ import (
 )
 
 const (
-	testSecret   = "test-secret-7f3a9c2e41b8d6f0a5c3e9b1d7f2a4c6e8b0d2f4"
-	adminUser    = "admin"
-	adminPass    = "Adm1n-pass-for-tests!"
+	testSecret = "test-secret-7f3a9c2e41b8d6f0a5c3e9b1d7f2a4c6e8b0d2f4"
+	adminUser  = "admin"
+	adminPass  = "Adm1n-pass-for-tests!"
+	// testSignKey is the tests' command signing key (a fixed seed).
+	testSignKey  = "test1=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 	userPassword = "viewer-Pass-2026!"
 )
 
@@ -36,6 +38,8 @@ type stack struct {
 	http   *httptest.Server
 	end    time.Time
 	tokens map[auth.Role]string
+	// signKey signs remote operations ("kid=base64 seed").
+	signKey string
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -60,7 +64,7 @@ func newStack(t testing.TB) *stack {
 	if err := fleetgen.Generate(context.Background(), b, testSpec(end)); err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{t: t, srv: srv, bucket: b, end: end, tokens: map[auth.Role]string{}}
+	s := &stack{t: t, srv: srv, bucket: b, end: end, tokens: map[auth.Role]string{}, signKey: testSignKey}
 	s.open(t)
 	for _, r := range []auth.Role{auth.Viewer, auth.Operator} {
 		if _, err := s.app.Auth.CreateUser(context.Background(), string(r)+"-user", userPassword, r, "test"); err != nil {
@@ -75,7 +79,7 @@ func newStack(t testing.TB) *stack {
 func (s *stack) open(t testing.TB) {
 	a, err := app.Open(context.Background(), app.Config{Bucket: s.bucket, CacheDir: t.TempDir(), Threads: 2, MemoryLimit: "512MB",
 		JWTSecret: testSecret, AdminUser: adminUser, AdminPassword: adminPass, BcryptCost: 4, LoginRate: 1000, LoginBurst: 1000, Logger: quiet, SQLTimeout: 5 * time.Second,
-		CORSOrigins: []string{"https://dash.example"}})
+		CORSOrigins: []string{"https://dash.example"}, CommandSigningKey: s.signKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +114,12 @@ func (s *stack) do(t testing.TB, method, path, token string, body any, out any) 
 
 func (s *stack) raw(t testing.TB, method, path, token string, body any) (int, []byte, http.Header) {
 	t.Helper()
+	return s.rawHeader(t, method, path, token, body, nil)
+}
+
+// rawHeader is raw with extra request headers.
+func (s *stack) rawHeader(t testing.TB, method, path, token string, body any, hdr map[string]string) (int, []byte, http.Header) {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		data, err := json.Marshal(body)
@@ -127,6 +137,9 @@ func (s *stack) raw(t testing.TB, method, path, token string, body any) (int, []
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -125,7 +125,7 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		allowed := origin != "" && slices.Contains(s.cfg.CORSOrigins, origin)
 		if allowed {
 			w.Header().Set("Access-Control-Allow-Origin", origin)
-			w.Header().Set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After, X-AtlHyper-Row-Count, X-AtlHyper-Truncated, Content-Disposition, ETag, Date, "+AsOfHeader)
+			w.Header().Set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After, X-AtlHyper-Row-Count, X-AtlHyper-Truncated, X-AtlHyper-Output-Type, Content-Disposition, ETag, Date, "+AsOfHeader)
 		}
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			if !allowed {
@@ -133,7 +133,7 @@ func (s *Server) cors(next http.Handler) http.Handler {
 				return
 			}
 			w.Header().Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS")
-			w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-ID, If-None-Match")
+			w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-ID, If-None-Match, Idempotency-Key")
 			w.Header().Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(http.StatusNoContent)
 			return

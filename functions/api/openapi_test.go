@@ -218,6 +218,9 @@ func TestResponsesMatchDocument(t *testing.T) {
 	s.do(t, "GET", "/api/v1/clusters/cluster-00/anomalies?limit=1", tok, nil, &anoms)
 	var events page
 	s.do(t, "GET", "/api/v1/clusters/cluster-00/events?limit=1", tok, nil, &events)
+	s.submit(t, auth.Operator, logsBody("web-1")) // a pending command in the lists
+	finished := s.submit(t, auth.Operator, logsBody("web-2")).ID
+	s.finish(t, finished, "log line\n")
 	paths := map[string]string{
 		"/api/v1/clusters/{cluster}/pods/{namespace}/{name}":        "/api/v1/clusters/cluster-00/pods/team-00/" + pods.Items[0]["name"].(string),
 		"/api/v1/clusters/{cluster}/nodes/{name}":                   "/api/v1/clusters/cluster-00/nodes/node-001",
@@ -231,10 +234,11 @@ func TestResponsesMatchDocument(t *testing.T) {
 		"/api/v1/clusters/{cluster}/timetravel/diff":                "/api/v1/clusters/cluster-00/timetravel/diff?from=-3h",
 		"/api/v1/clusters/{cluster}/timetravel/timeline":            "/api/v1/clusters/cluster-00/timetravel/timeline?kind=pods&namespace=team-00&name=" + pods.Items[0]["name"].(string),
 		"/api/v1/users/{username}":                                  "/api/v1/users/admin",
+		"/api/v1/clusters/{cluster}/commands/{id}":                  "/api/v1/clusters/cluster-00/commands/" + finished,
 	}
 	checked := 0
 	for _, r := range s.app.Server.Routes() {
-		if r.Method != "GET" || r.Pattern == "/api/v1/openapi.yaml" {
+		if r.Method != "GET" || r.Pattern == "/api/v1/openapi.yaml" || strings.HasSuffix(r.Pattern, "/output") { // text
 			continue
 		}
 		path, ok := paths[r.Pattern]

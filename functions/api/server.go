@@ -20,6 +20,7 @@ import (
 	"github.com/atlhyper/atlhyper/functions/auth"
 	"github.com/atlhyper/atlhyper/functions/lakeview"
 	"github.com/atlhyper/atlhyper/functions/usage"
+	"github.com/atlhyper/atlhyper/query/control"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
 )
@@ -44,6 +45,9 @@ type Config struct {
 	Audit *audit.Recorder
 	// Usage answers /system/usage (self-monitoring).
 	Usage *usage.Reporter
+	// CommandSigner signs remote operations; nil turns them off (the
+	// command routes answer 503).
+	CommandSigner *control.Signer
 	// Bucket is checked by /health.
 	Bucket store.Bucket
 	// CORSOrigins may call the API from a browser (exact origins).
@@ -211,6 +215,18 @@ func (s *Server) register() {
 	s.handle("POST", v+"/sql", auth.Viewer, s.runSQL)
 	s.handle("GET", v+"/sql/schema", auth.Viewer, s.sqlSchema)
 	s.handle("GET", v+"/sql/examples", auth.Viewer, s.sqlExamples)
+
+	// Remote operations: submitting needs at least an operator (the
+	// action's own role is checked in the handler); reading is open to
+	// viewers, the output only to operators and the requester.
+	s.handle("GET", v+"/actions", auth.Viewer, s.listActions)
+	s.handle("GET", v+"/commands", auth.Viewer, s.listCommands(false))
+	s.handle("GET", v+"/clusters/{cluster}/commands", auth.Viewer, s.listCommands(true))
+	s.handle("POST", v+"/clusters/{cluster}/commands", auth.Operator, s.submitCommand)
+	s.handle("POST", v+"/clusters/{cluster}/commands/parse", auth.Operator, s.parseCommand)
+	s.handle("GET", v+"/clusters/{cluster}/commands/{id}", auth.Viewer, s.getCommand)
+	s.handle("GET", v+"/clusters/{cluster}/commands/{id}/output", auth.Viewer, s.getOutput)
+	s.handle("POST", v+"/clusters/{cluster}/commands/{id}/cancel", auth.Operator, s.cancelCommand)
 
 	s.handle("GET", v+"/audit", auth.Admin, s.listAudit)
 

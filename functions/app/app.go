@@ -23,6 +23,7 @@ import (
 	"github.com/atlhyper/atlhyper/functions/lakeview"
 	"github.com/atlhyper/atlhyper/functions/usage"
 	"github.com/atlhyper/atlhyper/query"
+	"github.com/atlhyper/atlhyper/query/control"
 	"github.com/atlhyper/atlhyper/query/store"
 )
 
@@ -53,6 +54,11 @@ type Config struct {
 	UserBurst           int
 	UserReconstructions int
 
+	// CommandSigningKey signs remote operations: "<key id>=<base64
+	// Ed25519 seed>" (`api command-key` makes one). Empty turns remote
+	// operations off.
+	CommandSigningKey string
+
 	CORSOrigins []string
 	TrustProxy  bool
 	Version     string
@@ -77,6 +83,11 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client address from X-Forwarded-For (only behind one trusted proxy)")
+	// A secret, but also a flag so that internal/cli maps it to
+	// ATLHYPER_COMMAND_SIGNING_KEY: give it through the environment, where
+	// other users of the machine cannot read it (a command line they can).
+	fs.StringVar(&c.CommandSigningKey, "command-signing-key", c.CommandSigningKey,
+		"key that signs remote operations, <key id>=<base64 seed> (make one with `api command-key`; prefer ATLHYPER_COMMAND_SIGNING_KEY)")
 	fs.IntVar(&c.BcryptCost, "bcrypt-cost", c.BcryptCost, "bcrypt cost of new password hashes (default: the auth package's)")
 }
 
@@ -137,6 +148,18 @@ func Open(ctx context.Context, c Config) (*App, error) {
 			return nil, errors.New("ATLHYPER_ADMIN_PASSWORD must differ from ATLHYPER_JWT_SECRET")
 		}
 	}
+	var signer *control.Signer
+	if c.CommandSigningKey != "" {
+		sg, err := control.ParseSigner(c.CommandSigningKey)
+		if err != nil {
+			return nil, err
+		}
+		signer = &sg
+		// The public half is what agents need (--command-public-keys).
+		c.Logger.Info("remote operations on", "command_public_key", sg.PublicKey())
+	} else {
+		c.Logger.Info("remote operations off: no command signing key (ATLHYPER_COMMAND_SIGNING_KEY)")
+	}
 	b := c.Bucket
 	if b == nil {
 		if c.StoreURL == "" {
@@ -191,7 +214,7 @@ func Open(ctx context.Context, c Config) (*App, error) {
 		e.Close()
 		return nil, err
 	}
-	srv, err := api.New(api.Config{Auth: authSvc, View: view, SQL: adhoc.NewRunner(e, c.SQLTimeout, c.SQLMaxBytes), Audit: rec, Usage: rep, Bucket: b,
+	srv, err := api.New(api.Config{Auth: authSvc, View: view, SQL: adhoc.NewRunner(e, c.SQLTimeout, c.SQLMaxBytes), Audit: rec, Usage: rep, Bucket: b, CommandSigner: signer,
 		CORSOrigins: c.CORSOrigins, TrustProxy: c.TrustProxy, UserRate: c.UserRate, UserBurst: c.UserBurst, UserReconstructions: c.UserReconstructions,
 		Version: c.Version, Logger: c.Logger, Now: c.Now})
 	if err != nil {

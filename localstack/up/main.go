@@ -9,7 +9,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -30,6 +32,7 @@ import (
 	"time"
 
 	"github.com/atlhyper/atlhyper/collector/nodetoken"
+	"github.com/atlhyper/atlhyper/query/control"
 )
 
 type options struct {
@@ -141,8 +144,16 @@ func start(ctx context.Context, o options, data string, secrets secrets, bins ma
 	}
 	host, _ := os.Hostname()
 	node := strings.ToLower(strings.Split(host, ".")[0])
+	// Agents trust commands signed with the API's key. The environment
+	// variable reaches an agent whether or not it has the flag yet
+	// (internal/cli maps it), and one that does not ignores it.
+	pub, err := secrets.commandPublicKey()
+	if err != nil {
+		return err
+	}
+	agentKeys := "ATLHYPER_COMMAND_PUBLIC_KEYS=" + pub
 	if o.clusters > 0 {
-		simEnv := append(slices.Clone(storeEnv), "ATLHYPER_INGEST_SECRET="+secrets.ingestSecret)
+		simEnv := append(slices.Clone(storeEnv), "ATLHYPER_INGEST_SECRET="+secrets.ingestSecret, agentKeys)
 		if err := sup.start("sim", bins["sim"], simEnv, "--store", o.store, "--clusters", fmt.Sprint(o.clusters),
 			"--nodes", fmt.Sprint(o.nodes), "--pods", fmt.Sprint(o.pods), "--listen", ingest,
 			"--host-node", node, "--flush-age", o.flushAge.String(), "--spool-dir", filepath.Join(data, "spool")); err != nil {
@@ -163,7 +174,7 @@ func start(ctx context.Context, o options, data string, secrets secrets, bins ma
 		if o.kubeContext != "" {
 			args = append(args, "--context", o.kubeContext)
 		}
-		if err := sup.start("agent", bins["agent"], storeEnv, args...); err != nil {
+		if err := sup.start("agent", bins["agent"], append(slices.Clone(storeEnv), agentKeys), args...); err != nil {
 			return err
 		}
 	}
@@ -173,7 +184,8 @@ func start(ctx context.Context, o options, data string, secrets secrets, bins ma
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", o.port)
 	apiEnv := append(slices.Clone(storeEnv), "ATLHYPER_JWT_SECRET="+secrets.jwtSecret,
-		"ATLHYPER_ADMIN_USER="+secrets.adminUser, "ATLHYPER_ADMIN_PASSWORD="+secrets.adminPassword)
+		"ATLHYPER_ADMIN_USER="+secrets.adminUser, "ATLHYPER_ADMIN_PASSWORD="+secrets.adminPassword,
+		"ATLHYPER_COMMAND_SIGNING_KEY="+secrets.commandKey)
 	if err := sup.start("api", bins["api"], apiEnv, "--store", o.store, "--listen", addr, "--web", o.web,
 		"--cache-dir", filepath.Join(data, "cache", "query")); err != nil {
 		return err
@@ -319,10 +331,29 @@ func newer(a, b string) bool {
 
 type secrets struct {
 	adminUser, adminPassword, jwtSecret, ingestSecret string
+	// commandKey signs remote operations (the API's); agents get its
+	// public half (commandPublicKey).
+	commandKey string
 }
 
 // secretNames are the variables the local stack keeps in secrets.env.
-var secretNames = []string{"ATLHYPER_ADMIN_USER", "ATLHYPER_ADMIN_PASSWORD", "ATLHYPER_JWT_SECRET", "ATLHYPER_INGEST_SECRET"}
+var secretNames = []string{"ATLHYPER_ADMIN_USER", "ATLHYPER_ADMIN_PASSWORD", "ATLHYPER_JWT_SECRET", "ATLHYPER_INGEST_SECRET",
+	"ATLHYPER_COMMAND_SIGNING_KEY"}
+
+// commandPublicKey is what agents trust (--command-public-keys).
+func (s secrets) commandPublicKey() (string, error) {
+	sg, err := control.ParseSigner(s.commandKey)
+	if err != nil {
+		return "", fmt.Errorf("ATLHYPER_COMMAND_SIGNING_KEY in secrets.env: %w", err)
+	}
+	return sg.PublicKey(), nil
+}
+
+// newCommandKey makes a command signing key, "local=<base64 seed>".
+func newCommandKey() string {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	return "local=" + base64.StdEncoding.EncodeToString(priv.Seed())
+}
 
 // loadSecrets reads the local stack's generated secrets, creating what is
 // missing (everything on the first run): nothing well-known, nothing typed
@@ -339,8 +370,11 @@ func loadSecrets(path string) (secrets, error) {
 		f.Close()
 	}
 	s := secrets{adminUser: vals["ATLHYPER_ADMIN_USER"], adminPassword: vals["ATLHYPER_ADMIN_PASSWORD"],
-		jwtSecret: vals["ATLHYPER_JWT_SECRET"], ingestSecret: vals["ATLHYPER_INGEST_SECRET"]}
-	complete := s.adminUser != "" && s.adminPassword != "" && s.jwtSecret != "" && s.ingestSecret != ""
+		jwtSecret: vals["ATLHYPER_JWT_SECRET"], ingestSecret: vals["ATLHYPER_INGEST_SECRET"], commandKey: vals["ATLHYPER_COMMAND_SIGNING_KEY"]}
+	if _, err := s.commandPublicKey(); err != nil {
+		s.commandKey = "" // absent (an older run) or damaged: make a new one
+	}
+	complete := s.adminUser != "" && s.adminPassword != "" && s.jwtSecret != "" && s.ingestSecret != "" && s.commandKey != ""
 	if s.adminUser == "" || s.adminPassword == "" {
 		s.adminUser, s.adminPassword = "admin", random(12)
 	}
@@ -350,9 +384,12 @@ func loadSecrets(path string) (secrets, error) {
 	if s.ingestSecret == "" {
 		s.ingestSecret = random(24)
 	}
+	if s.commandKey == "" {
+		s.commandKey = newCommandKey()
+	}
 	if !complete {
-		content := fmt.Sprintf("%s=%s\n%s=%s\n%s=%s\n%s=%s\n", secretNames[0], s.adminUser, secretNames[1], s.adminPassword,
-			secretNames[2], s.jwtSecret, secretNames[3], s.ingestSecret)
+		content := fmt.Sprintf("%s=%s\n%s=%s\n%s=%s\n%s=%s\n%s=%s\n", secretNames[0], s.adminUser, secretNames[1], s.adminPassword,
+			secretNames[2], s.jwtSecret, secretNames[3], s.ingestSecret, secretNames[4], s.commandKey)
 		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 			return s, err
 		}
@@ -378,7 +415,7 @@ func privateDirs(data string, sub ...string) error {
 
 // secretVars are variables no child inherits from this process: secrets
 // are handed to each child explicitly.
-var secretVars = regexp.MustCompile(`^(ATLHYPER_(JWT_SECRET|JWT_SECRET_PREVIOUS|ADMIN_USER|ADMIN_PASSWORD|INGEST_SECRET|INGEST_SECRET_FILE|` +
+var secretVars = regexp.MustCompile(`^(ATLHYPER_(JWT_SECRET|JWT_SECRET_PREVIOUS|ADMIN_USER|ADMIN_PASSWORD|INGEST_SECRET|INGEST_SECRET_FILE|COMMAND_SIGNING_KEY|COMMAND_PUBLIC_KEYS|` +
 	`INGEST_TOKEN|INGEST_TOKEN_FILE|SIM_INGEST_SECRET|SIM_INGEST_TOKEN|COLLECTOR_TOKEN)|COLLECTOR_TOKEN|COLLECTOR_TOKEN_FILE|` +
 	`COLLECTOR_TOKEN_SECRET_FILE|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|MINIO_ROOT_USER|MINIO_ROOT_PASSWORD)=`)
 

@@ -23,6 +23,9 @@ func TestPrivateFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.commandPublicKey(); err != nil {
+		t.Fatalf("command signing key: %v", err)
+	}
 	if s.adminPassword != "kept-password-1" || s.jwtSecret == "" || s.ingestSecret == "" {
 		t.Fatalf("secrets %+v: the kept password must stay, the missing ones be made", s)
 	}
@@ -44,7 +47,7 @@ func TestPrivateFiles(t *testing.T) {
 // reach the processes that use the store only.
 func TestChildEnvironments(t *testing.T) {
 	env := []string{"PATH=/bin", "HOME=/root", "ATLHYPER_JWT_SECRET=j", "ATLHYPER_ADMIN_PASSWORD=p", "COLLECTOR_TOKEN=t",
-		"ATLHYPER_INGEST_SECRET=i", "AWS_SECRET_ACCESS_KEY=k", "AWS_ACCESS_KEY_ID=a", "AWS_REGION=us-east-1", "ATLHYPER_E2E_MARKER=m"}
+		"ATLHYPER_INGEST_SECRET=i", "ATLHYPER_COMMAND_SIGNING_KEY=c", "AWS_SECRET_ACCESS_KEY=k", "AWS_ACCESS_KEY_ID=a", "AWS_REGION=us-east-1", "ATLHYPER_E2E_MARKER=m"}
 	base := withoutSecrets(env)
 	if !slices.Equal(base, []string{"PATH=/bin", "HOME=/root", "AWS_REGION=us-east-1", "ATLHYPER_E2E_MARKER=m"}) {
 		t.Fatalf("base %v", base)

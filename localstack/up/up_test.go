@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/atlhyper/atlhyper/query/control"
 )
 
 // stack is one run of scripts/up.
@@ -285,10 +287,10 @@ func (s *stack) checkPrivacy() {
 	}
 	// What each child must (true) and must not (false) hold.
 	want := map[string]map[string]bool{
-		"api":       {"ATLHYPER_JWT_SECRET": true, "ATLHYPER_ADMIN_PASSWORD": true, "ATLHYPER_INGEST_SECRET": false},
-		"sim":       {"ATLHYPER_JWT_SECRET": false, "ATLHYPER_ADMIN_PASSWORD": false, "ATLHYPER_INGEST_SECRET": true},
-		"collector": {"ATLHYPER_JWT_SECRET": false, "ATLHYPER_ADMIN_PASSWORD": false, "ATLHYPER_INGEST_SECRET": false},
-		"scheduler": {"ATLHYPER_JWT_SECRET": false, "ATLHYPER_ADMIN_PASSWORD": false, "ATLHYPER_INGEST_SECRET": false},
+		"api":       {"ATLHYPER_JWT_SECRET": true, "ATLHYPER_ADMIN_PASSWORD": true, "ATLHYPER_INGEST_SECRET": false, "ATLHYPER_COMMAND_SIGNING_KEY": true},
+		"sim":       {"ATLHYPER_JWT_SECRET": false, "ATLHYPER_ADMIN_PASSWORD": false, "ATLHYPER_INGEST_SECRET": true, "ATLHYPER_COMMAND_SIGNING_KEY": false},
+		"collector": {"ATLHYPER_JWT_SECRET": false, "ATLHYPER_ADMIN_PASSWORD": false, "ATLHYPER_INGEST_SECRET": false, "ATLHYPER_COMMAND_SIGNING_KEY": false},
+		"scheduler": {"ATLHYPER_JWT_SECRET": false, "ATLHYPER_ADMIN_PASSWORD": false, "ATLHYPER_INGEST_SECRET": false, "ATLHYPER_COMMAND_SIGNING_KEY": false},
 	}
 	seen := map[string]bool{}
 	for _, pid := range s.processes() {
@@ -303,6 +305,13 @@ func (s *stack) checkPrivacy() {
 		for k, must := range rules {
 			if has := bytes.Contains(env, []byte("="+vals[k]+"\x00")); has != must {
 				s.t.Errorf("%s: holds %s: %v, want %v", name, k, has, must)
+			}
+		}
+		// Agents hold the public key that verifies the API's commands.
+		if name == "sim" || name == "agent" {
+			sg, err := control.ParseSigner(vals["ATLHYPER_COMMAND_SIGNING_KEY"])
+			if err != nil || !bytes.Contains(env, []byte("ATLHYPER_COMMAND_PUBLIC_KEYS="+sg.PublicKey()+"\x00")) {
+				s.t.Errorf("%s: no command public key (%v)", name, err)
 			}
 		}
 		if name == "collector" && !bytes.Contains(env, []byte("ATLHYPER_INGEST_TOKEN=")) {

@@ -17,6 +17,7 @@ import { startStack } from './lib/stack.mjs';
 import * as s from './scenarios.mjs';
 import * as k from './kinds.mjs';
 import * as sig from './signal.mjs';
+import * as ops from './ops.mjs';
 
 const r = new Runner();
 let browser;
@@ -66,6 +67,9 @@ try {
   }
   await r.step('signal 5: anomalies show open / condition cleared / resolved', () => sig.anomalyStatuses(page, stack));
   await r.step('signal 6: whole badges, whole-number ticks, plurals, no data before T, server text translated', () => sig.smallOnes(page, stack, cluster));
+  await r.step('ops 1: an action from a drawer with a reason; the state the API reports; cancelled before any agent claims it', () => ops.drawerAction(page, stack, cluster));
+  await r.step('ops 2: the Operations page and the kubectl command box', () => ops.operationsPage(page, stack, cluster));
+  await r.step('ops 3: a viewer is offered no action', () => ops.viewerNoActions(browser, stack, cluster));
   await r.step('log out', () => s.logout(page, stack.baseUrl));
   failed = r.summary();
   if (stack.logs) console.log(`e2e: logs in ${stack.logs}`);

@@ -6,7 +6,8 @@
 //
 // Every flag is also ATLHYPER_<FLAG> (internal/cli); secrets come only
 // from the environment (app.FromEnv).
-// "api admin" is the break-glass recovery of a lost last admin (admin.go).
+// "api admin" is the break-glass recovery of a lost last admin (admin.go);
+// "api command-key" makes a key pair for remote operations (commandkey.go).
 package main
 
 import (
@@ -27,9 +28,12 @@ import (
 
 func main() {
 	var err error
-	if len(os.Args) > 1 && os.Args[1] == "admin" {
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "admin":
 		err = runAdmin(context.Background(), os.Args[2:], os.Stdin, os.Stderr)
-	} else {
+	case len(os.Args) > 1 && os.Args[1] == "command-key":
+		err = runCommandKey(os.Args[2:], os.Stdout)
+	default:
 		err = run()
 	}
 	if err != nil {

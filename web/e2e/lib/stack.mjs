@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { freePort, run, start, waitHealthy } from './procs.mjs';
 
 export const WEB = resolve(import.meta.dirname, '../..');
@@ -15,6 +15,17 @@ export const ROOT = resolve(WEB, '..');
 
 function log(msg) {
   console.log(`e2e: ${msg}`);
+}
+
+/**
+ * A command signing key pair (docs/api.md, Operations): the API's
+ * "kid=base64 seed" and the agents' "kid=base64 public key".
+ */
+function commandKeys() {
+  const seed = randomBytes(32);
+  const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]); // PKCS#8 of an Ed25519 seed
+  const pub = createPublicKey(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })).export({ format: 'der', type: 'spki' }).subarray(-32);
+  return { signing: `e2e=${seed.toString('base64')}`, public: `e2e=${pub.toString('base64')}` };
 }
 
 /** A password the API accepts: long, varied, not containing the username. */
@@ -83,7 +94,9 @@ export async function startStack({ build = true } = {}) {
 
   const port = await freePort();
   const admin = { user: 'admin', password: password() };
+  const keys = commandKeys();
   const env = {
+    ATLHYPER_COMMAND_SIGNING_KEY: keys.signing,
     ATLHYPER_JWT_SECRET: randomBytes(32).toString('hex'),
     ATLHYPER_ADMIN_USER: admin.user,
     ATLHYPER_ADMIN_PASSWORD: admin.password,
@@ -103,7 +116,7 @@ export async function startStack({ build = true } = {}) {
     // once someone watches it, its tail) while the scenarios run.
     log('starting a live, idle cluster (agent/cmd/sim --prefix live --speed 1)');
     start(join(work, 'sim'), ['--store', `file://${lake}`, '--clusters', '1', '--prefix', 'live', '--nodes', '3', '--pods', '24', '--speed', '1',
-      '--incidents-per-hour', '0.0001', '--node-metrics=false', '--log-level', 'warn'], { cwd: ROOT, log: join(logs, 'live.log') });
+      '--incidents-per-hour', '0.0001', '--node-metrics=false', '--log-level', 'warn'], { cwd: ROOT, log: join(logs, 'live.log'), env: { ATLHYPER_COMMAND_PUBLIC_KEYS: keys.public } });
     s.live = 'live-1';
   }
   s.viewer = await ensureViewer(s);

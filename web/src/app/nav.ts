@@ -84,6 +84,7 @@ export const NAV: NavSection[] = [
       { id: 'anomalies', label: 'nav.anomalies', icon: TriangleAlert, to: '/c/:cluster/anomalies' },
       { id: 'metrics', label: 'nav.metrics', icon: Activity, to: '/c/:cluster/metrics' },
       { id: 'timetravel', label: 'nav.timetravel', icon: History, to: '/c/:cluster/timetravel' },
+      { id: 'cluster-operations', label: 'nav.clusterOperations', icon: SquareTerminal, to: '/c/:cluster/operations' },
     ],
   },
   // One group per kind category, every kind of the registry in it.
@@ -97,7 +98,7 @@ export const NAV: NavSection[] = [
     id: 'operate',
     label: 'nav.operate',
     items: [
-      { id: 'operations', label: 'nav.operations', icon: SquareTerminal, to: '/operations', planned: true },
+      { id: 'operations', label: 'nav.operations', icon: SquareTerminal, to: '/operations' },
       { id: 'slos', label: 'nav.slos', icon: Target, to: '/slos', planned: true },
       { id: 'alerts', label: 'nav.alerts', icon: Siren, to: '/alerts', planned: true },
     ],

@@ -24,6 +24,7 @@ const SqlPage = lazy(() => import('../pages/sql/SqlPage'));
 const UsersPage = lazy(() => import('../pages/admin/UsersPage'));
 const AuditPage = lazy(() => import('../pages/admin/AuditPage'));
 const SystemPage = lazy(() => import('../pages/system/SystemPage'));
+const OperationsPage = lazy(() => import('../pages/operations/OperationsPage'));
 const PlannedPage = lazy(() => import('../pages/planned/PlannedPage'));
 const NotFoundPage = lazy(() => import('../pages/planned/NotFoundPage'));
 
@@ -54,6 +55,7 @@ export const router = createHashRouter([
           { path: 'anomalies', element: <AnomaliesPage /> },
           { path: 'metrics', element: <MetricsPage /> },
           { path: 'timetravel', element: <TimeTravelPage /> },
+          { path: 'operations', element: <OperationsPage /> },
           // Every other kind of the registry, at its resource name.
           ...KINDS.filter((k) => !hasOwnPage(k.resource)).map((k) => ({ path: k.resource, element: <KindPage key={k.resource} resource={k.resource} /> })),
         ],
@@ -83,7 +85,7 @@ export const router = createHashRouter([
           </RequireRole>
         ),
       },
-      { path: 'operations', element: <PlannedPage feature="operations" /> },
+      { path: 'operations', element: <OperationsPage /> },
       { path: 'slos', element: <PlannedPage feature="slos" /> },
       { path: 'alerts', element: <PlannedPage feature="alerts" /> },
       { path: 'settings', element: <PlannedPage feature="settings" /> },

@@ -89,7 +89,15 @@ export function errorText(t: (k: string, o?: Record<string, unknown>) => string,
         return { title: t('error.rateLimited'), detail: error.retryAfter ? t('error.retryIn', { seconds: error.retryAfter }) : error.message };
       case 'timeout':
         return { title: t('error.timeout'), detail: error.message };
+      case 'commands_disabled':
+        return { title: t('error.commandsDisabled'), detail: error.message };
+      case 'conflict':
+      case 'not_pending':
+        return { title: t('error.conflict'), detail: error.message };
+      case 'queue_full':
+        return { title: t('error.rateLimited'), detail: error.message };
       case 'invalid_parameter':
+      case 'unsupported_command':
       case 'bad_request':
         return { title: t('error.badRequest'), detail: error.field ? `${error.field}: ${error.message}` : error.message };
       default:

@@ -9,6 +9,7 @@ import { kindByResource, type Condition, type ObjectDetail } from '../../lib/k8s
 import { useObject } from '../resource';
 import { ConditionsSection, DETAIL_TABS, DetailPanel, detailTabs, MetadataSection, RelatedSection, referenceLinks, type RelatedLink } from './sections';
 import { columnHeader } from '../columns';
+import { ActionBar } from '../ops/ActionBar';
 
 export interface DrawerSection {
   title: string;
@@ -60,6 +61,10 @@ export function ObjectDrawer<T extends { namespace?: string; name: string; uid: 
       ) : o ? (
         <>
           {q.data.deleted && <p className="border-b border-warn/30 bg-warn/10 px-5 py-2 text-[13px] text-warn">{t('detail.deleted')}</p>}
+          {/* Remote operations act on the object as it is now: not on a past state or a deleted object. */}
+          {!at && !q.data.deleted && info && objectKey && (
+            <ActionBar cluster={cluster} target={{ kind: info.kind, namespace: info.namespaced ? objectKey.namespace : undefined, name: objectKey.name }} />
+          )}
           <Tabs tabs={[{ id: 'overview', label: t('detailTab.overview') }, ...detailTabs(t, q.data)]} value={tab} onChange={(v) => setTab(v)} label={label} className="px-3">
             {tab === 'overview' ? (
               <>

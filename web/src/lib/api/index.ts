@@ -140,6 +140,19 @@ export const api = {
   audit: (query: Q<'listAudit'>, signal?: AbortSignal) => call('listAudit', { query, signal }),
 
   systemUsage: (signal?: AbortSignal) => call('getSystemUsage', { signal }),
+
+  actions: (signal?: AbortSignal) => call('listActions', { signal }),
+  commands: (cluster: string, query: Q<'listCommands'>, signal?: AbortSignal) => call('listCommands', { path: { cluster }, query, signal }),
+  fleetCommands: (query: Q<'listFleetCommands'>, signal?: AbortSignal) => call('listFleetCommands', { query, signal }),
+  command: (cluster: string, id: string, signal?: AbortSignal) => call('getCommand', { path: { cluster, id }, signal }),
+  submitCommand: (cluster: string, body: Schemas['CommandRequest']) => call('submitCommand', { path: { cluster }, body }),
+  parseCommand: (cluster: string, line: string) => call('parseCommand', { path: { cluster }, body: { line } }),
+  cancelCommand: (cluster: string, id: string) => call('cancelCommand', { path: { cluster, id } }),
+  /** A command's output as text (at most maxBytes). */
+  commandOutput: async (cluster: string, id: string, maxBytes?: number) => {
+    const { blob } = await download('getCommandOutput', { path: { cluster, id }, query: { max_bytes: maxBytes } }, 'text/plain');
+    return blob.text();
+  },
 };
 
 export type Api = typeof api;

@@ -19,6 +19,7 @@ import { closeDrawer, useAt, useClusterId, useUrlParam, useUrlUpdate } from '../
 import { metaColumns } from '../../common/columns';
 import { nodePressures, nodeRoles, nodeStatus, type Node } from '../../lib/k8s';
 import type { NodeUsage } from '../cluster/hooks';
+import { ActionBar } from '../../common/ops/ActionBar';
 import { useNode, useNodes, useNodeUsage } from './hooks';
 
 function NodeDrawer({ cluster, name, at, usage, onClose }: { cluster: string; name: string | null; at: string | null; usage?: NodeUsage; onClose: () => void }) {
@@ -36,70 +37,73 @@ function NodeDrawer({ cluster, name, at, usage, onClose }: { cluster: string; na
       ) : q.error ? (
         <ErrorState error={q.error} onRetry={() => void q.refetch()} />
       ) : n ? (
-        <Tabs
-          tabs={[{ id: 'overview', label: t('tab.overview') }, ...detailTabs(tc, q.data)]}
-          value={tab}
-          onChange={(v) => setTab(v)}
-          label={t('tabs')}
-          className="px-3"
-        >
-          {tab === 'overview' && (
-            <>
-              <Section title={t('usage')} actions={<Link className="text-xs text-accent hover:underline" to={`/c/${cluster}/metrics?node=${encodeURIComponent(n.name)}`}>{t('openMetrics')}</Link>}>
-                <div className="grid gap-4 sm:grid-cols-2">
-                  <UsageBar label={t('cpuUsage')} ratio={usage?.cpu ?? null} text={fmt.percent(usage?.cpu, 0)} />
-                  <UsageBar label={t('memUsage')} ratio={usage?.mem ?? null} text={usage?.memUsed != null ? `${fmt.bytes(usage.memUsed)} / ${fmt.bytes(usage.memTotal)}` : '—'} />
-                </div>
-                {!usage && <p className="mt-2 text-xs text-muted">{t('noMetrics')}</p>}
-              </Section>
-              <Section title={t('capacity')}>
-                <KeyValue
-                  items={[
-                    [t('cpuAlloc'), `${fmt.cpu(n.cpu_allocatable_milli)} / ${fmt.cpu(n.cpu_capacity_milli)}`],
-                    [t('memAlloc'), `${fmt.bytes(n.mem_allocatable_bytes)} / ${fmt.bytes(n.mem_capacity_bytes)}`],
-                    [t('podsAlloc'), `${fmt.number(n.pods_allocatable)} / ${fmt.number(n.pods_capacity)}`],
+        <>
+          {!at && !q.data.deleted && name && <ActionBar cluster={cluster} target={{ kind: 'Node', name }} />}
+          <Tabs
+            tabs={[{ id: 'overview', label: t('tab.overview') }, ...detailTabs(tc, q.data)]}
+            value={tab}
+            onChange={(v) => setTab(v)}
+            label={t('tabs')}
+            className="px-3"
+          >
+            {tab === 'overview' && (
+              <>
+                <Section title={t('usage')} actions={<Link className="text-xs text-accent hover:underline" to={`/c/${cluster}/metrics?node=${encodeURIComponent(n.name)}`}>{t('openMetrics')}</Link>}>
+                  <div className="grid gap-4 sm:grid-cols-2">
+                    <UsageBar label={t('cpuUsage')} ratio={usage?.cpu ?? null} text={fmt.percent(usage?.cpu, 0)} />
+                    <UsageBar label={t('memUsage')} ratio={usage?.mem ?? null} text={usage?.memUsed != null ? `${fmt.bytes(usage.memUsed)} / ${fmt.bytes(usage.memTotal)}` : '—'} />
+                  </div>
+                  {!usage && <p className="mt-2 text-xs text-muted">{t('noMetrics')}</p>}
+                </Section>
+                <Section title={t('capacity')}>
+                  <KeyValue
+                    items={[
+                      [t('cpuAlloc'), `${fmt.cpu(n.cpu_allocatable_milli)} / ${fmt.cpu(n.cpu_capacity_milli)}`],
+                      [t('memAlloc'), `${fmt.bytes(n.mem_allocatable_bytes)} / ${fmt.bytes(n.mem_capacity_bytes)}`],
+                      [t('podsAlloc'), `${fmt.number(n.pods_allocatable)} / ${fmt.number(n.pods_capacity)}`],
+                    ]}
+                  />
+                </Section>
+                <Section title={t('info')}>
+                  <KeyValue
+                    items={[
+                      [t('col.roles'), nodeRoles(n)],
+                      [t('internalIp'), n.internal_ip ? <span className="font-mono">{n.internal_ip}</span> : undefined],
+                      [t('col.kubelet'), n.kubelet_version],
+                      [t('os'), n.os_image],
+                      [t('kernel'), n.kernel_version],
+                      [t('runtime'), n.container_runtime],
+                      [t('arch'), n.architecture],
+                      [t('col.zone'), n.zone],
+                      [t('instanceType'), n.instance_type],
+                      [t('pods'), <Link className="text-accent hover:underline" to={`/c/${cluster}/pods?node=${encodeURIComponent(n.name)}`}>{t('podsOnNode')}</Link>],
+                    ]}
+                  />
+                </Section>
+                <ConditionsSection
+                  detail={q.data.detail}
+                  title={t('conditions')}
+                  badTone="crit"
+                  testId="node-conditions"
+                  fallback={[
+                    { type: 'Ready', status: n.ready ? 'True' : (n.ready_status ?? 'False'), reason: n.ready_reason },
+                    ...['MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'].map((type) => ({ type, status: nodePressures(n).includes(type) ? 'True' : 'False' })),
                   ]}
                 />
-              </Section>
-              <Section title={t('info')}>
-                <KeyValue
-                  items={[
-                    [t('col.roles'), nodeRoles(n)],
-                    [t('internalIp'), n.internal_ip ? <span className="font-mono">{n.internal_ip}</span> : undefined],
-                    [t('col.kubelet'), n.kubelet_version],
-                    [t('os'), n.os_image],
-                    [t('kernel'), n.kernel_version],
-                    [t('runtime'), n.container_runtime],
-                    [t('arch'), n.architecture],
-                    [t('col.zone'), n.zone],
-                    [t('instanceType'), n.instance_type],
-                    [t('pods'), <Link className="text-accent hover:underline" to={`/c/${cluster}/pods?node=${encodeURIComponent(n.name)}`}>{t('podsOnNode')}</Link>],
-                  ]}
-                />
-              </Section>
-              <ConditionsSection
-                detail={q.data.detail}
-                title={t('conditions')}
-                badTone="crit"
-                testId="node-conditions"
-                fallback={[
-                  { type: 'Ready', status: n.ready ? 'True' : (n.ready_status ?? 'False'), reason: n.ready_reason },
-                  ...['MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'].map((type) => ({ type, status: nodePressures(n).includes(type) ? 'True' : 'False' })),
-                ]}
-              />
-              <Section title={t('taints')}>
-                {n.taints?.length ? (
-                  <LabelChips labels={n.taints.map((x) => `${x.key}${x.value ? `=${x.value}` : ''}:${x.effect}`)} max={20} />
-                ) : (
-                  <p className="text-[13px] text-muted">{t('noTaints')}</p>
-                )}
-                {n.unschedulable && <p className="mt-2 text-[13px] text-warn">{t('cordoned')}</p>}
-              </Section>
-              <MetadataSection cluster={cluster} o={n} detail={q.data.detail} />
+                <Section title={t('taints')}>
+                  {n.taints?.length ? (
+                    <LabelChips labels={n.taints.map((x) => `${x.key}${x.value ? `=${x.value}` : ''}:${x.effect}`)} max={20} />
+                  ) : (
+                    <p className="text-[13px] text-muted">{t('noTaints')}</p>
+                  )}
+                  {n.unschedulable && <p className="mt-2 text-[13px] text-warn">{t('cordoned')}</p>}
+                </Section>
+                <MetadataSection cluster={cluster} o={n} detail={q.data.detail} />
             </>
           )}
           <DetailPanel tab={tab} cluster={cluster} resource="nodes" data={q.data} at={at} />
         </Tabs>
+        </>
       ) : null}
     </Drawer>
   );

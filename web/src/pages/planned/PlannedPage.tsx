@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { PageHeader, PageBody } from '../../common/PageHeader';
 import { PLANNED_ICONS } from '../../app/nav';
 
-export type PlannedFeature = 'operations' | 'slos' | 'alerts' | 'settings';
+export type PlannedFeature = 'slos' | 'alerts' | 'settings';
 
 /** Keeps the place of a feature that arrives with a later release and says what it will do. */
 export default function PlannedPage({ feature }: { feature: PlannedFeature }) {

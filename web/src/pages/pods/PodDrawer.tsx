@@ -11,6 +11,7 @@ import { ConditionsSection, DETAIL_TABS, DetailPanel, detailTabs, MetadataSectio
 import { useFormat } from '../../lib/i18n/useFormat';
 import { useUrlParam } from '../../lib/url';
 import { containerSpecs, containerStatus, podStatus, type Anomaly, type Container, type Pod, type ContainerSpec } from '../../lib/k8s';
+import { ActionBar } from '../../common/ops/ActionBar';
 import { useAnomalyDetail, usePod } from './hooks';
 
 /** The anomaly that explains a container's crash (most recent with termination info or a log tail). */
@@ -133,6 +134,7 @@ export function PodDrawer({ cluster, podKey, at, onClose }: { cluster: string; p
       ) : pod ? (
         <>
           {q.data.deleted && <p className="border-b border-warn/30 bg-warn/10 px-5 py-2 text-[13px] text-warn">{tc('detail.deleted')}</p>}
+          {!at && !q.data.deleted && podKey && <ActionBar cluster={cluster} target={{ kind: 'Pod', namespace: podKey.namespace, name: podKey.name }} />}
           <Tabs tabs={tabs} value={tab} onChange={(v) => setTab(v)} label={t('drawer.tabs')} className="px-3">
             {tab === 'overview' && (
               <>
