@@ -158,14 +158,14 @@ type actionView struct {
 
 // listActions is the action catalog as the caller may use it, and whether
 // remote operations are on at all.
-func (s *Server) listActions(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listActions(_ http.ResponseWriter, r *http.Request) (any, error) {
 	p, _ := principal(r.Context())
 	var items []actionView
 	for _, a := range kinds.Actions() {
 		items = append(items, actionView{Name: a.Name, Verb: a.Verb, Kinds: a.Kinds, Role: a.Role, ReadOnly: a.ReadOnly,
 			Params: append([]string{}, a.Params...), TimeoutSeconds: int(a.Timeout / time.Second), Allowed: p.Role.Allows(auth.Role(a.Role))})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"enabled": s.cfg.CommandSigner != nil, "items": items})
+	return map[string]any{"enabled": s.cfg.CommandSigner != nil, "items": items}, nil
 }
 
 // --- validation
@@ -636,7 +636,7 @@ func (s *Server) listCommands(scoped bool) http.HandlerFunc {
 		for i, v := range items {
 			data[i], _ = json.Marshal(v)
 		}
-		writePage(w, data, page.NextCursor, total, s.cfg.Now().UTC(), nil)
+		writePage(w, listPage{data, page.NextCursor, total, s.cfg.Now().UTC(), nil})
 	}
 }
 
