@@ -264,4 +264,3 @@ func timed(url, tok string) (time.Duration, error) {
 	}
 	return d, nil
 }
-
