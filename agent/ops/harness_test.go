@@ -95,6 +95,11 @@ func TestMain(m *testing.M) {
 	if sharedEnv != nil {
 		sharedEnv.Stop()
 	}
+	// Stop fails if a component had died or outlived it.
+	if err := cluster.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stop control plane:", err)
+		code = 1
+	}
 	os.Exit(code)
 }
 
@@ -122,9 +127,16 @@ type option func(*fixture, *ops.Config)
 func setup(t *testing.T, minio *miniotest.Server, opts ...option) *fixture {
 	t.Helper()
 	env, rc := apiServer(t)
+	return newFixture(t, minio, env.Kube, rc, opts...)
+}
+
+// newFixture sets a test up on the cluster kube administers, its executor
+// calling the API server as rc.
+func newFixture(t *testing.T, minio *miniotest.Server, kube kubernetes.Interface, rc *rest.Config, opts ...option) *fixture {
+	t.Helper()
 	n := seq.Add(1)
 	meter := store.NewMetered(minio.NewBucket(t))
-	f := &fixture{t: t, kube: env.Kube, bucket: meter, meter: meter, cluster: fmt.Sprintf("c%d", n), ns: fmt.Sprintf("ops%d", n)}
+	f := &fixture{t: t, kube: kube, bucket: meter, meter: meter, cluster: fmt.Sprintf("c%d", n), ns: fmt.Sprintf("ops%d", n)}
 	_, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {
 		t.Fatal(err)

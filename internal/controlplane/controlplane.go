@@ -185,6 +185,9 @@ func (c *ControlPlane) startAPIServer(bin string, args map[string]string) error 
 	c.env.ControlPlane.Etcd = &envtest.Etcd{DataDir: etcdDir, Out: etcdLog, Err: etcdLog}
 	api := c.env.ControlPlane.GetAPIServer()
 	api.CertDir, api.Out, api.Err = certDir, apiLog, apiLog
+	// kwok nodes have a Hostname address nothing resolves: reach their
+	// kubelet (kwok's server) by InternalIP, for pods/log.
+	api.Configure().Set("kubelet-preferred-address-types", "InternalIP")
 	for k, v := range args {
 		api.Configure().Set(k, v)
 	}
@@ -217,8 +220,8 @@ func (c *ControlPlane) startComponents(bin string) ([]*process, error) {
 		}
 		kubeconfigs[name] = path
 	}
-	if err := os.WriteFile(c.path("kwok.yaml"), kwokStages, 0o600); err != nil {
-		return nil, fmt.Errorf("kwok stages: %w", err)
+	if err := c.writeKwokConfig(); err != nil {
+		return nil, err
 	}
 	// The scheduler's client flags are deprecated in favour of its config
 	// file; its default 50 QPS would pace a bench's thousands of pods.
@@ -264,6 +267,9 @@ leaderElection: {leaderElect: false}
 			"--manage-all-nodes=false",
 			"--manage-nodes-with-annotation-selector=" + nodeAnnotation + "=fake",
 			fmt.Sprintf("--server-address=127.0.0.1:%d", ports[2]),
+			// Nodes name kwok's server as their kubelet, so the API server
+			// proxies pods/log to it (see kubelet-preferred-address-types).
+			"--node-ip=127.0.0.1", fmt.Sprintf("--node-port=%d", ports[2]),
 			"--cidr=10.64.0.0/16",
 			"--node-lease-duration-seconds=40",
 		}, []string{

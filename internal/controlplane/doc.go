@@ -41,7 +41,8 @@
 //     once (or after the delay in its pod-ready.stage.kwok.x-k8s.io/delay
 //     annotation, see PodReadyDelay); a Job's pod completes; a pod being
 //     deleted is removed. Its pod IPs come from a /16 so a few thousand
-//     pods fit.
+//     pods fit. Its server is every node's kubelet endpoint (127.0.0.1),
+//     so GET pods/log works: it serves what SetPodLogs wrote (logs.go).
 //   - Components authenticate with client certificates from envtest's CA,
 //     each under its own user name in system:masters: their permissions are
 //     not what is under test, and the bootstrap controller roles would only

@@ -8,25 +8,20 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"encoding/json"
 
-	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/atlhyper/atlhyper/functions/app"
@@ -70,7 +65,7 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	endpoint, stop, err := startMinIO(tmp)
+	endpoint, stop, err := miniotest.Run(tmp, "bench")
 	if err != nil {
 		return err
 	}
@@ -268,50 +263,4 @@ func timed(url, tok string) (time.Duration, error) {
 		return 0, fmt.Errorf("GET %s: %d", url, resp.StatusCode)
 	}
 	return d, nil
-}
-
-// startMinIO runs the pinned MinIO build on a free port.
-func startMinIO(dir string) (string, func(), error) {
-	bin := miniotest.Binary()
-	if _, err := os.Stat(bin); err != nil {
-		return "", nil, fmt.Errorf("MinIO binary %s missing: run scripts/tools/install minio", bin)
-	}
-	port := func() string {
-		l, _ := net.Listen("tcp", "127.0.0.1:0")
-		defer l.Close()
-		return l.Addr().String()
-	}
-	endpoint, console := port(), port()
-	cmd := exec.Command(bin, "server", "--quiet", "--address", endpoint, "--console-address", console, filepath.Join(dir, "minio"))
-	cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+miniotest.AccessKey, "MINIO_ROOT_PASSWORD="+miniotest.SecretKey, "MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=on")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return "", nil, err
-	}
-	stop := func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() }
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get("http://" + endpoint + "/minio/health/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return "", nil, errors.New("minio not ready after 60 s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	c, err := minio.New(endpoint, &minio.Options{Creds: credentials.NewStaticV4(miniotest.AccessKey, miniotest.SecretKey, "")})
-	if err != nil {
-		stop()
-		return "", nil, err
-	}
-	if err := c.MakeBucket(context.Background(), "bench", minio.MakeBucketOptions{Region: "us-east-1"}); err != nil {
-		stop()
-		return "", nil, err
-	}
-	return endpoint, stop, nil
 }

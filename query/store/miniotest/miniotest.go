@@ -207,3 +207,50 @@ func (s *Server) URL(bucket, prefix string) string {
 func (s *Server) Env() []string {
 	return []string{"AWS_ACCESS_KEY_ID=" + AccessKey, "AWS_SECRET_ACCESS_KEY=" + SecretKey, "AWS_REGION=us-east-1"}
 }
+
+// Run starts MinIO outside a test (benchmarks) with its data in dir and
+// one bucket made, and returns its endpoint and how to stop it.
+func Run(dir, bucket string) (endpoint string, stop func(), err error) {
+	bin := Binary()
+	if _, err := os.Stat(bin); err != nil {
+		return "", nil, fmt.Errorf("MinIO binary %s missing: run scripts/tools/install minio", bin)
+	}
+	port := func() string {
+		l, _ := net.Listen("tcp", "127.0.0.1:0")
+		defer l.Close()
+		return l.Addr().String()
+	}
+	endpoint, console := port(), port()
+	cmd := exec.Command(bin, "server", "--quiet", "--address", endpoint, "--console-address", console, filepath.Join(dir, "minio"))
+	cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+AccessKey, "MINIO_ROOT_PASSWORD="+SecretKey, "MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=on")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop = func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() }
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + endpoint + "/minio/health/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return "", nil, fmt.Errorf("minio not ready after 60 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c, err := minio.New(endpoint, &minio.Options{Creds: credentials.NewStaticV4(AccessKey, SecretKey, "")})
+	if err != nil {
+		stop()
+		return "", nil, err
+	}
+	if err := c.MakeBucket(context.Background(), bucket, minio.MakeBucketOptions{Region: "us-east-1"}); err != nil {
+		stop()
+		return "", nil, err
+	}
+	return endpoint, stop, nil
+}
