@@ -82,6 +82,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 		}
 		return nil
 	})
+	fs.Int64Var(&c.StateCacheBytes, "state-cache-bytes", c.StateCacheBytes, "memory for reconstructed states, in bytes (default 512 MiB)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client address from X-Forwarded-For (only behind one trusted proxy)")
 	fs.IntVar(&c.BcryptCost, "bcrypt-cost", c.BcryptCost, "bcrypt cost of new password hashes (default: the auth package's)")
 }
