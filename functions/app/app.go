@@ -22,6 +22,7 @@ import (
 	"github.com/atlhyper/atlhyper/functions/auth"
 	"github.com/atlhyper/atlhyper/functions/lakeview"
 	"github.com/atlhyper/atlhyper/functions/usage"
+	"github.com/atlhyper/atlhyper/internal/lru"
 	"github.com/atlhyper/atlhyper/query"
 	"github.com/atlhyper/atlhyper/query/control"
 	"github.com/atlhyper/atlhyper/query/store"
@@ -39,6 +40,11 @@ type Config struct {
 	SQLTimeout  time.Duration
 	// SQLMaxBytes caps one SQL result as sent (default adhoc.DefaultMaxBytes).
 	SQLMaxBytes int64
+	// Bounds of the in-memory caches (zero: the packages' defaults,
+	// query.Config and lakeview.Config); tests set small ones.
+	ListedObjects, InputNames int
+	StateCacheBytes           int64
+	MemoEntries               int
 
 	JWTSecret, JWTPreviousSecret string
 	AdminUser, AdminPassword     string
@@ -82,6 +88,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 		}
 		return nil
 	})
+	fs.Int64Var(&c.StateCacheBytes, "state-cache-bytes", c.StateCacheBytes, "memory for reconstructed states, in bytes (default 512 MiB)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client address from X-Forwarded-For (only behind one trusted proxy)")
 	// A secret, but also a flag so that internal/cli maps it to
 	// ATLHYPER_COMMAND_SIGNING_KEY: give it through the environment, where
@@ -121,6 +128,20 @@ type App struct {
 
 // Handler is the HTTP handler.
 func (a *App) Handler() http.Handler { return a.Server }
+
+// MemoryCaches reports every in-memory cache of the instance against its
+// bound, by name (engine.listings, engine.inputs, lakeview.states,
+// lakeview.memo, auth.users, auth.sessions, auth.addresses,
+// usage.objects): what a long-running process keeps besides DuckDB's own
+// memory, which query-memory caps.
+func (a *App) MemoryCaches() map[string]lru.Stats {
+	m := map[string]lru.Stats{}
+	m["engine.listings"], m["engine.inputs"] = a.Engine.MemoryCaches()
+	m["lakeview.states"], m["lakeview.memo"] = a.View.MemoryCaches()
+	m["auth.users"], m["auth.sessions"], m["auth.addresses"] = a.Auth.MemoryCaches()
+	m["usage.objects"] = a.Usage.MemoryCache()
+	return m
+}
 
 // Close releases the engine.
 func (a *App) Close() error { return a.Engine.Close() }
@@ -194,12 +215,13 @@ func Open(ctx context.Context, c Config) (*App, error) {
 	// Users' SQL runs on the engine's sandbox instance, which can open the
 	// files of the tables a viewer may read and nothing else.
 	e, err := query.Open(ctx, query.Config{Bucket: b, CacheDir: c.CacheDir, CacheBytes: c.CacheBytes, MemoryLimit: c.MemoryLimit,
-		Threads: c.Threads, Timeout: 30 * time.Second, Tails: true, SandboxTables: adhoc.Tables(false), Setup: adhoc.Setup,
+		Threads: c.Threads, Timeout: 30 * time.Second, Tails: true, MaxListedObjects: c.ListedObjects, MaxInputNames: c.InputNames, SandboxTables: adhoc.Tables(false), Setup: adhoc.Setup,
 		Logger: c.Logger, Now: c.Now})
 	if err != nil {
 		return nil, err
 	}
-	view, err := lakeview.New(lakeview.Config{Bucket: b, Engine: e, Logger: c.Logger, Now: c.Now})
+	view, err := lakeview.New(lakeview.Config{Bucket: b, Engine: e, StateCacheBytes: c.StateCacheBytes, MemoEntries: c.MemoEntries,
+		Logger: c.Logger, Now: c.Now})
 	if err != nil {
 		e.Close()
 		return nil, err

@@ -119,6 +119,12 @@ func New(cfg Config) (*Service, error) {
 	}, nil
 }
 
+// MemoryCaches reports the instance's in-memory caches against their
+// bounds: users, sessions and the per-address login buckets.
+func (s *Service) MemoryCaches() (users, sessions, addresses lru.Stats) {
+	return s.users.Stats(), s.sess.Stats(), s.limit.buckets.Stats()
+}
+
 // Principal is an authenticated caller.
 type Principal struct {
 	Username  string

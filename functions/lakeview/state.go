@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duckdb/duckdb-go/v2"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/atlhyper/atlhyper/internal/lru"
@@ -193,7 +194,7 @@ func buildSnapshot(cluster, table string, at time.Time, res Result, ckIdx int) *
 		// cluster is the view's hive column; keep it first for readability.
 		encodeObject(&buf, s.Cols, vals, true)
 		r.JSON = bytes.Clone(buf.Bytes())
-		s.size += int64(len(r.JSON))*2 + int64(len(r.text)) + 256
+		s.size += rowSize(r)
 		s.Rows = append(s.Rows, r)
 	}
 	return s
@@ -217,6 +218,64 @@ func appendText(b *strings.Builder, v any) {
 				appendText(b, e["reason"])
 			}
 		}
+	}
+}
+
+// rowSize estimates the heap a row holds: its JSON and search text, the
+// scanned values (boxed, maps and lists of them) and its labels. The state
+// cache's bound is in these bytes, so they must not undercount: counting
+// only the JSON twice put the heap at about twice the bound.
+func rowSize(r *Row) int64 {
+	n := int64(len(r.JSON)+len(r.text)) + 160 // the Row, its slices' and strings' headers
+	for _, v := range r.Vals {
+		n += valueSize(v)
+	}
+	for k, v := range r.labels {
+		n += int64(len(k)+len(v)) + 48 // map slot and string headers
+	}
+	return n
+}
+
+// valueSize estimates the heap a scanned value holds, interface included.
+func valueSize(v any) int64 {
+	switch t := v.(type) {
+	case nil:
+		return 16
+	case string:
+		return 32 + int64(len(t))
+	case []byte:
+		return 40 + int64(len(t))
+	case []any:
+		n := int64(40)
+		for _, e := range t {
+			n += valueSize(e)
+		}
+		return n
+	case map[string]any:
+		n := int64(64)
+		for k, e := range t {
+			n += 24 + int64(len(k)) + valueSize(e)
+		}
+		return n
+	case duckdb.Map:
+		n := int64(64)
+		for k, e := range t {
+			n += valueSize(k) + valueSize(e)
+		}
+		return n
+	case duckdb.OrderedMap:
+		n, vals := int64(96), t.Values()
+		for i, k := range t.Keys() {
+			n += valueSize(k) + valueSize(vals[i])
+		}
+		return n
+	case *duckdb.OrderedMap:
+		if t == nil {
+			return 16
+		}
+		return valueSize(*t)
+	default: // numbers, times, booleans, decimals
+		return 40
 	}
 }
 

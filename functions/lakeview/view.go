@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/atlhyper/atlhyper/internal/lru"
 	"github.com/atlhyper/atlhyper/query"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
@@ -20,6 +21,8 @@ type Config struct {
 	// StateCacheBytes bounds the reconstructed states kept in memory
 	// (default 512 MiB).
 	StateCacheBytes int64
+	// MemoEntries bounds the memoised answers (default 512).
+	MemoEntries int
 	// CurrentTTL is how long a current-state or heartbeat object is served
 	// without revalidation (default 2 s); ClusterListTTL how long the list
 	// of clusters is (default 30 s).
@@ -48,6 +51,9 @@ func New(cfg Config) (*View, error) {
 	if cfg.StateCacheBytes <= 0 {
 		cfg.StateCacheBytes = 512 << 20
 	}
+	if cfg.MemoEntries <= 0 {
+		cfg.MemoEntries = 512
+	}
 	if cfg.CurrentTTL <= 0 {
 		cfg.CurrentTTL = 2 * time.Second
 	}
@@ -63,9 +69,16 @@ func New(cfg Config) (*View, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	v := &View{cfg: cfg, e: cfg.Engine, states: newStateCache(cfg.StateCacheBytes), memo: newMemo(512)}
+	v := &View{cfg: cfg, e: cfg.Engine, states: newStateCache(cfg.StateCacheBytes), memo: newMemo(cfg.MemoEntries)}
 	v.fleet = newFleet(v)
 	return v, nil
+}
+
+// MemoryCaches reports the view's in-memory caches against their bounds:
+// the reconstructed states (cost: estimated bytes) and the memoised
+// answers (cost: entries).
+func (v *View) MemoryCaches() (states, memo lru.Stats) {
+	return v.states.cache.Stats(), v.memo.cache.Stats()
 }
 
 // Engine is the query engine the view runs on.

@@ -70,6 +70,10 @@ func New(cfg Config) (*Reporter, error) {
 	return &Reporter{cfg: cfg, cache: lru.New[string, cachedObject](maxCachedBytes, func(c cachedObject) int64 { return int64(len(c.data) + len(c.etag)) })}, nil
 }
 
+// MemoryCache reports the cache of small objects against its bound
+// (cost: bytes).
+func (r *Reporter) MemoryCache() lru.Stats { return r.cache.Stats() }
+
 // Report is the self-monitoring answer.
 type Report struct {
 	GeneratedAt time.Time `json:"generated_at"`

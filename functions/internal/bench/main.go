@@ -4,6 +4,9 @@
 // prints one figure per line: `name value unit`.
 //
 //	go run ./functions/internal/bench [--clusters 10 --nodes 100 --pods 3000 --days 7]
+//
+// With --longrun it measures only the memory of a long-running API process
+// (the built binary) serving a dashboard for 30 simulated days (longrun.go).
 package main
 
 import (
@@ -53,6 +56,7 @@ func run() error {
 	verbose := flag.Bool("v", false, "progress on stderr")
 	freshSamples := flag.Int("freshness-samples", 25, "changes of a watched live cluster timed until the API shows them (0: skip)")
 	freshOnly := flag.Bool("freshness-only", false, "measure only the freshness of a live cluster (no generated fleet)")
+	longRun := flag.Bool("longrun", false, "measure only the RSS of an API process serving 30 simulated days (3 clusters × 300 pods)")
 	flag.Parse()
 	logf := func(format string, args ...any) {
 		if *verbose {
@@ -74,6 +78,9 @@ func run() error {
 		Creds: credentials.NewStaticV4(miniotest.AccessKey, miniotest.SecretKey, "")})
 	if err != nil {
 		return err
+	}
+	if *longRun {
+		return measureLongRun(ctx, b, endpoint, tmp, 3, 20, 300, logf)
 	}
 	if *freshOnly {
 		*clusters, *days, *coldSamples = 0, 0, 0
