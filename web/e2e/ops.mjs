@@ -164,11 +164,13 @@ export async function roundTrip(page, stack) {
   await shot(page, 'ops-roundtrip-logs-light');
   await logs.dialog.locator('[data-testid=command-close]').click();
   await logs.dialog.waitFor({ state: 'detached' });
+  await page.keyboard.press('Escape');
+  await page.locator('[data-testid=drawer]').waitFor({ state: 'detached' });
 
   // Scale a Deployment: the change as the API reports it, on the screen.
   let replicas;
   const deployment = async (name) => (await adminGet(stack, `/api/v1/clusters/${cluster}/deployments?limit=500`)).items.find((x) => x.name === name);
-  const scale = await submit('Deployment', 'deployments', 'workload.scale', async (d, name) => {
+  const scale = await submit('Deployment', 'workloads', 'workload.scale', async (d, name) => {
     replicas = (await deployment(name)).desired + 1;
     await d.locator('[data-testid=param-replicas]').fill(String(replicas));
   });
