@@ -100,6 +100,7 @@ type app struct {
 	pods           []string
 	cpu, mem       string
 	sidecar        bool
+	restartedAt    string // the pod template's restartedAt annotation (a rollout restart)
 }
 
 func (c *cluster) podSpec(a *app, node string) corev1.PodSpec {
@@ -162,7 +163,10 @@ func (c *cluster) newPod(a *app, name, node string) *corev1.Pod {
 	}
 	p := &corev1.Pod{ObjectMeta: c.objMeta(a.ns, name, labels), Spec: c.podSpec(a, node)}
 	p.OwnerReferences = own
-	p.Annotations = map[string]string{"kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"}
+	p.Annotations = map[string]string{restartedAtAnnotation: "2026-01-01T00:00:00Z"}
+	if a.restartedAt != "" {
+		p.Annotations[restartedAtAnnotation] = a.restartedAt
+	}
 	c.setRunning(p)
 	return p
 }
@@ -204,6 +208,9 @@ func (c *cluster) deployment(a *app) (*appsv1.Deployment, *appsv1.ReplicaSet) {
 	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": a.name}}
 	tmpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app.kubernetes.io/name": a.name}},
 		Spec: c.podSpec(a, "")}
+	if a.restartedAt != "" {
+		tmpl.Annotations = map[string]string{restartedAtAnnotation: a.restartedAt}
+	}
 	d := &appsv1.Deployment{ObjectMeta: c.objMeta(a.ns, a.name, map[string]string{"app.kubernetes.io/name": a.name}),
 		Spec: appsv1.DeploymentSpec{Replicas: ptr(int32(a.replicas)), Selector: sel, Template: tmpl,
 			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType}}}
@@ -223,7 +230,10 @@ func (c *cluster) deployment(a *app) (*appsv1.Deployment, *appsv1.ReplicaSet) {
 	return d, rs
 }
 
-const revisionAnnotation = "deployment.kubernetes.io/revision"
+const (
+	revisionAnnotation    = "deployment.kubernetes.io/revision"
+	restartedAtAnnotation = "kubectl.kubernetes.io/restartedAt"
+)
 
 func (c *cluster) deploymentHealthy(d *appsv1.Deployment, avail int) {
 	want := int(*d.Spec.Replicas)

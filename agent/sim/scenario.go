@@ -162,18 +162,9 @@ func (c *cluster) rollout(a *app, bad bool) {
 	if a == nil {
 		return
 	}
-	a.version++
-	oldRS, oldPods := a.rsName, append([]string(nil), a.pods...)
-	a.rsName, a.rsUID = fmt.Sprintf("%s-%x", a.name, c.rng.Uint32()&0xfffffff), c.uid()
 	good := a.image
-	a.image = fmt.Sprintf("registry.example/%s/%s:1.%d.%d", a.ns, a.name, a.version, c.rng.IntN(9))
-	_, rs := c.deployment(a)
-	c.create(rs)
-	c.updateDeployment(a, func(d *appsv1.Deployment) {
-		d.Generation++
-		d.Annotations = rs.Annotations
-		d.Spec.Template.Spec.Containers[0].Image = a.image
-		d.Status.UpdatedReplicas = 0
+	oldRS, oldPods := c.newRevision(a, func() {
+		a.image = fmt.Sprintf("registry.example/%s/%s:1.%d.%d", a.ns, a.name, a.version, c.rng.IntN(9))
 	})
 	c.log.Info("sim: rollout", "app", a.ns+"/"+a.name, "image", a.image, "bad", bad)
 	if bad {
@@ -215,11 +206,35 @@ func (c *cluster) rollout(a *app, bad bool) {
 		})
 		return
 	}
+	c.replacePods(a, oldRS, oldPods)
+}
+
+// newRevision starts a Deployment's next ReplicaSet, its template as
+// change leaves the app, and returns the ReplicaSet and pods it replaces.
+func (c *cluster) newRevision(a *app, change func()) (oldRS string, oldPods []string) {
+	a.version++
+	oldRS, oldPods = a.rsName, append([]string(nil), a.pods...)
+	a.rsName, a.rsUID = fmt.Sprintf("%s-%x", a.name, c.rng.Uint32()&0xfffffff), c.uid()
+	change()
+	_, rs := c.deployment(a)
+	c.create(rs)
+	c.updateDeployment(a, func(d *appsv1.Deployment) {
+		d.Generation++
+		d.Annotations = rs.Annotations
+		d.Spec.Template.Spec.Containers[0].Image = a.image
+		d.Status.UpdatedReplicas = 0
+	})
+	return oldRS, oldPods
+}
+
+// replacePods replaces the old ReplicaSet's pods with new ones, one every
+// 15 s.
+func (c *cluster) replacePods(a *app, oldRS string, oldPods []string) {
 	a.pods = nil
 	for i, old := range oldPods {
 		c.after(time.Duration(i+1)*15*time.Second, func() {
 			name := c.podName(a.rsName)
-			c.create(c.newPod(a, name, c.nodes[c.rng.IntN(len(c.nodes))]))
+			c.create(c.newPod(a, name, c.placeNode()))
 			c.deletePod(a.ns, old)
 			a.pods = append(a.pods, name)
 			delete(c.crashing, old)
@@ -319,18 +334,7 @@ func (c *cluster) scale(a *app) {
 	if delta == 0 || len(a.pods)+delta < 1 {
 		return
 	}
-	for ; delta > 0; delta-- {
-		name := c.podName(a.rsName)
-		c.create(c.newPod(a, name, c.nodes[c.rng.IntN(len(c.nodes))]))
-		a.pods = append(a.pods, name)
-	}
-	for ; delta < 0; delta++ {
-		last := a.pods[len(a.pods)-1]
-		c.deletePod(a.ns, last)
-		delete(c.crashing, last)
-		a.pods = a.pods[:len(a.pods)-1]
-	}
-	a.replicas = len(a.pods)
+	c.scaleTo(a, len(a.pods)+delta)
 	c.updateDeployment(a, func(d *appsv1.Deployment) {
 		d.Spec.Replicas = ptr(int32(a.replicas))
 		c.deploymentHealthy(d, a.replicas)

@@ -15,6 +15,7 @@ package sim
 import (
 	"container/heap"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -72,7 +73,11 @@ type Config struct {
 	// EventRate is the mean number of scripted incidents per cluster per
 	// virtual hour (default 12).
 	EventRate float64
-	Logger    *slog.Logger
+	// CommandKeys, if set, turn remote operations on: each agent runs the
+	// commands signed with one of these keys (agent/ops) against its
+	// simulated cluster, which reacts as its controllers would.
+	CommandKeys map[string]ed25519.PublicKey
+	Logger      *slog.Logger
 	// Agent, if set, adjusts each agent's configuration.
 	Agent func(*agent.Config)
 	// Clock, if set, is the fleet's clock instead of a ScaledClock at
@@ -238,11 +243,15 @@ type cluster struct {
 	steps    stepQueue
 	crashing map[string]bool
 	jobSeq   int
+	// kicks wakes the script's loop after a command changed the cluster
+	// (react).
+	kicks    chan struct{}
+	cordoned map[string]bool // nodes remote operations cordoned (react)
 }
 
 func newCluster(f *Fleet, id string, seed int64) (*cluster, error) {
 	c := &cluster{f: f, id: id, rng: rand.New(rand.NewPCG(uint64(seed), uint64(seed)*7919)), clock: f.clock,
-		log: f.cfg.Logger.With("cluster", id), notReady: map[string]bool{}, crashing: map[string]bool{}}
+		log: f.cfg.Logger.With("cluster", id), notReady: map[string]bool{}, crashing: map[string]bool{}, kicks: make(chan struct{}, 1)}
 	objs, metas := c.build()
 	c.kube = fake.NewSimpleClientset(objs...)
 	c.kube.Resources = discoveryResources()
@@ -268,6 +277,9 @@ func newCluster(f *Fleet, id string, seed int64) (*cluster, error) {
 		cfg.WatchedPoll = scaled(2*time.Second, 500*time.Millisecond)
 		cfg.TailInterval = scaled(12*time.Second, time.Second)
 		cfg.FlushAge = hourDivisor(scaled(20*time.Minute, time.Second))
+	}
+	if len(f.cfg.CommandKeys) > 0 {
+		cfg.Operations = &agent.Operations{API: opsAPI{c}, Keys: f.cfg.CommandKeys}
 	}
 	if f.cfg.SpoolDir != "" {
 		cfg.SpoolDir = filepath.Join(f.cfg.SpoolDir, id)
@@ -436,6 +448,8 @@ func (c *cluster) run(ctx context.Context) error {
 			select {
 			case <-ctx.Done():
 			case <-c.clock.After(wait):
+			case <-c.kicks:
+				c.react()
 			}
 			continue
 		}

@@ -69,6 +69,9 @@ try {
   await r.step('signal 6: whole badges, whole-number ticks, plurals, no data before T, server text translated', () => sig.smallOnes(page, stack, cluster));
   await r.step('ops 1: an action from a drawer with a reason; the state the API reports; cancelled before any agent claims it', () => ops.drawerAction(page, stack, cluster));
   await r.step('ops 2: the Operations page and the kubectl command box', () => ops.operationsPage(page, stack, cluster));
+  if (stack.live) {
+    await r.step('ops 4: the full round-trip on the live cluster: pod logs and a scale from drawers reach succeeded, output and changes shown', () => ops.roundTrip(page, stack));
+  }
   await r.step('ops 3: a viewer is offered no action', () => ops.viewerNoActions(browser, stack, cluster));
   await r.step('log out', () => s.logout(page, stack.baseUrl));
   failed = r.summary();

@@ -30,6 +30,7 @@ import (
 	"github.com/atlhyper/atlhyper/agent/ingest"
 	"github.com/atlhyper/atlhyper/agent/sim"
 	"github.com/atlhyper/atlhyper/internal/cli"
+	"github.com/atlhyper/atlhyper/query/control"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
 )
@@ -59,6 +60,7 @@ func run(args []string) error {
 	listen := fs.String("listen", "", "serve the first cluster's agent endpoints here (/healthz, /readyz, /metrics and, with --ingest-secret, the collectors' /v1/node-metrics)")
 	secret := fs.String("ingest-secret", "", "secret real collectors' node tokens are made with (prefer the env ATLHYPER_INGEST_SECRET)")
 	hostNode := fs.String("host-node", "", "add a node of this name to the first cluster, for a real collector on this machine")
+	commandKeys := fs.String("command-public-keys", "", "public keys commands must be signed with: <key id>=<base64 Ed25519 key>[,…]; set, every simulated cluster's agent runs remote operations against its cluster")
 	flushAge := fs.Duration("flush-age", 0, "agents' flush interval, a divisor of an hour (0: the agent default, 20m, or more when --speed is higher)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
@@ -68,6 +70,10 @@ func run(args []string) error {
 	}
 	if *secret != "" && *listen == "" {
 		return errors.New("--ingest-secret needs --listen: collectors push to the first cluster's agent endpoint")
+	}
+	keys, err := control.ParseKeys(*commandKeys)
+	if err != nil {
+		return fmt.Errorf("--command-public-keys: %w", err)
 	}
 	log, err := logFlags.Logger()
 	if err != nil {
@@ -104,7 +110,7 @@ func run(args []string) error {
 	firstID := *prefix + "-1"
 	f, err := sim.New(sim.Config{Store: b, Clusters: *clusters, Nodes: *nodes, Pods: *pods, Seed: *seed, Speed: *speed,
 		Start: begin, Duration: *duration, ClusterPrefix: *prefix, SpoolDir: *spool, NodeMetrics: *metrics,
-		HostNode: *hostNode, EventRate: *rate, Logger: log,
+		HostNode: *hostNode, EventRate: *rate, Logger: log, CommandKeys: keys,
 		Agent: func(c *agent.Config) {
 			if *flushAge > 0 {
 				c.FlushAge = *flushAge
