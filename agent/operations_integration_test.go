@@ -38,7 +38,7 @@ func TestOperations(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.startAgent("ops", func(c *agent.Config) {
-		c.Operations = &agent.Operations{API: api, Keys: keys, Lease: 2 * time.Second}
+		c.Operations = &agent.Operations{API: api, Keys: keys}
 	})
 
 	submit := func(action string, params string) string {
