@@ -54,7 +54,17 @@ func TestOperations(t *testing.T) {
 		}
 		return c.ID
 	}
+	// One after the other: the executor runs queued commands at once, in
+	// no set order, and the read needs the pod the delete removes.
 	read := submit("object.yaml", "")
+	h.eventually("the read ended", 60*time.Second, func() bool {
+		o, err := control.Read(h.ctx(), h.bucket, h.cluster)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, ok := o.Find(read)
+		return ok && control.Final(e.State)
+	})
 	del := submit("pod.delete", `{"grace_seconds":0}`)
 	h.eventually("both commands ended and archived", 60*time.Second, func() bool {
 		o, err := control.Read(h.ctx(), h.bucket, h.cluster)
