@@ -318,11 +318,13 @@ func (f *fixture) row(id string) (lake.Command, bool) {
 func (f *fixture) eventually(what string, timeout time.Duration, ok func() bool) {
 	f.t.Helper()
 	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
 	for !ok() {
 		if time.Now().After(deadline) {
 			f.t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(25 * time.Millisecond)
+		<-tick.C
 	}
 }
 

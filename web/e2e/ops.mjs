@@ -5,6 +5,7 @@
 // Ground truth is the API: every state the screen shows is compared with
 // GET /clusters/{c}/commands/{id}.
 import { assert } from './lib/runner.mjs';
+import { until } from './lib/wait.mjs';
 import { api, login } from './lib/stack.mjs';
 import { newPage, noErrors, settle, shot, takeErrors, uiLogin } from './scenarios.mjs';
 
@@ -13,17 +14,6 @@ async function adminGet(stack, path) {
   const r = await api(stack.baseUrl, 'GET', path, token);
   if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${JSON.stringify(r.json)}`);
   return r.json;
-}
-
-/** Polls fn until it returns a truthy value (or the deadline passes). */
-async function until(what, fn, timeoutMs = 30_000, everyMs = 500) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** The newest command of the cluster matching pred, from the API's list. */

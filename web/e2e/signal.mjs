@@ -4,20 +4,9 @@
 // (stack.mjs: `live-1`). Ground truth comes from the API itself.
 import { setLanguage } from './lib/language.mjs';
 import { assert } from './lib/runner.mjs';
+import { until } from './lib/wait.mjs';
 import { api, login } from './lib/stack.mjs';
 import { settle, shot, takeErrors } from './scenarios.mjs';
-
-/** Polls fn until it returns a truthy value (or the deadline passes). */
-async function until(what, fn, timeoutMs = 60_000, everyMs = 500) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 async function get(stack, path) {
   const token = await login(stack.baseUrl, stack.admin.user, stack.admin.password);
