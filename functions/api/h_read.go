@@ -73,23 +73,20 @@ func (s *Server) namespaceSummaries(_ http.ResponseWriter, r *http.Request) (any
 // dashboard keeps renewing it, the agent publishes its unflushed rows every
 // few seconds and polls for commands fast. Not audited: it changes what
 // the cluster costs for a few minutes, not what anyone may see or do.
-func (s *Server) watchCluster(w http.ResponseWriter, r *http.Request) {
+func (s *Server) watchCluster(_ http.ResponseWriter, r *http.Request) (any, error) {
 	c, perr := clusterParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	if err := s.cfg.View.CheckCluster(r.Context(), c); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	until, err := control.Watch(r.Context(), s.cfg.Bucket, c, s.cfg.Now(), control.MaxWatch)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"cluster": c, "watch_until": until.UTC(),
-		"renew_after_seconds": int(control.MaxWatch / 2 / time.Second)})
+	return map[string]any{"cluster": c, "watch_until": until.UTC(),
+		"renew_after_seconds": int(control.MaxWatch / 2 / time.Second)}, nil
 }
 
 // writePage writes {"items": [raw…], "next_cursor", "total", "as_of"}.

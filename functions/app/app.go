@@ -132,7 +132,7 @@ func (a *App) Handler() http.Handler { return a.Server }
 // MemoryCaches reports every in-memory cache of the instance against its
 // bound, by name (engine.listings, engine.inputs, lakeview.states,
 // lakeview.memo, auth.users, auth.sessions, auth.addresses,
-// usage.objects): what a long-running process keeps besides DuckDB's own
+// usage.objects, api.user_limits): what a long-running process keeps besides DuckDB's own
 // memory, which query-memory caps.
 func (a *App) MemoryCaches() map[string]lru.Stats {
 	m := map[string]lru.Stats{}
@@ -140,6 +140,7 @@ func (a *App) MemoryCaches() map[string]lru.Stats {
 	m["lakeview.states"], m["lakeview.memo"] = a.View.MemoryCaches()
 	m["auth.users"], m["auth.sessions"], m["auth.addresses"] = a.Auth.MemoryCaches()
 	m["usage.objects"] = a.Usage.MemoryCache()
+	m["api.user_limits"] = a.Server.MemoryCache()
 	return m
 }
 
