@@ -543,13 +543,11 @@ func (f commandFilter) match(v commandView) bool {
 
 func (s *Server) listCommands(scoped bool) func(http.ResponseWriter, *http.Request) (any, error) {
 	return func(_ http.ResponseWriter, r *http.Request) (any, error) {
-		clusters, perr, err := s.clustersFor(r, scoped)
-		if perr != nil {
-			return nil, perr
-		}
+		clusters, err := s.clustersFor(r, scoped)
 		if err != nil {
 			return nil, err
 		}
+		var perr *apiError
 		q := r.URL.Query()
 		var f commandFilter
 		if f.states, perr = parseList(q, "state", len(stateNames), func(v string) bool { return slices.Contains(stateNames, v) }); perr != nil {
@@ -559,10 +557,7 @@ func (s *Server) listCommands(scoped bool) func(http.ResponseWriter, *http.Reque
 			return nil, perr
 		}
 		rq := lakeview.RecordQuery{Table: "commands", Clusters: clusters, Key: "id", Exclude: []string{"output_key"}}
-		if rq.From, rq.To, perr = timeRange(q, s.cfg.Now(), 7*24*time.Hour, 366*24*time.Hour); perr != nil {
-			return nil, perr
-		}
-		if perr = s.commonRecords(q, &rq); perr != nil {
+		if perr = s.recordPage(q, &rq, 7*24*time.Hour, 366*24*time.Hour); perr != nil {
 			return nil, perr
 		}
 		if rq.Limit > 200 {

@@ -28,20 +28,20 @@ func (s *Server) nodesMetrics(_ http.ResponseWriter, r *http.Request) (any, erro
 	return map[string]any{"as_of": s.cfg.Now().UTC(), "items": items}, nil
 }
 
-func nodeParam(r *http.Request) (string, *apiError) {
-	n := chi.URLParam(r, "name")
-	if !validName(n) {
-		return "", badParam("name", "invalid node name")
+// nodeParams are a node route's cluster and node name.
+func nodeParams(r *http.Request) (cluster, node string, perr *apiError) {
+	if cluster, perr = clusterParam(r); perr != nil {
+		return "", "", perr
 	}
-	return n, nil
+	node = chi.URLParam(r, "name")
+	if !validName(node) {
+		return "", "", badParam("name", "invalid node name")
+	}
+	return cluster, node, nil
 }
 
 func (s *Server) nodeMetrics(_ http.ResponseWriter, r *http.Request) (any, error) {
-	c, perr := clusterParam(r)
-	if perr != nil {
-		return nil, perr
-	}
-	n, perr := nodeParam(r)
+	c, n, perr := nodeParams(r)
 	if perr != nil {
 		return nil, perr
 	}
@@ -52,11 +52,7 @@ var ranges = map[string]time.Duration{"1h": time.Hour, "6h": 6 * time.Hour, "12h
 	"2d": 48 * time.Hour, "7d": 7 * 24 * time.Hour, "14d": 14 * 24 * time.Hour, "30d": 30 * 24 * time.Hour}
 
 func (s *Server) nodeMetricsHistory(_ http.ResponseWriter, r *http.Request) (any, error) {
-	c, perr := clusterParam(r)
-	if perr != nil {
-		return nil, perr
-	}
-	n, perr := nodeParam(r)
+	c, n, perr := nodeParams(r)
 	if perr != nil {
 		return nil, perr
 	}
