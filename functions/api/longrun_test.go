@@ -39,12 +39,12 @@ func TestLongRunCachesStayBounded(t *testing.T) {
 	}
 	t.Logf("prepared in %s", time.Since(start))
 	// Small enough that a month of questions overflows each bound.
-	const listed, inputs, stateBytes, memo = 400, 40, 256 << 10, 64
+	const listed, inputs, stateBytes, memoBytes = 400, 40, 256 << 10, 128 << 10
 	// What DuckDB may hold beyond day 3's: a query's buffers in flight.
 	const duckSlack = 1 << 20
 	a, err := app.Open(ctx, app.Config{Bucket: b, CacheDir: t.TempDir(), Threads: 2, MemoryLimit: "512MB", JWTSecret: testSecret,
 		AdminUser: adminUser, AdminPassword: adminPass, BcryptCost: 4, LoginRate: 1000, LoginBurst: 1000, Logger: quiet,
-		ListedObjects: listed, InputNames: inputs, StateCacheBytes: stateBytes, MemoEntries: memo})
+		ListedObjects: listed, InputNames: inputs, StateCacheBytes: stateBytes, MemoBytes: memoBytes})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,11 +24,11 @@ import (
 	"github.com/atlhyper/atlhyper/query/store/miniotest"
 )
 
-// stateCacheBytes bounds the child's reconstructed states so that the
-// first days of the walk fill the cache (at the default 512 MiB a small
-// fleet would fill it only after the month): from then on, flat memory
-// means nothing else grows.
-const stateCacheBytes = 48 << 20
+// stateCacheBytes and memoBytes bound the child's reconstructed states
+// and memoised answers so that the first two days of the walk fill them
+// (at the defaults, 512 and 64 MiB, a small fleet would fill them only
+// after the month): from then on, flat memory means nothing else grows.
+const stateCacheBytes, memoBytes = 32 << 20, 2 << 20
 
 // measureLongRun starts the API binary as a child process on the bench's
 // MinIO, over a fleet with a month of history, and walks a dashboard left
@@ -61,7 +61,7 @@ func measureLongRun(ctx context.Context, b store.Bucket, endpoint, tmp string, c
 	l.Close()
 	cmd := exec.CommandContext(ctx, bin, "--store", "s3://bench/lake?endpoint="+endpoint+"&insecure=true", "--listen", addr,
 		"--cache-dir", filepath.Join(tmp, "api-cache"), "--bcrypt-cost", "4", "--log-level", "warn",
-		"--state-cache-bytes", strconv.Itoa(stateCacheBytes))
+		"--state-cache-bytes", strconv.Itoa(stateCacheBytes), "--memo-bytes", strconv.Itoa(memoBytes))
 	cmd.Env = append(os.Environ(), "ATLHYPER_JWT_SECRET="+secret, "ATLHYPER_ADMIN_USER="+admin, "ATLHYPER_ADMIN_PASSWORD="+password,
 		"AWS_ACCESS_KEY_ID="+miniotest.AccessKey, "AWS_SECRET_ACCESS_KEY="+miniotest.SecretKey, "AWS_REGION=us-east-1")
 	cmd.Stderr = os.Stderr
