@@ -2,7 +2,6 @@ package helm_test
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -385,5 +384,3 @@ func repoRoot(t testing.TB) string {
 	}
 	return filepath.Dir(strings.TrimSpace(string(out)))
 }
-
-var _ = os.Getenv
