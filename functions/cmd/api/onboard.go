@@ -24,7 +24,8 @@ import (
 
 // runOnboard prepares a cluster for the Helm chart in one command:
 //
-//	api onboard --store s3://bucket/prefix?endpoint=… [--cluster id] [--minio] [--values file]
+//	api onboard --store s3://bucket/prefix?endpoint=… [--cluster id] [--minio [--minio-endpoint host:port]]
+//	            [--values file] [--policy file] [--command-public-keys keys]
 //
 // It mints the cluster id (unless given) and the ingest secret, takes the
 // command-signing public key (--command-public-keys, else derived from the
@@ -42,6 +43,8 @@ func runOnboard(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cluster := fs.String("cluster", "", "cluster id, a lowercase DNS label (default: a new random one)")
 	useMinIO := fs.Bool("minio", false, "create the cluster's policy and user on the store's MinIO server")
 	valuesPath := fs.String("values", "", "values file to write (default atlhyper-<cluster>.yaml; never overwritten)")
+	policyPath := fs.String("policy", "", "also write the store policy (JSON) to this file")
+	adminEndpoint := fs.String("minio-endpoint", "", "MinIO's address as this machine reaches it, when the store URL's is the in-cluster one (host:port; http:// for plain HTTP)")
 	publicKeys := fs.String("command-public-keys", "", "keys the agent trusts for remote operations (default: from ATLHYPER_COMMAND_SIGNING_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -87,7 +90,15 @@ func runOnboard(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if keys != "" {
 		values.RBAC = &rbacValues{Operations: operationsValues{Enabled: true, CommandPublicKeys: keys}}
 	}
+	if *policyPath != "" {
+		if err := os.WriteFile(*policyPath, []byte(policy+"\n"), 0o644); err != nil {
+			return fmt.Errorf("policy file: %w", err)
+		}
+	}
 	if *useMinIO {
+		if *adminEndpoint != "" {
+			loc.endpoint, loc.secure = strings.TrimPrefix(strings.TrimPrefix(*adminEndpoint, "http://"), "https://"), !strings.HasPrefix(*adminEndpoint, "http://")
+		}
 		if loc.endpoint == "" {
 			return errors.New("--minio: the store URL names no endpoint (?endpoint=host:port)")
 		}
@@ -123,7 +134,7 @@ func runOnboard(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if keys == "" {
 		fmt.Fprintln(stdout, "no command public key (ATLHYPER_COMMAND_SIGNING_KEY unset): remote operations stay off")
 	}
-	fmt.Fprintf(stdout, "install: helm install atlhyper oci://ghcr.io/atlhyper/charts/atlhyper -n atlhyper --create-namespace -f %s\n", *valuesPath)
+	fmt.Fprintf(stdout, "install (docs/install.md): helm install atlhyper infra/helm/atlhyper -n atlhyper -f %s\n", *valuesPath)
 	return nil
 }
 

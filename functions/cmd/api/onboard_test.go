@@ -34,11 +34,12 @@ func TestOnboardMinIO(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 
-	onboard := func(cluster string) chartValues {
+	onboard := func(cluster, url string, extra ...string) chartValues {
 		t.Helper()
 		path := filepath.Join(dir, cluster+".yaml")
 		var out bytes.Buffer
-		if err := runOnboard(ctx, []string{"--store", url, "--cluster", cluster, "--minio", "--values", path}, &out, &out); err != nil {
+		args := append([]string{"--store", url, "--cluster", cluster, "--minio", "--values", path}, extra...)
+		if err := runOnboard(ctx, args, &out, &out); err != nil {
 			t.Fatalf("onboard %s: %v\n%s", cluster, err, out.String())
 		}
 		st, err := os.Stat(path)
@@ -61,7 +62,10 @@ func TestOnboardMinIO(t *testing.T) {
 		}
 		return v
 	}
-	a, b := onboard("prod-a"), onboard("prod-ab")
+	// The second as from a workstation: the store URL names MinIO's
+	// in-cluster address, --minio-endpoint the one this machine reaches.
+	a := onboard("prod-a", url)
+	b := onboard("prod-ab", "s3://"+bucket+"/lake?endpoint=http://minio.storage.svc:9000", "--minio-endpoint", "http://"+srv.Endpoint)
 	if a.Ingest.Secret == b.Ingest.Secret || a.Store.Credentials.AccessKeyID == b.Store.Credentials.AccessKeyID {
 		t.Fatal("two clusters share a secret or a user")
 	}
