@@ -60,6 +60,7 @@ store:
   credentials: {existingSecret: lake-keys}
 ingest: {existingSecret: ingest, key: secret}
 image: {registry: registry.example.com/mirror/atlhyper, tag: "1.2.3"}
+collector: {nodeTokenPath: /etc/atlhyper/node-token}
 rbac:
   configMaps: false
   podLogs: false
@@ -238,6 +239,13 @@ func TestTemplate(t *testing.T) {
 		env := containerEnvFrom(t, d, "agent")
 		if env["AWS_ACCESS_KEY_ID"] != "lake-keys/AWS_ACCESS_KEY_ID" {
 			t.Errorf("store keys from %v", env)
+		}
+		ds := find(objs, "DaemonSet", "atlhyper-collector")
+		if args := containerArgs(t, ds, "collector"); !slices.Contains(args, "--ingest-token-file=/var/run/atlhyper/node-token") {
+			t.Errorf("collector args %v", args)
+		}
+		if got := nested(ds, "spec", "template", "spec", "volumes", 3, "hostPath", "path"); got != "/etc/atlhyper/node-token" {
+			t.Errorf("token volume %v", got)
 		}
 		if args := containerArgs(t, d, "agent"); !slices.Contains(args, "--log-tail-lines=0") || !slices.Contains(args, "--ingest-secret-file=/var/run/atlhyper/ingest/secret") {
 			t.Errorf("agent args %v", args)
