@@ -40,7 +40,7 @@ rbac:
   operations:
     enabled: true
     namespaces: [shop, payments]
-    commandPublicKeys: "k1=MCowBQYDK2VwAyEAb2w1y0zSxMIHv6dxZgYbpVpt2m4B1Zl0vHnqZp5Vr3M="
+    commandPublicKeys: "k1=lwVLhN/3OBej2ssErZQB4gmAFWTWs6I+2gnUtGplUY8="
 collector: {namespace: atlhyper-nodes}
 serviceMonitor: {enabled: true, labels: {release: prometheus}}
 agent:
@@ -94,14 +94,14 @@ func TestLint(t *testing.T) {
 // message naming what is wrong.
 func TestBadValues(t *testing.T) {
 	for _, c := range []struct{ name, values, want string }{
-		{"no store", `{}`, "store.url is required"},
-		{"store not s3", `store: {url: "https://example.com"}`, "store.url"},
-		{"cluster id not a DNS label", `{store: {url: "s3://b/p"}, clusterId: Prod_1}`, "clusterId"},
-		{"unknown value", `{store: {url: "s3://b/p"}, agent: {replica: 2}}`, "replica"},
-		{"short ingest secret", `{store: {url: "s3://b/p"}, ingest: {secret: short}}`, "ingest.secret"},
-		{"bad public key", `{store: {url: "s3://b/p"}, rbac: {operations: {enabled: true, commandPublicKeys: "k1"}}}`, "commandPublicKeys"},
-		{"api without its secret", `{store: {url: "s3://b/p"}, api: {enabled: true}}`, "api.existingSecret"},
-		{"secret key without its pair", `{store: {url: "s3://b/p", credentials: {accessKeyId: AKIA}}}`, "secretAccessKey"},
+		{"no store", `{}`, "/store/url"},
+		{"store not s3", `store: {url: "https://example.com"}`, "/store/url"},
+		{"cluster id not a DNS label", `{store: {url: "s3://bkt/p"}, clusterId: Prod_1}`, "clusterId"},
+		{"unknown value", `{store: {url: "s3://bkt/p"}, agent: {replica: 2}}`, "replica"},
+		{"short ingest secret", `{store: {url: "s3://bkt/p"}, ingest: {secret: short}}`, "/ingest/secret"},
+		{"bad public key", `{store: {url: "s3://bkt/p"}, rbac: {operations: {enabled: true, commandPublicKeys: "k1"}}}`, "commandPublicKeys"},
+		{"api without its secret", `{store: {url: "s3://bkt/p"}, api: {enabled: true}}`, "api.existingSecret"},
+		{"secret key without its pair", `{store: {url: "s3://bkt/p", credentials: {accessKeyId: AKIA}}}`, "secretAccessKey"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := runHelm(t, "template", "atlhyper", chartDir, "-f", valuesFile(t, c.values))
@@ -136,7 +136,7 @@ func TestTemplate(t *testing.T) {
 				t.Errorf("agent arg %s without an ingest secret or cluster id", a)
 			}
 		}
-		if r := nested(d, "spec", "replicas"); r != int64(2) {
+		if r := fmt.Sprint(nested(d, "spec", "replicas")); r != "2" {
 			t.Errorf("replicas = %v", r)
 		}
 		if got := nested(d, "spec", "template", "spec", "containers", 0, "image"); got != "ghcr.io/atlhyper/agent:0.1.0" {
@@ -339,7 +339,8 @@ func containerEnvFrom(t testing.TB, o *unstructured.Unstructured, name string) m
 	out := map[string]string{}
 	for _, e := range container(t, o, name)["env"].([]any) {
 		m := e.(map[string]any)
-		if ref, ok := m["valueFrom"].(map[string]any)["secretKeyRef"].(map[string]any); ok {
+		from, _ := m["valueFrom"].(map[string]any)
+		if ref, ok := from["secretKeyRef"].(map[string]any); ok {
 			out[m["name"].(string)] = fmt.Sprint(ref["name"], "/", ref["key"])
 		}
 	}

@@ -204,7 +204,7 @@ func (r *agentRun) waitReady(t *testing.T) {
 func TestAgentUnderChartRBAC(t *testing.T) {
 	c := apiServer(t)
 	ctx := context.Background()
-	base := `{store: {url: "s3://b/p"}, clusterId: helm-test}`
+	base := `{store: {url: "s3://bkt/p"}, clusterId: helm-test}`
 	// Objects to be refused: a Secret and a pod in namespaces of the test.
 	for _, ns := range []string{"shop", "payments", "elsewhere"} {
 		c.namespace(t, ns, nil)
@@ -279,7 +279,7 @@ func TestAgentUnderChartRBAC(t *testing.T) {
 	})
 
 	t.Run("secrets chosen, no configmaps", func(t *testing.T) {
-		sa := installRBAC(t, c, "atlhyper", `{store: {url: "s3://b/p"}, clusterId: helm-test, rbac: {secrets: true, configMaps: false}}`)
+		sa := installRBAC(t, c, "atlhyper", `{store: {url: "s3://bkt/p"}, clusterId: helm-test, rbac: {secrets: true, configMaps: false}}`)
 		run := startAgent(t, sa, "--operations=false")
 		watchedExcept(t, run, map[string]string{
 			kinds.ConfigMap: "forbidden: RBAC does not allow list configmaps",
@@ -294,7 +294,7 @@ func TestAgentUnderChartRBAC(t *testing.T) {
 	})
 
 	t.Run("operations narrowed to namespaces", func(t *testing.T) {
-		sa := installRBAC(t, c, "atlhyper", `{store: {url: "s3://b/p"}, clusterId: helm-test, rbac: {operations: {enabled: true, namespaces: [shop, payments]}}}`)
+		sa := installRBAC(t, c, "atlhyper", `{store: {url: "s3://bkt/p"}, clusterId: helm-test, rbac: {operations: {enabled: true, namespaces: [shop, payments]}}}`)
 		kube := kubernetes.NewForConfigOrDie(sa)
 		for _, ns := range []string{"shop", "payments"} {
 			allowed(t, "delete a pod in "+ns, func() error {
@@ -325,7 +325,7 @@ func TestAgentUnderChartRBAC(t *testing.T) {
 	})
 
 	t.Run("operations cluster-wide", func(t *testing.T) {
-		sa := installRBAC(t, c, "atlhyper", `{store: {url: "s3://b/p"}, clusterId: helm-test, rbac: {operations: {enabled: true}}}`)
+		sa := installRBAC(t, c, "atlhyper", `{store: {url: "s3://bkt/p"}, clusterId: helm-test, rbac: {operations: {enabled: true}}}`)
 		kube := kubernetes.NewForConfigOrDie(sa)
 		allowed(t, "delete a pod anywhere", func() error {
 			return kube.CoreV1().Pods("elsewhere").Delete(ctx, "web", metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}})
