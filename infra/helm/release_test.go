@@ -3,6 +3,8 @@ package helm_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"log"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -84,7 +86,7 @@ func TestUpgrade(t *testing.T) {
 // TestOCI packages the chart, pushes it to an OCI registry (in-process,
 // plain HTTP) with helm push and pulls it back, byte for byte.
 func TestOCI(t *testing.T) {
-	reg := httptest.NewServer(registry.New())
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	defer reg.Close()
 	host := strings.TrimPrefix(reg.URL, "http://")
 	dir := t.TempDir()
