@@ -241,6 +241,7 @@ func TestAgentUnderChartRBAC(t *testing.T) {
 
 	t.Run("default", func(t *testing.T) {
 		sa := installRBAC(t, c, "atlhyper", base)
+		settled(t, sa, true, false)
 		run := startAgent(t, sa, "--operations=false")
 		watchedExcept(t, run, map[string]string{
 			kinds.Secret: "forbidden: RBAC does not allow list secrets",
@@ -280,6 +281,7 @@ func TestAgentUnderChartRBAC(t *testing.T) {
 
 	t.Run("secrets chosen, no configmaps", func(t *testing.T) {
 		sa := installRBAC(t, c, "atlhyper", `{store: {url: "s3://bkt/p"}, clusterId: helm-test, rbac: {secrets: true, configMaps: false}}`)
+		settled(t, sa, false, true)
 		run := startAgent(t, sa, "--operations=false")
 		watchedExcept(t, run, map[string]string{
 			kinds.ConfigMap: "forbidden: RBAC does not allow list configmaps",
@@ -317,6 +319,7 @@ func TestAgentUnderChartRBAC(t *testing.T) {
 			return kube.CoreV1().Secrets("shop").Delete(ctx, "db", metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}})
 		})
 		// The agent starts with operations on and still watches everything.
+		settled(t, sa, true, false)
 		run := startAgent(t, sa, "--operations=true", "--allow-namespaces=shop,payments")
 		watchedExcept(t, run, map[string]string{
 			kinds.Secret: "forbidden: RBAC does not allow list secrets",
@@ -342,18 +345,45 @@ func TestAgentUnderChartRBAC(t *testing.T) {
 	})
 }
 
+// refused waits until do is forbidden: RBAC changes reach the API
+// server's authorizer through its informers, a moment after they are
+// written (and the previous subtest's roles are being removed).
 func refused(t *testing.T, what string, do func() error) {
 	t.Helper()
-	if err := do(); !apierrors.IsForbidden(err) {
-		t.Errorf("%s: want forbidden, got %v", what, err)
-	}
+	waitFor(t, 30*time.Second, what+" refused", func() error {
+		if err := do(); !apierrors.IsForbidden(err) {
+			return fmt.Errorf("want forbidden, got %v", err)
+		}
+		return nil
+	})
 }
 
-// allowed: anything but forbidden (a dry-run delete of an absent object is
-// a 404 after authorization passed).
+// allowed waits until do passes authorization: anything but forbidden (a
+// dry-run delete of an absent object is a 404 after authorization passed).
 func allowed(t *testing.T, what string, do func() error) {
 	t.Helper()
-	if err := do(); err != nil && !apierrors.IsNotFound(err) {
-		t.Errorf("%s: %v", what, err)
-	}
+	waitFor(t, 30*time.Second, what+" allowed", func() error {
+		if err := do(); err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+		return nil
+	})
+}
+
+// settled waits until the identity's list permissions on the kinds the
+// values switch are what they say, before an agent asks.
+func settled(t *testing.T, cfg *rest.Config, configMaps, secrets bool) {
+	t.Helper()
+	kube := kubernetes.NewForConfigOrDie(cfg)
+	ctx := context.Background()
+	check := map[bool]func(*testing.T, string, func() error){true: allowed, false: refused}
+	check[true](t, "list pods", func() error { _, err := kube.CoreV1().Pods("").List(ctx, metav1.ListOptions{Limit: 1}); return err })
+	check[configMaps](t, "list configmaps", func() error {
+		_, err := kube.CoreV1().ConfigMaps("").List(ctx, metav1.ListOptions{Limit: 1})
+		return err
+	})
+	check[secrets](t, "list secrets", func() error {
+		_, err := kube.CoreV1().Secrets("").List(ctx, metav1.ListOptions{Limit: 1})
+		return err
+	})
 }

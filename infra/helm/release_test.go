@@ -58,9 +58,13 @@ func TestUpgrade(t *testing.T) {
 	ns, values := valueSet(t, "s3-irsa")
 	ns = "upgrade-" + ns
 	vf := valuesFile(t, values)
-	mustHelm(t, "install", "upgrade", prev, "--kubeconfig", kc, "--namespace", ns, "--create-namespace", "-f", vf)
+	out := mustHelm(t, "install", "upgrade", prev, "--kubeconfig", kc, "--namespace", ns, "--create-namespace", "-f", vf)
+	// NOTES.txt tells what to do next.
+	if !strings.Contains(out, "kubectl -n "+ns+" rollout status deploy/upgrade-atlhyper-agent") {
+		t.Errorf("helm install printed no next steps:\n%s", out)
+	}
 	mustHelm(t, "upgrade", "upgrade", chartDir, "--kubeconfig", kc, "--namespace", ns, "-f", vf)
-	out := mustHelm(t, "history", "upgrade", "--kubeconfig", kc, "--namespace", ns, "-o", "json")
+	out = mustHelm(t, "history", "upgrade", "--kubeconfig", kc, "--namespace", ns, "-o", "json")
 	var hist []struct {
 		Revision int
 		Status   string
