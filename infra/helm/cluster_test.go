@@ -24,17 +24,19 @@ func chartNamespaces(t testing.TB, c *cluster, objs []*unstructured.Unstructured
 	t.Helper()
 	restricted := map[string]string{"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/warn": "restricted"}
 	privileged := map[string]string{"pod-security.kubernetes.io/enforce": "privileged"}
-	seen := map[string]bool{}
+	levels := map[string]map[string]string{}
 	for _, o := range objs {
 		ns := o.GetNamespace()
-		if ns == "" || seen[ns] {
+		if ns == "" {
 			continue
 		}
-		seen[ns] = true
-		labels := restricted
 		if o.GetKind() == "DaemonSet" {
-			labels = privileged
+			levels[ns] = privileged
+		} else if levels[ns] == nil {
+			levels[ns] = restricted
 		}
+	}
+	for ns, labels := range levels {
 		c.namespace(t, ns, labels)
 	}
 }
@@ -110,10 +112,22 @@ func TestPodSecurity(t *testing.T) {
 			}
 			continue
 		}
-		// `would violate PodSecurity "restricted:latest": hostPath volumes (volumes "proc", "sys", "root")`
-		want := regexp.MustCompile(`^would violate PodSecurity "restricted:[^"]+": hostPath volumes \(volumes "proc", "sys", "root"\)$`)
+		want := regexp.MustCompile(`^would violate PodSecurity "restricted:[^"]+": restricted volume types \(volumes "proc", "sys", "root" use restricted volume type "hostPath"\)$`)
 		if len(w) != 1 || !want.MatchString(w[0]) {
 			t.Errorf("collector DaemonSet in a restricted namespace: want only the hostPath finding, got %q", w)
+		}
+		// Baseline refuses it too, for the same volumes alone: only privileged admits it.
+		c.namespace(t, "psa-baseline", map[string]string{
+			"pod-security.kubernetes.io/enforce": "baseline", "pod-security.kubernetes.io/warn": "baseline"})
+		base := o.DeepCopy()
+		base.SetNamespace("psa-baseline")
+		if err := a.apply(ctx, base, true, "Strict"); err != nil {
+			t.Error(err)
+		}
+		w = c.warnings.take()
+		want = regexp.MustCompile(`^would violate PodSecurity "baseline:[^"]+": hostPath volumes \(volumes "proc", "sys", "root"\)$`)
+		if len(w) != 1 || !want.MatchString(w[0]) {
+			t.Errorf("collector DaemonSet in a baseline namespace: want only the hostPath finding, got %q", w)
 		}
 	}
 }

@@ -43,27 +43,25 @@ import (
 )
 
 // binDir is where scripts/tools/install puts the tools.
-func binDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("ATLHYPER_BIN")
-	if dir == "" {
-		cache := os.Getenv("ATLHYPER_CACHE")
-		if cache == "" {
-			base, err := os.UserCacheDir()
-			if err != nil {
-				t.Fatal(err)
-			}
-			cache = filepath.Join(base, "atlhyper")
-		}
-		dir = filepath.Join(cache, "bin")
+func binDir() string {
+	if dir := os.Getenv("ATLHYPER_BIN"); dir != "" {
+		return dir
 	}
-	return dir
+	cache := os.Getenv("ATLHYPER_CACHE")
+	if cache == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			base = os.TempDir()
+		}
+		cache = filepath.Join(base, "atlhyper")
+	}
+	return filepath.Join(cache, "bin")
 }
 
 // tool returns the path of a binary scripts/tools/install builds.
 func tool(t testing.TB, name string) string {
 	t.Helper()
-	path := filepath.Join(binDir(t), name)
+	path := filepath.Join(binDir(), name)
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("%s not found (%v): run scripts/tools/install %s (scripts/test does)", name, err, name)
 	}
@@ -190,9 +188,14 @@ func apiServer(t testing.TB) *cluster {
 }
 
 func startCluster() (*cluster, error) {
-	dir, err := controlplane.BinDir()
-	if err != nil {
-		return nil, err
+	dir := os.Getenv("KUBEBUILDER_ASSETS")
+	if dir == "" {
+		dir = binDir()
+	}
+	for _, bin := range []string{"kube-apiserver", "etcd"} {
+		if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {
+			return nil, fmt.Errorf("%s not found in %s: run scripts/tools/install etcd kube-apiserver (scripts/test does)", bin, dir)
+		}
 	}
 	env := &envtest.Environment{BinaryAssetsDirectory: dir, ControlPlaneStartTimeout: 3 * time.Minute,
 		ControlPlaneStopTimeout: time.Minute}
