@@ -279,7 +279,7 @@ func TestAgentUnderChartRBAC(t *testing.T) {
 		}
 	})
 
-	t.Run("secrets chosen, no configmaps", func(t *testing.T) {
+	t.Run("secrets chosen and no configmaps", func(t *testing.T) {
 		sa := installRBAC(t, c, "atlhyper", `{store: {url: "s3://bkt/p"}, clusterId: helm-test, rbac: {secrets: true, configMaps: false}}`)
 		settled(t, sa, false, true)
 		run := startAgent(t, sa, "--operations=false")
