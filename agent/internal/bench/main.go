@@ -301,9 +301,10 @@ func nodeMetricsPhase(ctx context.Context, pid int, addr, ingestAddr, lakeDir st
 		return err
 	}
 	pctx, stop := context.WithCancel(ctx)
-	defer stop()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	// Stop the pushers, the scraper and the watcher before waiting for
+	// them (deferred separately, the wait ran first and never returned).
+	defer func() { stop(); wg.Wait() }()
 	// A dashboard watches the cluster: the agent writes its tail (every
 	// row it holds, encoded) every few seconds.
 	wg.Go(func() {
