@@ -105,7 +105,7 @@ type Config struct {
 	// or resolves or a node changes (default 10 s).
 	StateInterval time.Duration
 	// HeartbeatInterval is the longest current.json goes unwritten: every
-	// write renews the lease and is a heartbeat (default 2 min).
+	// write renews the lease and is a heartbeat (default 3 min).
 	HeartbeatInterval time.Duration
 	// LeaderElection turns on the lease's election (default in the binary:
 	// on); without it current.json is written with plain PUTs.
@@ -184,7 +184,7 @@ func (c *Config) defaults() error {
 	def(&c.FlushAge, 20*time.Minute)
 	def(&c.CheckpointInterval, time.Hour)
 	def(&c.StateInterval, 10*time.Second)
-	def(&c.HeartbeatInterval, 2*time.Minute)
+	def(&c.HeartbeatInterval, 3*time.Minute)
 	def(&c.LeaseDuration, 3*c.HeartbeatInterval)
 	def(&c.StandbyPoll, time.Minute)
 	def(&c.IdlePoll, control.IdlePoll)

@@ -144,7 +144,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.DurationVar(&o.flushAge, "flush-age", 20*time.Minute, "flush every table buffer at each multiple of this in UTC (a divisor of an hour)")
 	fs.DurationVar(&o.checkpoint, "checkpoint-interval", time.Hour, "interval of full checkpoints (aligned to the clock)")
 	fs.DurationVar(&o.stateInterval, "state-interval", 10*time.Second, "anomaly timer tick; current.json is rewritten this soon after an anomaly opens or resolves or a node changes")
-	fs.DurationVar(&o.heartbeat, "heartbeat-interval", 2*time.Minute, "longest current.json (the heartbeat and lease renewal) goes unwritten")
+	fs.DurationVar(&o.heartbeat, "heartbeat-interval", 3*time.Minute, "longest current.json (the heartbeat and lease renewal) goes unwritten")
 	fs.BoolVar(&o.leaderElect, "leader-elect", true, "hold a leader lease in the store so only one replica writes")
 	fs.DurationVar(&o.leaseDur, "lease-duration", 0, "a standby takes over after current.json stood unchanged this long (default: 3 heartbeat intervals)")
 	fs.BoolVar(&o.pprof, "pprof", false, "serve Go profiles at /debug/pprof/ on the --metrics-listen address")
