@@ -104,6 +104,11 @@ type Config struct {
 	// current.json is rewritten after an anomaly opens, changes severity
 	// or resolves or a node changes (default 10 s).
 	StateInterval time.Duration
+	// Trim, if set, is called after each checkpoint and each flush that
+	// wrote objects, to hand memory back to the kernel (the binary sets
+	// memtrim.Trim); without it the heap's free pages are returned after
+	// checkpoints only.
+	Trim func()
 	// HeartbeatInterval is the longest current.json goes unwritten: every
 	// write renews the lease and is a heartbeat (default 3 min).
 	HeartbeatInterval time.Duration

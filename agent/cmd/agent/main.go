@@ -36,6 +36,7 @@ import (
 
 	"github.com/atlhyper/atlhyper/agent"
 	"github.com/atlhyper/atlhyper/agent/ingest"
+	"github.com/atlhyper/atlhyper/agent/internal/memtrim"
 	"github.com/atlhyper/atlhyper/agent/kubeapi"
 	"github.com/atlhyper/atlhyper/agent/ops"
 	"github.com/atlhyper/atlhyper/agent/redact"
@@ -332,7 +333,7 @@ func run(args []string) error {
 		Cluster: o.cluster, Instance: o.instance, Kube: kube, Source: src, Namespace: o.namespace, Kinds: kinds,
 		SkipAccessCheck: o.skipAccessCheck, Store: bucket, SpoolDir: o.spoolDir, SpoolMaxBytes: o.spoolMaxBytes,
 		FlushAge: o.flushAge, CheckpointInterval: o.checkpoint, StateInterval: o.stateInterval,
-		HeartbeatInterval: o.heartbeat, LeaderElection: o.leaderElect, LeaseDuration: o.leaseDur,
+		HeartbeatInterval: o.heartbeat, Trim: memtrim.Trim, LeaderElection: o.leaderElect, LeaseDuration: o.leaseDur,
 		LogTail:    agent.LogTailConfig{Lines: o.logTailLines, MaxBytes: o.logTailMaxBytes, Disabled: o.logTailLines == 0},
 		Collectors: collectorsFn, Logger: log, Registerer: reg, Operations: operations,
 	})
