@@ -104,8 +104,13 @@ type Config struct {
 	// current.json is rewritten after an anomaly opens, changes severity
 	// or resolves or a node changes (default 10 s).
 	StateInterval time.Duration
+	// Trim, if set, is called after each checkpoint and each flush that
+	// wrote objects, to hand memory back to the kernel (the binary sets
+	// memtrim.Trim); without it the heap's free pages are returned after
+	// checkpoints only.
+	Trim func()
 	// HeartbeatInterval is the longest current.json goes unwritten: every
-	// write renews the lease and is a heartbeat (default 2 min).
+	// write renews the lease and is a heartbeat (default 3 min).
 	HeartbeatInterval time.Duration
 	// LeaderElection turns on the lease's election (default in the binary:
 	// on); without it current.json is written with plain PUTs.
@@ -184,7 +189,7 @@ func (c *Config) defaults() error {
 	def(&c.FlushAge, 20*time.Minute)
 	def(&c.CheckpointInterval, time.Hour)
 	def(&c.StateInterval, 10*time.Second)
-	def(&c.HeartbeatInterval, 2*time.Minute)
+	def(&c.HeartbeatInterval, 3*time.Minute)
 	def(&c.LeaseDuration, 3*c.HeartbeatInterval)
 	def(&c.StandbyPoll, time.Minute)
 	def(&c.IdlePoll, control.IdlePoll)

@@ -201,8 +201,13 @@ func (r *run) checkpoint(ctx context.Context, details bool) (time.Time, error) {
 	r.log.Info("checkpoint written", "ts", ts, "rows", n, "details", details,
 		"took", time.Since(began).Round(time.Millisecond))
 	// A checkpoint is the agent's one burst of allocation: hand the
-	// memory back now rather than carry it to the next one.
-	debug.FreeOSMemory()
+	// memory back now rather than carry it to the next one (and, with
+	// Config.Trim, the binary's pages only start-up and the burst touched).
+	if r.cfg.Trim != nil {
+		r.cfg.Trim()
+	} else {
+		debug.FreeOSMemory()
+	}
 	if len(errs) > 0 {
 		err := fmt.Errorf("checkpoint %s: %w", ts.Format(time.RFC3339), errs[0])
 		r.a.recordError("lake", err)

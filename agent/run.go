@@ -81,7 +81,10 @@ func (a *Agent) lead(ctx context.Context, l *lease.Lease) error {
 		logq: make(chan logJob, 256)}
 	w, err := lake.NewWriter(lake.WriterConfig{Cluster: cfg.Cluster, Writer: WriterName, Sink: a.sink,
 		MaxRows: cfg.FlushRows, MaxAge: cfg.FlushAge, Align: true, Logger: a.log.With("component", "writer"), Now: a.now,
-		NewTicker: func(d time.Duration) (<-chan time.Time, func()) { t := cfg.Clock.NewTicker(d); return t.C(), t.Stop }})
+		NewTicker: func(d time.Duration) (<-chan time.Time, func()) { t := cfg.Clock.NewTicker(d); return t.C(), t.Stop },
+		// A flush encodes every table's rows: hand that memory back
+		// rather than carry it to the next flush.
+		AfterFlush: cfg.Trim})
 	if err != nil {
 		return err
 	}

@@ -599,8 +599,8 @@ func (e *Engine) fetchScope(ctx context.Context, s Scope, fresh bool) ([]string,
 
 // visible lists one partition (through the listing cache) and returns the
 // objects a reader must read for [from, to).
-func (e *Engine) visible(ctx context.Context, table, cluster string, day, from, to time.Time, fresh bool) ([]lake.Stored, error) {
-	objs, err := e.list(ctx, table, cluster, day, fresh)
+func (e *Engine) visible(ctx context.Context, table, cluster string, day, from, to time.Time, fresh, tailed bool) ([]lake.Stored, error) {
+	objs, err := e.list(ctx, table, cluster, day, fresh, tailed)
 	if err != nil {
 		return nil, err
 	}
@@ -611,10 +611,15 @@ func (e *Engine) visible(ctx context.Context, table, cluster string, day, from, 
 	})
 }
 
-func (e *Engine) list(ctx context.Context, table, cluster string, day time.Time, fresh bool) ([]lake.Stored, error) {
+// tailed says the cluster has a tail naming the objects its writer stored
+// lately (TailManifest.Recent, the last five minutes): partition() lists
+// again when a listing misses one of them, so a recent partition's listing
+// is kept as long as an old one's — a watched cluster's dashboard then
+// lists each partition every OldListTTL, not at every refresh.
+func (e *Engine) list(ctx context.Context, table, cluster string, day time.Time, fresh, tailed bool) ([]lake.Stored, error) {
 	prefix := lake.PartitionPrefix(table, cluster, day)
 	ttl := e.cfg.OldListTTL
-	if e.cfg.Now().Sub(day) < 72*time.Hour {
+	if e.cfg.Now().Sub(day) < 72*time.Hour && !tailed {
 		ttl = e.cfg.RecentListTTL
 	}
 	l, ok := e.lists.Get(prefix)

@@ -153,7 +153,18 @@ func (e *Engine) dropTail(cluster string, t *tail) {
 // [from, to): the visible lake objects plus, when the scope reaches the
 // recent past, the cluster's tail parts that the lake does not hold yet.
 func (e *Engine) partition(ctx context.Context, table, cluster string, day, from, to time.Time, fresh bool) ([]source, error) {
-	objs, err := e.visible(ctx, table, cluster, day, from, to, fresh)
+	var t *tail
+	if e.cfg.Tails && !to.Before(e.cfg.Now().Add(-e.cfg.TailReach)) {
+		var err error
+		if t, err = e.tail(ctx, cluster); err != nil {
+			return nil, err
+		}
+	}
+	// With a tail, every object the agent stored lately is named in it, and
+	// a listing that misses one is listed again below. The audit log is
+	// the API's own writing, not the agent's.
+	tailed := t != nil && table != lake.AuditLog.Name()
+	objs, err := e.visible(ctx, table, cluster, day, from, to, fresh, tailed)
 	if err != nil {
 		return nil, err
 	}
@@ -161,14 +172,10 @@ func (e *Engine) partition(ctx context.Context, table, cluster string, day, from
 	for i, o := range objs {
 		out[i] = source{Stored: o}
 	}
-	if !e.cfg.Tails || to.Before(e.cfg.Now().Add(-e.cfg.TailReach)) {
+	if t == nil {
 		return out, nil
 	}
-	t, err := e.tail(ctx, cluster)
-	if err != nil || t == nil {
-		return out, err
-	}
-	listed, err := e.list(ctx, table, cluster, day, false)
+	listed, err := e.list(ctx, table, cluster, day, false, tailed)
 	if err != nil {
 		return nil, err
 	}
@@ -179,10 +186,10 @@ func (e *Engine) partition(ctx context.Context, table, cluster string, day, from
 		t.relisted[prefix] = true
 		e.mu.Unlock()
 		if again {
-			if listed, err = e.list(ctx, table, cluster, day, true); err != nil {
+			if listed, err = e.list(ctx, table, cluster, day, true, tailed); err != nil {
 				return nil, err
 			}
-			if objs, err = e.visible(ctx, table, cluster, day, from, to, false); err != nil {
+			if objs, err = e.visible(ctx, table, cluster, day, from, to, false, tailed); err != nil {
 				return nil, err
 			}
 			out = out[:0]

@@ -9,7 +9,9 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/client-go/rest"
 
 	"github.com/atlhyper/atlhyper/query/kinds"
@@ -49,7 +51,12 @@ var _ API = (*REST)(nil)
 func NewREST(cfg *rest.Config) (*REST, error) {
 	c := rest.CopyConfig(cfg)
 	c.ContentType, c.AcceptContentTypes = "application/json", "application/json"
-	c.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
+	// A scheme of metav1 only (Status decodes): the bodies are raw JSON,
+	// and client-go's scheme of every API group would be initialised at
+	// start and keep its types' pages of the binary mapped.
+	sch := runtime.NewScheme()
+	metav1.AddToGroupVersion(sch, schema.GroupVersion{Version: "v1"})
+	c.NegotiatedSerializer = serializer.NewCodecFactory(sch).WithoutConversion()
 	rc, err := rest.UnversionedRESTClientFor(c)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client for operations: %w", err)

@@ -169,7 +169,8 @@ func slim(obj metav1.Object) {
 			o.Endpoints[i] = discoveryv1.Endpoint{Conditions: o.Endpoints[i].Conditions}
 		}
 	case *corev1.Node:
-		o.Status.VolumesInUse, o.Status.VolumesAttached = nil, nil
+		// Image lists are a kilobyte or more per node; rows read none.
+		o.Status.VolumesInUse, o.Status.VolumesAttached, o.Status.Images = nil, nil, nil
 	}
 	if b != nil && b.Template != nil {
 		slimTemplate(b.Template(obj))
@@ -214,7 +215,7 @@ func slimContainers(cs []corev1.Container) []corev1.Container {
 func slimStatuses(ss []corev1.ContainerStatus) {
 	for i := range ss {
 		s := &ss[i]
-		s.ImageID, s.AllocatedResources, s.Resources, s.VolumeMounts, s.User = "", nil, nil, nil, nil
+		s.ImageID, s.ContainerID, s.AllocatedResources, s.Resources, s.VolumeMounts, s.User = "", "", nil, nil, nil, nil
 		s.AllocatedResourcesStatus, s.StopSignal = nil, nil
 		s.Name, s.Image = intern(s.Name), intern(s.Image)
 		for _, st := range []*corev1.ContainerState{&s.State, &s.LastTerminationState} {

@@ -194,7 +194,7 @@ type clusterState struct {
 }
 
 // Liveness thresholds, in heartbeat intervals I (current.json carries I;
-// 2 min by default): a heartbeat older than I + lateSlack is late (the
+// 3 min by default): a heartbeat older than I + lateSlack is late (the
 // cluster is stale), older than offlineAfter intervals the agent is
 // offline — by then a standby replica has taken over (its lease lasts
 // three intervals by default).

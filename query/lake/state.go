@@ -19,7 +19,7 @@ const (
 	// needs about one cluster now, and the agent's liveness. The agent of
 	// the cluster is its only writer, holding a lease on it (query/lease):
 	// every write renews the lease and is a heartbeat. It is rewritten
-	// every heartbeat interval (2 min by default) and within ~10 s when an
+	// every heartbeat interval (3 min by default) and within ~10 s when an
 	// anomaly opens, changes severity or resolves or a node changes, so a
 	// quiet cluster costs 30 PUTs an hour and a page never waits for a
 	// flush.

@@ -66,6 +66,9 @@ type WriterConfig struct {
 	// (default time.NewTicker): with Now, what a simulation in virtual
 	// time replaces so that MaxAge holds in that time.
 	NewTicker func(d time.Duration) (c <-chan time.Time, stop func())
+	// AfterFlush, if set, is called by Run after a flush that encoded
+	// objects (the agent hands the flush's memory back then).
+	AfterFlush func()
 }
 
 // Writer batches rows per table and writes them as Parquet objects: one
@@ -471,8 +474,12 @@ func (w *Writer) Run(ctx context.Context) {
 		case <-tick:
 		case <-w.kick:
 		}
-		if err := w.flush(ctx, false); err != nil && ctx.Err() == nil {
+		flushed, err := w.flushDue(ctx, false)
+		if err != nil && ctx.Err() == nil {
 			w.cfg.Logger.Warn("lake flush failed; will retry", "cluster", w.cfg.Cluster, "error", err)
+		}
+		if flushed && w.cfg.AfterFlush != nil {
+			w.cfg.AfterFlush()
 		}
 	}
 }
@@ -490,6 +497,12 @@ func (w *Writer) Close(ctx context.Context) error {
 }
 
 func (w *Writer) flush(ctx context.Context, all bool) error {
+	_, err := w.flushDue(ctx, all)
+	return err
+}
+
+// flushDue is flush, and reports whether any buffer was due.
+func (w *Writer) flushDue(ctx context.Context, all bool) (bool, error) {
 	w.flushMu.Lock()
 	defer w.flushMu.Unlock()
 	now := w.cfg.Now()
@@ -526,7 +539,7 @@ func (w *Writer) flush(ctx context.Context, all bool) error {
 	if encErr != nil {
 		w.recordError(encErr)
 	}
-	return errors.Join(encErr, w.drain(ctx))
+	return len(due) > 0, errors.Join(encErr, w.drain(ctx))
 }
 
 // aged reports whether a buffer whose oldest row arrived at oldest is due.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,5 +117,42 @@ func TestWriterEncodesRowGroupsAsRowsCome(t *testing.T) {
 	}
 	if n := w.Buffered(); len(n) != 0 {
 		t.Fatalf("buffered after the flush: %v", n)
+	}
+}
+
+// TestWriterAfterFlush: Run calls AfterFlush after a flush that wrote
+// objects, and not on the ticks that find nothing due.
+func TestWriterAfterFlush(t *testing.T) {
+	sink := &flakySink{objects: map[string][]byte{}}
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	ticks := make(chan time.Time)
+	flushed := make(chan struct{}, 10)
+	w, err := NewWriter(WriterConfig{Cluster: "c1", Writer: "agent", Sink: sink, MaxAge: time.Minute,
+		Now:        clock,
+		NewTicker:  func(time.Duration) (<-chan time.Time, func()) { return ticks, func() {} },
+		AfterFlush: func() { flushed <- struct{}{} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	Add(w, Heartbeats, Heartbeat{TS: clock()})
+	ticks <- clock() // not due: the row waits MaxAge
+	ticks <- clock() // the first tick has been handled once the second is taken
+	if len(flushed) != 0 {
+		t.Fatalf("AfterFlush called %d times before anything was due", len(flushed))
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Minute)
+	mu.Unlock()
+	ticks <- clock()
+	<-flushed
+	cancel()
+	<-done
+	if len(sink.objects) != 1 || len(flushed) != 0 {
+		t.Fatalf("%d objects written, %d more AfterFlush calls; want 1 object, one call", len(sink.objects), len(flushed))
 	}
 }

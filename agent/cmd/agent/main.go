@@ -36,6 +36,7 @@ import (
 
 	"github.com/atlhyper/atlhyper/agent"
 	"github.com/atlhyper/atlhyper/agent/ingest"
+	"github.com/atlhyper/atlhyper/agent/internal/memtrim"
 	"github.com/atlhyper/atlhyper/agent/kubeapi"
 	"github.com/atlhyper/atlhyper/agent/ops"
 	"github.com/atlhyper/atlhyper/agent/redact"
@@ -144,7 +145,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.DurationVar(&o.flushAge, "flush-age", 20*time.Minute, "flush every table buffer at each multiple of this in UTC (a divisor of an hour)")
 	fs.DurationVar(&o.checkpoint, "checkpoint-interval", time.Hour, "interval of full checkpoints (aligned to the clock)")
 	fs.DurationVar(&o.stateInterval, "state-interval", 10*time.Second, "anomaly timer tick; current.json is rewritten this soon after an anomaly opens or resolves or a node changes")
-	fs.DurationVar(&o.heartbeat, "heartbeat-interval", 2*time.Minute, "longest current.json (the heartbeat and lease renewal) goes unwritten")
+	fs.DurationVar(&o.heartbeat, "heartbeat-interval", 3*time.Minute, "longest current.json (the heartbeat and lease renewal) goes unwritten")
 	fs.BoolVar(&o.leaderElect, "leader-elect", true, "hold a leader lease in the store so only one replica writes")
 	fs.DurationVar(&o.leaseDur, "lease-duration", 0, "a standby takes over after current.json stood unchanged this long (default: 3 heartbeat intervals)")
 	fs.BoolVar(&o.pprof, "pprof", false, "serve Go profiles at /debug/pprof/ on the --metrics-listen address")
@@ -332,7 +333,7 @@ func run(args []string) error {
 		Cluster: o.cluster, Instance: o.instance, Kube: kube, Source: src, Namespace: o.namespace, Kinds: kinds,
 		SkipAccessCheck: o.skipAccessCheck, Store: bucket, SpoolDir: o.spoolDir, SpoolMaxBytes: o.spoolMaxBytes,
 		FlushAge: o.flushAge, CheckpointInterval: o.checkpoint, StateInterval: o.stateInterval,
-		HeartbeatInterval: o.heartbeat, LeaderElection: o.leaderElect, LeaseDuration: o.leaseDur,
+		HeartbeatInterval: o.heartbeat, Trim: memtrim.Trim, LeaderElection: o.leaderElect, LeaseDuration: o.leaseDur,
 		LogTail:    agent.LogTailConfig{Lines: o.logTailLines, MaxBytes: o.logTailMaxBytes, Disabled: o.logTailLines == 0},
 		Collectors: collectorsFn, Logger: log, Registerer: reg, Operations: operations,
 	})

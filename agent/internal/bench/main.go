@@ -60,9 +60,13 @@ import (
 
 	"golang.org/x/sys/unix"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -301,9 +305,10 @@ func nodeMetricsPhase(ctx context.Context, pid int, addr, ingestAddr, lakeDir st
 		return err
 	}
 	pctx, stop := context.WithCancel(ctx)
-	defer stop()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	// Stop the pushers, the scraper and the watcher before waiting for
+	// them (deferred separately, the wait ran first and never returned).
+	defer func() { stop(); wg.Wait() }()
 	// A dashboard watches the cluster: the agent writes its tail (every
 	// row it holds, encoded) every few seconds.
 	wg.Go(func() {
@@ -779,6 +784,7 @@ func createWithStatus(ctx context.Context, k kubernetes.Interface, obj runtime.O
 		st := o.Status
 		var p *corev1.Pod
 		if p, err = k.CoreV1().Pods(o.Namespace).Create(ctx, o, metav1.CreateOptions{}); err == nil {
+			st.QOSClass = p.Status.QOSClass // the API server's, immutable
 			p.Status = st
 			_, err = k.CoreV1().Pods(o.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{})
 		}
@@ -843,6 +849,24 @@ func createWithStatus(ctx context.Context, k kubernetes.Interface, obj runtime.O
 			j.Status = st
 			_, err = k.BatchV1().Jobs(o.Namespace).UpdateStatus(ctx, j, metav1.UpdateOptions{})
 		}
+	// Kinds created without their status (the agent caches them; nothing
+	// here reads it).
+	case *corev1.PersistentVolume:
+		_, err = k.CoreV1().PersistentVolumes().Create(ctx, o, metav1.CreateOptions{})
+	case *corev1.ResourceQuota:
+		_, err = k.CoreV1().ResourceQuotas(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		_, err = k.AutoscalingV2().HorizontalPodAutoscalers(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+	case *networkingv1.IngressClass:
+		_, err = k.NetworkingV1().IngressClasses().Create(ctx, o, metav1.CreateOptions{})
+	case *networkingv1.Ingress:
+		_, err = k.NetworkingV1().Ingresses(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+	case *networkingv1.NetworkPolicy:
+		_, err = k.NetworkingV1().NetworkPolicies(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+	case *policyv1.PodDisruptionBudget:
+		_, err = k.PolicyV1().PodDisruptionBudgets(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+	case *storagev1.StorageClass:
+		_, err = k.StorageV1().StorageClasses().Create(ctx, o, metav1.CreateOptions{})
 	default:
 		return fmt.Errorf("populate: unexpected %T", obj)
 	}
