@@ -314,7 +314,7 @@ func serveHealth(t *testing.T, root, arch string, env []string) {
 	exited := make(chan struct{})
 	go func() { cmd.Process.Wait(); close(exited) }()
 	var body []byte
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute) // DuckDB under qemu on a loaded machine
 	defer cancel()
 	err = controlplane.WaitFor(ctx, arch+" api /api/v1/health", func(ctx context.Context) (bool, string, error) {
 		select {
