@@ -4,8 +4,10 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -108,7 +110,7 @@ func TestImages(t *testing.T) {
 		}
 	})
 
-	srv := httptest.NewServer(registry.New(registry.Logger(nil)))
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
 	refs, err := images.Push(t.Context(), first, host+"/atlhyper", "")
@@ -286,7 +288,8 @@ func serveHealth(t *testing.T, root, arch string, env []string) {
 		}
 	}
 	env = append(env, "ATLHYPER_LISTEN="+addr, "ATLHYPER_STORE=file://"+at+"/tmp/lake", "TMPDIR="+at+"/tmp",
-		"ATLHYPER_JWT_SECRET=image-test-secret-8d1f2a6c4b9e7035a1c2", "ATLHYPER_LOG_FORMAT=text")
+		"ATLHYPER_JWT_SECRET=image-test-secret-8d1f2a6c4b9e7035a1c2", "ATLHYPER_ADMIN_USER=admin",
+		"ATLHYPER_ADMIN_PASSWORD=Kilo-Image-2026!#", "ATLHYPER_BCRYPT_COST=4", "ATLHYPER_LOG_FORMAT=text")
 	var cmd *exec.Cmd
 	switch {
 	case arch != runtime.GOARCH:
@@ -319,7 +322,7 @@ func serveHealth(t *testing.T, root, arch string, env []string) {
 	err = controlplane.WaitFor(ctx, arch+" api /api/v1/health", func(ctx context.Context) (bool, string, error) {
 		select {
 		case <-exited:
-			return false, "", fmt.Errorf("the api exited: %s", logs.String())
+			return false, "", errors.New("the api exited")
 		default:
 		}
 		resp, err := http.Get("http://" + addr + "/api/v1/health")
