@@ -310,12 +310,13 @@ func serveHealth(t *testing.T, root, arch string, env []string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	exited := make(chan struct{}) // closed once the api has exited and logs holds all it wrote
+	go func() { cmd.Wait(); close(exited) }()
+	stop := func() {
 		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	exited := make(chan struct{})
-	go func() { cmd.Process.Wait(); close(exited) }()
+		<-exited
+	}
+	defer stop()
 	var body []byte
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute) // DuckDB under qemu on a loaded machine
 	defer cancel()
@@ -334,6 +335,7 @@ func serveHealth(t *testing.T, root, arch string, env []string) {
 		return resp.StatusCode == http.StatusOK, resp.Status, nil
 	})
 	if err != nil {
+		stop()
 		t.Fatalf("%v\n%s", err, logs.String())
 	}
 	if !strings.Contains(string(body), `"version":"`+tag+`"`) {
