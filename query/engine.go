@@ -265,6 +265,7 @@ func openDuckDB(ctx context.Context, tmp string, allowed []string, cfg Config) (
 	}
 	// Extension auto-loading must be off before anything runs: nothing can
 	// be downloaded here, and a failed attempt costs a second.
+	limitMallocArenas()
 	conn, err := duckdb.NewConnector("?autoinstall_known_extensions=false&autoload_known_extensions=false", nil)
 	if err != nil {
 		return nil, fmt.Errorf("duckdb: %w", err)
@@ -278,10 +279,19 @@ func openDuckDB(ctx context.Context, tmp string, allowed []string, cfg Config) (
 		fmt.Sprintf("SET temp_directory = %s", quote(tmp)),
 		"SET max_temp_directory_size = '4GB'",
 		"SET TimeZone = 'UTC'",
-		// Cached files never change (their names carry the ETag), so their
-		// Parquet footers can be kept between queries: views are created
-		// per query and would otherwise re-read every footer each time.
-		"SET parquet_metadata_cache = true",
+		// Memory that stays flat in a process that runs for months
+		// (TestLongRunCachesStayBounded, scripts/bench api-longrun). Every
+		// file read is the engine's own local cache, which the OS page
+		// cache already keeps: DuckDB's external file cache would keep a
+		// copy of every block read, and its Parquet metadata cache every
+		// footer read, both in the buffer pool until memory_limit: with
+		// new objects every hour, a long-running API grew every simulated
+		// day. Footers are a few KB read from local disk.
+		"SET enable_external_file_cache = false",
+		"SET parquet_metadata_cache = false",
+		// DuckDB allocates through jemalloc: background threads return
+		// freed pages to the OS instead of keeping them for reuse.
+		"SET allocator_background_threads = true",
 		"SET allow_community_extensions = false",
 		"SET allow_persistent_secrets = false",
 	}
@@ -335,6 +345,28 @@ func (e *Engine) CacheStats() cache.Stats { return e.cache.Stats() }
 // names).
 func (e *Engine) MemoryCaches() (listings, inputs lru.Stats) {
 	return e.lists.Stats(), e.inputs.Stats()
+}
+
+// DuckDBMemory is the memory DuckDB's buffer manager accounts for, in
+// bytes, summed over the engine's instances (duckdb_memory(): buffers,
+// caches, spilled data kept in memory); it excludes what the instances
+// allocate outside it (catalog, per-query state).
+func (e *Engine) DuckDBMemory(ctx context.Context) (int64, error) {
+	dbs := []*sql.DB{e.db}
+	e.sandboxMu.Lock()
+	if e.sandbox != nil {
+		dbs = append(dbs, e.sandbox)
+	}
+	e.sandboxMu.Unlock()
+	var total int64
+	for _, db := range dbs {
+		var n sql.NullInt64
+		if err := db.QueryRowContext(ctx, "SELECT sum(memory_usage_bytes)::BIGINT FROM duckdb_memory()").Scan(&n); err != nil {
+			return 0, fmt.Errorf("duckdb_memory: %w", err)
+		}
+		total += n.Int64
+	}
+	return total, nil
 }
 
 // Query runs req and calls fn with the result rows while the views exist.

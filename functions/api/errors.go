@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -24,7 +25,9 @@ type apiError struct {
 	Message    string
 	Field      string
 	RetryAfter int
-	cause      error
+	// Extra adds members to the error object (e.g. a command's state).
+	Extra map[string]any
+	cause error
 }
 
 func (e *apiError) Error() string { return e.Message }
@@ -119,6 +122,17 @@ type created struct{ v any }
 // noContent is an answer written as 204 No Content.
 type noContent struct{}
 
+// withStatus is a JSON answer with another status than 200 (and not an
+// error: a health check's 503, a queued command's 202).
+type withStatus struct {
+	status int
+	v      any
+}
+
+// raw is an answer written as is, with 200; the handler sets its
+// Content-Type (and any other header) on w.
+type raw struct{ body io.WriterTo }
+
 // reply adapts a handler that returns its answer: a value is written as
 // JSON (200, or as created/noContent say), an error goes through
 // classify — the one path from an error to the wire. The handler may set
@@ -135,6 +149,11 @@ func (s *Server) reply(h func(http.ResponseWriter, *http.Request) (any, error)) 
 			writeJSON(w, http.StatusCreated, v.v)
 		case noContent:
 			w.WriteHeader(http.StatusNoContent)
+		case withStatus:
+			writeJSON(w, v.status, v.v)
+		case raw:
+			w.WriteHeader(http.StatusOK)
+			v.body.WriteTo(w)
 		case listPage:
 			writePage(w, v)
 		default:
@@ -143,18 +162,20 @@ func (s *Server) reply(h func(http.ResponseWriter, *http.Request) (any, error)) 
 	})
 }
 
+// fail writes err's answer, as classify says; handlers return their
+// errors to reply, and middleware calls fail.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	s.failSQL(w, r, err, false)
-}
-
-func (s *Server) failSQL(w http.ResponseWriter, r *http.Request, err error, sqlErr bool) {
-	ae := classify(err, sqlErr)
+	ae := classify(err, false)
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return // the client went away
 	}
 	rid := requestID(r.Context())
 	if ae.Status >= 500 {
-		s.cfg.Logger.Error("request failed", "request_id", rid, "path", r.URL.Path, "status", ae.Status, "error", err)
+		logged := err
+		if ae.cause != nil {
+			logged = ae.cause
+		}
+		s.cfg.Logger.Error("request failed", "request_id", rid, "path", r.URL.Path, "status", ae.Status, "error", logged)
 	}
 	writeError(w, rid, ae)
 }
@@ -168,7 +189,23 @@ func writeError(w http.ResponseWriter, rid string, ae *apiError) {
 	if ae.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="atlhyper"`)
 	}
-	writeJSON(w, ae.Status, body)
+	if len(ae.Extra) == 0 {
+		writeJSON(w, ae.Status, body)
+		return
+	}
+	obj := map[string]any{"code": ae.Code, "message": ae.Message}
+	if ae.Field != "" {
+		obj["field"] = ae.Field
+	}
+	if rid != "" {
+		obj["request_id"] = rid
+	}
+	for k, v := range ae.Extra {
+		if _, taken := obj[k]; !taken {
+			obj[k] = v
+		}
+	}
+	writeJSON(w, ae.Status, map[string]any{"error": obj})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -45,18 +45,16 @@ func tokens(t auth.Tokens) tokenResponse {
 		RefreshToken: t.Refresh, RefreshExpiresIn: int(t.RefreshTTL.Seconds()), User: viewUser(t.User)}
 }
 
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+func (s *Server) login(_ http.ResponseWriter, r *http.Request) (any, error) {
 	var body struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
 	}
 	if err := decode(r, &body); err != nil {
-		writeError(w, requestID(r.Context()), err)
-		return
+		return nil, err
 	}
 	if body.Username == "" || body.Password == "" || len(body.Username) > 64 || len(body.Password) > 1024 {
-		writeError(w, requestID(r.Context()), badRequest("username and password are required (username ≤ 64, password ≤ 1024 bytes)"))
-		return
+		return nil, badRequest("username and password are required (username ≤ 64, password ≤ 1024 bytes)")
 	}
 	name := auth.NormalizeUsername(body.Username)
 	t, res, err := s.cfg.Auth.Login(r.Context(), name, body.Password, s.sourceIP(r), r.UserAgent())
@@ -65,22 +63,19 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	// request); a lockout's start is audited, and every login that
 	// succeeds, before its token is sent.
 	if aerr := s.recordLockouts(r, "user/"+name, res.Lockouts); aerr != nil {
-		writeError(w, requestID(r.Context()), errAudit)
-		return
+		return nil, errAudit
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	params := map[string]any{"reason": res.Reason}
 	if res.RecentFailures > 0 {
 		params["recent_failures"] = res.RecentFailures
 	}
 	if aerr := s.recordAs(r, name, t.User.Role, "login", "user/"+name, params, audit.OK, http.StatusOK); aerr != nil {
-		writeError(w, requestID(r.Context()), errAudit) // no token without its audit record
-		return
+		return nil, errAudit // no token without its audit record
 	}
-	writeJSON(w, http.StatusOK, tokens(t))
+	return tokens(t), nil
 }
 
 // recordLockouts writes one audit record per lockout an attempt began
@@ -220,43 +215,41 @@ func (s *Server) getUser(_ http.ResponseWriter, r *http.Request) (any, error) {
 	return viewUser(u), nil
 }
 
-// audited runs a state change, records it, and answers. A change whose
-// record cannot be written answers 503 (the change itself stands; it is
-// logged as an error).
-func (s *Server) audited(w http.ResponseWriter, r *http.Request, action, target string, params map[string]any, do func() (int, any, error)) {
+// audited runs a state change, records it, and answers (with status, or
+// 204 when body is nil). A change whose record cannot be written answers
+// 503 (the change itself stands; it is logged as an error).
+func (s *Server) audited(r *http.Request, action, target string, params map[string]any, do func() (int, any, error)) (any, error) {
 	status, body, err := do()
 	if err != nil {
 		status = classify(err, false).Status
 	}
 	if aerr := s.record(r, action, target, params, outcomeOf(status), status); aerr != nil {
-		writeError(w, requestID(r.Context()), errAudit)
-		return
+		return nil, errAudit
 	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	switch {
+	case err != nil:
+		return nil, err
+	case body == nil:
+		return noContent{}, nil
+	case status == http.StatusOK:
+		return body, nil
 	}
-	if body == nil {
-		w.WriteHeader(status)
-		return
-	}
-	writeJSON(w, status, body)
+	return withStatus{status, body}, nil
 }
 
-func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
+func (s *Server) createUser(_ http.ResponseWriter, r *http.Request) (any, error) {
 	var body struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
 		Role     string `json:"role"`
 	}
 	if err := decode(r, &body); err != nil {
-		writeError(w, requestID(r.Context()), err)
-		return
+		return nil, err
 	}
 	name := auth.NormalizeUsername(body.Username)
 	params := map[string]any{"username": name, "role": body.Role, "password": body.Password}
 	p, _ := principal(r.Context())
-	s.audited(w, r, "user.create", "user/"+name, params, func() (int, any, error) {
+	return s.audited(r, "user.create", "user/"+name, params, func() (int, any, error) {
 		if err := auth.ValidUsername(name); err != nil {
 			return 0, nil, badParam("username", "%s", err.Error())
 		}
@@ -272,11 +265,10 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
+func (s *Server) updateUser(_ http.ResponseWriter, r *http.Request) (any, error) {
 	name, perr := s.usernameParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	var body struct {
 		Role     *string `json:"role"`
@@ -284,8 +276,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		Password *string `json:"password"`
 	}
 	if err := decode(r, &body); err != nil {
-		writeError(w, requestID(r.Context()), err)
-		return
+		return nil, err
 	}
 	params := map[string]any{}
 	if body.Role != nil {
@@ -297,7 +288,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	if body.Password != nil {
 		params["password"] = "set"
 	}
-	s.audited(w, r, "user.update", "user/"+name, params, func() (int, any, error) {
+	return s.audited(r, "user.update", "user/"+name, params, func() (int, any, error) {
 		if body.Role == nil && body.Disabled == nil && body.Password == nil {
 			return 0, nil, badRequest("nothing to change: give role, disabled or password")
 		}
@@ -342,13 +333,12 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteUser(_ http.ResponseWriter, r *http.Request) (any, error) {
 	name, perr := s.usernameParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
-	s.audited(w, r, "user.delete", "user/"+name, nil, func() (int, any, error) {
+	return s.audited(r, "user.delete", "user/"+name, nil, func() (int, any, error) {
 		return http.StatusNoContent, nil, s.cfg.Auth.DeleteUser(r.Context(), name)
 	})
 }

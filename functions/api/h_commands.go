@@ -355,22 +355,19 @@ func auditTarget(cluster string, t control.Target) string {
 
 // --- submit
 
-func (s *Server) submitCommand(w http.ResponseWriter, r *http.Request) {
+func (s *Server) submitCommand(_ http.ResponseWriter, r *http.Request) (any, error) {
 	rid := requestID(r.Context())
 	c, perr := clusterParam(r)
 	if perr != nil {
-		writeError(w, rid, perr)
-		return
+		return nil, perr
 	}
 	if s.cfg.CommandSigner == nil {
-		writeError(w, rid, errNoSigner)
-		return
+		return nil, errNoSigner
 	}
 	p, _ := principal(r.Context())
 	var req commandRequest
 	if perr := decode(r, &req); perr != nil {
-		writeError(w, rid, perr)
-		return
+		return nil, perr
 	}
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	cmd, perr := s.buildCommand(r, c, p, req, now)
@@ -379,31 +376,25 @@ func (s *Server) submitCommand(w http.ResponseWriter, r *http.Request) {
 			// A refusal by role is worth knowing about.
 			s.auditCommand(r, "command.submit", c, cmd, perr.Status, nil)
 		}
-		writeError(w, rid, perr)
-		return
+		return nil, perr
 	}
 	if err := s.cfg.View.CheckCluster(r.Context(), c); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	e, err := control.Submit(r.Context(), s.cfg.Bucket, *s.cfg.CommandSigner, cmd)
 	status := http.StatusCreated
 	switch {
 	case errors.Is(err, control.ErrIDReused):
 		s.auditCommand(r, "command.submit", c, cmd, http.StatusConflict, nil)
-		writeError(w, rid, &apiError{Status: http.StatusConflict, Code: "conflict", Field: "id",
-			Message: "this command id was used for a different command: a retry must repeat the same action, target, parameters and reason"})
-		return
+		return nil, &apiError{Status: http.StatusConflict, Code: "conflict", Field: "id",
+			Message: "this command id was used for a different command: a retry must repeat the same action, target, parameters and reason"}
 	case errors.Is(err, control.ErrQueueFull):
 		s.auditCommand(r, "command.submit", c, cmd, http.StatusTooManyRequests, nil)
-		writeError(w, rid, errQueueFull)
-		return
+		return nil, errQueueFull
 	case errors.Is(err, control.ErrContention):
-		writeError(w, rid, &apiError{Status: http.StatusServiceUnavailable, Code: "busy", Message: err.Error(), RetryAfter: 1})
-		return
+		return nil, &apiError{Status: http.StatusServiceUnavailable, Code: "busy", Message: err.Error(), RetryAfter: 1}
 	case err != nil:
-		s.fail(w, r, err)
-		return
+		return nil, err
 	case !e.CreatedAt.Equal(cmd.CreatedAt):
 		status = http.StatusOK // a retry of a command queued before
 	}
@@ -413,8 +404,7 @@ func (s *Server) submitCommand(w http.ResponseWriter, r *http.Request) {
 		if _, cerr := control.Cancel(context.WithoutCancel(r.Context()), s.cfg.Bucket, c, cmd.ID, s.cfg.Now()); cerr != nil && status == http.StatusCreated {
 			s.cfg.Logger.Error("command queued without its audit record", "request_id", rid, "cluster", c, "id", cmd.ID, "audit_error", aerr, "cancel_error", cerr)
 		}
-		writeError(w, rid, errAudit)
-		return
+		return nil, errAudit
 	}
 	// Someone is acting on this cluster: its agent should poll fast.
 	if _, err := control.Watch(r.Context(), s.cfg.Bucket, c, s.cfg.Now(), control.MaxWatch); err != nil {
@@ -424,8 +414,9 @@ func (s *Server) submitCommand(w http.ResponseWriter, r *http.Request) {
 	v.Params, v.Reason, v.Role = cmd.Params, cmd.Reason, string(p.Role)
 	if status == http.StatusOK {
 		v.Role = "" // the original requester's, read by the detail route
+		return v, nil
 	}
-	writeJSON(w, status, v)
+	return created{v}, nil
 }
 
 // buildCommand validates a request into a command. A 403 comes with the
@@ -483,18 +474,15 @@ func (s *Server) auditCommand(r *http.Request, action, cluster string, c control
 
 // --- parse
 
-func (s *Server) parseCommand(w http.ResponseWriter, r *http.Request) {
-	rid := requestID(r.Context())
+func (s *Server) parseCommand(_ http.ResponseWriter, r *http.Request) (any, error) {
 	if _, perr := clusterParam(r); perr != nil {
-		writeError(w, rid, perr)
-		return
+		return nil, perr
 	}
 	var req struct {
 		Line string `json:"line"`
 	}
 	if perr := decode(r, &req); perr != nil {
-		writeError(w, rid, perr)
-		return
+		return nil, perr
 	}
 	cmd, err := kubectl.Parse(req.Line)
 	if err != nil {
@@ -502,28 +490,23 @@ func (s *Server) parseCommand(w http.ResponseWriter, r *http.Request) {
 		ae := badParam("line", "%s", err.Error())
 		ae.Code = "unsupported_command"
 		if errors.As(err, &pe) {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"code": ae.Code, "message": ae.Message,
-				"field": "line", "part": pe.Part, "request_id": rid}})
-			return
+			ae.Extra = map[string]any{"part": pe.Part}
 		}
-		writeError(w, rid, ae)
-		return
+		return nil, ae
 	}
 	a, _ := kinds.ActionByName(cmd.Action)
 	raw, _ := json.Marshal(cmd.Params)
 	canon, perr := checkParams(a, raw)
 	if perr != nil {
-		writeError(w, rid, perr)
-		return
+		return nil, perr
 	}
 	if perr := checkTarget(a, cmd.Target); perr != nil {
-		writeError(w, rid, perr)
-		return
+		return nil, perr
 	}
 	p, _ := principal(r.Context())
-	writeJSON(w, http.StatusOK, map[string]any{"action": a.Name, "target": cmd.Target, "params": canon, "verb": a.Verb,
+	return map[string]any{"action": a.Name, "target": cmd.Target, "params": canon, "verb": a.Verb,
 		"role": a.Role, "read_only": a.ReadOnly, "timeout_seconds": int(a.Timeout / time.Second),
-		"allowed": p.Role.Allows(auth.Role(a.Role))})
+		"allowed": p.Role.Allows(auth.Role(a.Role))}, nil
 }
 
 // --- read
@@ -558,40 +541,27 @@ func (f commandFilter) match(v commandView) bool {
 	return (len(f.states) == 0 || slices.Contains(f.states, v.State)) && (len(f.actions) == 0 || slices.Contains(f.actions, v.Action))
 }
 
-func (s *Server) listCommands(scoped bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		rid := requestID(r.Context())
-		clusters, perr, err := s.clustersFor(r, scoped)
-		if perr != nil {
-			writeError(w, rid, perr)
-			return
-		}
+func (s *Server) listCommands(scoped bool) func(http.ResponseWriter, *http.Request) (any, error) {
+	return func(_ http.ResponseWriter, r *http.Request) (any, error) {
+		clusters, err := s.clustersFor(r, scoped)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
+		var perr *apiError
 		q := r.URL.Query()
 		var f commandFilter
 		if f.states, perr = parseList(q, "state", len(stateNames), func(v string) bool { return slices.Contains(stateNames, v) }); perr != nil {
-			writeError(w, rid, perr)
-			return
+			return nil, perr
 		}
 		if f.actions, perr = parseList(q, "action", 30, func(v string) bool { _, ok := kinds.ActionByName(v); return ok }); perr != nil {
-			writeError(w, rid, perr)
-			return
+			return nil, perr
 		}
 		rq := lakeview.RecordQuery{Table: "commands", Clusters: clusters, Key: "id", Exclude: []string{"output_key"}}
-		if rq.From, rq.To, perr = timeRange(q, s.cfg.Now(), 7*24*time.Hour, 366*24*time.Hour); perr != nil {
-			writeError(w, rid, perr)
-			return
-		}
-		if perr = s.commonRecords(q, &rq); perr != nil {
-			writeError(w, rid, perr)
-			return
+		if perr = s.recordPage(q, &rq, 7*24*time.Hour, 366*24*time.Hour); perr != nil {
+			return nil, perr
 		}
 		if rq.Limit > 200 {
-			writeError(w, rid, badParam("limit", "limit must be between 1 and 200"))
-			return
+			return nil, badParam("limit", "limit must be between 1 and 200")
 		}
 		if len(f.states) > 0 {
 			rq.Where = append(rq.Where, lakeview.In("state", f.states))
@@ -601,8 +571,7 @@ func (s *Server) listCommands(scoped bool) http.HandlerFunc {
 		}
 		page, err := s.cfg.View.Records(r.Context(), rq)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		items := []commandView{}
 		seen := map[string]bool{}
@@ -610,8 +579,7 @@ func (s *Server) listCommands(scoped bool) http.HandlerFunc {
 		for _, raw := range page.Items {
 			v, err := fromHistory(raw)
 			if err != nil {
-				s.fail(w, r, err)
-				return
+				return nil, err
 			}
 			seen[v.Cluster+"/"+v.ID] = true
 			history = append(history, v)
@@ -621,8 +589,7 @@ func (s *Server) listCommands(scoped bool) http.HandlerFunc {
 			// waiting or running, and ended ones not in the lake yet.
 			queued, err := s.queued(r.Context(), clusters, f, rq.From)
 			if err != nil {
-				s.fail(w, r, err)
-				return
+				return nil, err
 			}
 			for _, v := range queued {
 				if !seen[v.Cluster+"/"+v.ID] {
@@ -636,7 +603,7 @@ func (s *Server) listCommands(scoped bool) http.HandlerFunc {
 		for i, v := range items {
 			data[i], _ = json.Marshal(v)
 		}
-		writePage(w, listPage{data, page.NextCursor, total, s.cfg.Now().UTC(), nil})
+		return listPage{data, page.NextCursor, total, s.cfg.Now().UTC(), nil}, nil
 	}
 }
 
@@ -808,91 +775,74 @@ func (s *Server) historyRow(ctx context.Context, cluster, id string, created tim
 }
 
 // loadCommand answers {cluster}/{id} routes' common part: the command as
-// the caller sees it, or the error written (ok false).
-func (s *Server) loadCommand(w http.ResponseWriter, r *http.Request) (d commandDetail, c, id string, ok bool) {
-	rid := requestID(r.Context())
+// the caller sees it.
+func (s *Server) loadCommand(r *http.Request) (d commandDetail, c, id string, err error) {
 	c, id, perr := commandParams(r)
 	if perr != nil {
-		writeError(w, rid, perr)
-		return d, c, id, false
+		return d, c, id, perr
 	}
 	if err := s.cfg.View.CheckCluster(r.Context(), c); err != nil {
-		s.fail(w, r, err)
-		return d, c, id, false
+		return d, c, id, err
 	}
 	p, _ := principal(r.Context())
-	d, err := s.command(r.Context(), p, c, id)
+	d, err = s.command(r.Context(), p, c, id)
 	if errors.Is(err, control.ErrNoCommand) {
-		writeError(w, rid, notFound("no command %s in cluster %s", id, c))
-		return d, c, id, false
+		return d, c, id, notFound("no command %s in cluster %s", id, c)
 	}
-	if err != nil {
-		s.fail(w, r, err)
-		return d, c, id, false
-	}
-	return d, c, id, true
+	return d, c, id, err
 }
 
-func (s *Server) getCommand(w http.ResponseWriter, r *http.Request) {
-	if d, _, _, ok := s.loadCommand(w, r); ok {
-		writeJSON(w, http.StatusOK, d)
+func (s *Server) getCommand(_ http.ResponseWriter, r *http.Request) (any, error) {
+	d, _, _, err := s.loadCommand(r)
+	if err != nil {
+		return nil, err
 	}
+	return d, nil
 }
 
 // getOutput serves a command's output (logs, YAML, describe, history) as
 // text. Pod logs and object YAML can show more than the dashboard's
 // stripped views, so only operators (who may ask for them) and the person
 // who asked read it.
-func (s *Server) getOutput(w http.ResponseWriter, r *http.Request) {
-	rid := requestID(r.Context())
+func (s *Server) getOutput(w http.ResponseWriter, r *http.Request) (any, error) {
 	c, id, perr := commandParams(r)
 	if perr != nil {
-		writeError(w, rid, perr)
-		return
+		return nil, perr
 	}
 	maxBytes, perr := parseLimit(map[string][]string{"limit": r.URL.Query()["max_bytes"]}, defaultOutputBytes, control.MaxOutputBytes)
 	if perr != nil {
-		writeError(w, rid, badParam("max_bytes", "max_bytes must be between 1 and %d", control.MaxOutputBytes))
-		return
+		return nil, badParam("max_bytes", "max_bytes must be between 1 and %d", control.MaxOutputBytes)
 	}
 	p, _ := principal(r.Context())
 	if !p.Role.Allows(auth.Operator) {
 		cmd, sig, err := s.readSigned(r.Context(), c, id)
 		if err != nil && !store.IsNotFound(err) {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		if err != nil || sig == "invalid" || cmd.RequestedBy != p.Username {
-			writeError(w, rid, &apiError{Status: http.StatusForbidden, Code: "forbidden",
-				Message: "a command's output is readable by operators and by the person who asked for it"})
-			return
+			return nil, &apiError{Status: http.StatusForbidden, Code: "forbidden",
+				Message: "a command's output is readable by operators and by the person who asked for it"}
 		}
 	}
 	res, err := control.ReadResult(r.Context(), s.cfg.Bucket, c, id)
 	if store.IsNotFound(err) {
-		writeError(w, rid, notFound("command %s has no result yet", id))
-		return
+		return nil, notFound("command %s has no result yet", id)
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if res.OutputKey == "" {
-		writeError(w, rid, notFound("command %s has no output", id))
-		return
+		return nil, notFound("command %s has no output", id)
 	}
 	if res.OutputKey != control.OutputKey(c, id) {
-		writeError(w, rid, &apiError{Status: http.StatusInternalServerError, Code: "corrupt_object", Message: "the result names another object as its output"})
-		return
+		return nil, &apiError{Status: http.StatusInternalServerError, Code: "corrupt_object", Message: "the result names another object as its output"}
 	}
 	data, err := s.cfg.Bucket.GetRange(r.Context(), res.OutputKey, 0, int64(maxBytes)+1)
 	if store.IsNotFound(err) {
-		writeError(w, rid, &apiError{Status: http.StatusGone, Code: "gone", Message: "the output is no longer kept"})
-		return
+		return nil, &apiError{Status: http.StatusGone, Code: "gone", Message: "the output is no longer kept"}
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	h := w.Header()
 	if len(data) > maxBytes {
@@ -903,23 +853,21 @@ func (s *Server) getOutput(w http.ResponseWriter, r *http.Request) {
 	if res.OutputType != "" {
 		h.Set("X-AtlHyper-Output-Type", res.OutputType)
 	}
-	w.WriteHeader(http.StatusOK)
-	w.Write(data)
+	return raw{bytes.NewReader(data)}, nil
 }
 
-func (s *Server) cancelCommand(w http.ResponseWriter, r *http.Request) {
+func (s *Server) cancelCommand(w http.ResponseWriter, r *http.Request) (any, error) {
 	rid := requestID(r.Context())
-	d, c, id, ok := s.loadCommand(w, r)
-	if !ok {
-		return
+	d, c, id, err := s.loadCommand(r)
+	if err != nil {
+		return nil, err
 	}
 	p, _ := principal(r.Context())
 	cmd := control.Command{ID: id, Action: d.Action, Target: d.Target, Reason: d.Reason}
 	a, _ := kinds.ActionByName(d.Action)
 	if !p.Role.Allows(auth.Role(a.Role)) {
 		s.auditCommand(r, "command.cancel", c, cmd, http.StatusForbidden, nil)
-		writeError(w, rid, &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("cancelling %s needs the %s role", a.Name, a.Role)})
-		return
+		return nil, &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("cancelling %s needs the %s role", a.Name, a.Role)}
 	}
 	e, err := control.Cancel(r.Context(), s.cfg.Bucket, c, id, s.cfg.Now())
 	switch {
@@ -929,20 +877,17 @@ func (s *Server) cancelCommand(w http.ResponseWriter, r *http.Request) {
 			state = e.State
 		}
 		s.auditCommand(r, "command.cancel", c, cmd, http.StatusConflict, map[string]any{"state": state})
-		writeJSON(w, http.StatusConflict, map[string]any{"error": map[string]any{"code": "not_pending", "state": state, "request_id": rid,
-			"message": fmt.Sprintf("only a pending command can be cancelled; this one is %s", state)}})
-		return
+		return nil, &apiError{Status: http.StatusConflict, Code: "not_pending", Extra: map[string]any{"state": state},
+			Message: fmt.Sprintf("only a pending command can be cancelled; this one is %s", state)}
 	case err != nil:
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if aerr := s.auditCommand(r, "command.cancel", c, cmd, http.StatusOK, nil); aerr != nil {
 		// The command is cancelled either way: it will not run.
 		s.cfg.Logger.Error("command cancelled without its audit record", "request_id", rid, "cluster", c, "id", id, "error", aerr)
-		writeError(w, rid, errAudit)
-		return
+		return nil, errAudit
 	}
 	v := fromEntry(c, e)
 	v.Params, v.Reason, v.Role = d.Params, d.Reason, d.Role
-	writeJSON(w, http.StatusOK, v)
+	return v, nil
 }

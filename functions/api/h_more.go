@@ -28,20 +28,20 @@ func (s *Server) nodesMetrics(_ http.ResponseWriter, r *http.Request) (any, erro
 	return map[string]any{"as_of": s.cfg.Now().UTC(), "items": items}, nil
 }
 
-func nodeParam(r *http.Request) (string, *apiError) {
-	n := chi.URLParam(r, "name")
-	if !validName(n) {
-		return "", badParam("name", "invalid node name")
+// nodeParams are a node route's cluster and node name.
+func nodeParams(r *http.Request) (cluster, node string, perr *apiError) {
+	if cluster, perr = clusterParam(r); perr != nil {
+		return "", "", perr
 	}
-	return n, nil
+	node = chi.URLParam(r, "name")
+	if !validName(node) {
+		return "", "", badParam("name", "invalid node name")
+	}
+	return cluster, node, nil
 }
 
 func (s *Server) nodeMetrics(_ http.ResponseWriter, r *http.Request) (any, error) {
-	c, perr := clusterParam(r)
-	if perr != nil {
-		return nil, perr
-	}
-	n, perr := nodeParam(r)
+	c, n, perr := nodeParams(r)
 	if perr != nil {
 		return nil, perr
 	}
@@ -52,11 +52,7 @@ var ranges = map[string]time.Duration{"1h": time.Hour, "6h": 6 * time.Hour, "12h
 	"2d": 48 * time.Hour, "7d": 7 * 24 * time.Hour, "14d": 14 * 24 * time.Hour, "30d": 30 * 24 * time.Hour}
 
 func (s *Server) nodeMetricsHistory(_ http.ResponseWriter, r *http.Request) (any, error) {
-	c, perr := clusterParam(r)
-	if perr != nil {
-		return nil, perr
-	}
-	n, perr := nodeParam(r)
+	c, n, perr := nodeParams(r)
 	if perr != nil {
 		return nil, perr
 	}
@@ -210,22 +206,19 @@ type sqlRequest struct {
 	MaxRows  *int     `json:"max_rows"`
 }
 
-func (s *Server) runSQL(w http.ResponseWriter, r *http.Request) {
+func (s *Server) runSQL(w http.ResponseWriter, r *http.Request) (any, error) {
 	var body sqlRequest
 	if err := decode(r, &body); err != nil {
-		writeError(w, requestID(r.Context()), err)
-		return
+		return nil, err
 	}
 	p, _ := principal(r.Context())
 	params := map[string]any{"sql": body.SQL, "format": body.Format, "clusters": body.Clusters}
 	req, perr := s.sqlRequest(r, body, p)
 	if perr != nil {
 		if aerr := s.record(r, "sql.query", "sql", params, outcomeOf(perr.Status), perr.Status); aerr != nil {
-			writeError(w, requestID(r.Context()), errAudit)
-			return
+			return nil, errAudit
 		}
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	params["from"], params["to"], params["max_rows"] = req.From, req.To, req.MaxRows
 	res, err := s.cfg.SQL.Run(r.Context(), req)
@@ -237,12 +230,10 @@ func (s *Server) runSQL(w http.ResponseWriter, r *http.Request) {
 	}
 	// No result leaves without its audit record.
 	if aerr := s.record(r, "sql.query", "sql", params, outcomeOf(status), status); aerr != nil {
-		writeError(w, requestID(r.Context()), errAudit)
-		return
+		return nil, errAudit
 	}
 	if err != nil {
-		s.failSQL(w, r, err, true)
-		return
+		return nil, classify(err, true) // the user's own SQL failed: theirs to fix
 	}
 	h := w.Header()
 	h.Set("X-AtlHyper-Row-Count", strconv.Itoa(res.Rows))
@@ -252,8 +243,7 @@ func (s *Server) runSQL(w http.ResponseWriter, r *http.Request) {
 	if res.Format != adhoc.FormatJSON {
 		h.Set("Content-Disposition", `attachment; filename="atlhyper-query.`+res.Format+`"`)
 	}
-	w.WriteHeader(http.StatusOK)
-	res.Body.WriteTo(w)
+	return raw{res.Body}, nil
 }
 
 func (s *Server) sqlRequest(r *http.Request, body sqlRequest, p auth.Principal) (adhoc.Request, *apiError) {
@@ -317,21 +307,20 @@ func (s *Server) sqlRequest(r *http.Request, body sqlRequest, p auth.Principal) 
 	return req, nil
 }
 
-func (s *Server) sqlSchema(w http.ResponseWriter, r *http.Request) {
+func (s *Server) sqlSchema(_ http.ResponseWriter, r *http.Request) (any, error) {
 	p, _ := principal(r.Context())
 	clusters, err := s.cfg.View.Clusters(r.Context())
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	return map[string]any{
 		"tables":    adhoc.Catalog(p.Role.Allows(auth.Admin)),
 		"clusters":  clusters,
 		"functions": adhoc.TableFunctions,
 		"limits": map[string]any{"max_rows": adhoc.MaxRows, "timeout_seconds": s.cfg.SQL.Timeout().Seconds(),
 			"max_range_days": int(adhoc.MaxRange / (24 * time.Hour)), "max_sql_bytes": adhoc.MaxSQLBytes,
 			"max_result_bytes": s.cfg.SQL.MaxBytes()},
-	})
+	}, nil
 }
 
 func (s *Server) sqlExamples(_ http.ResponseWriter, r *http.Request) (any, error) {

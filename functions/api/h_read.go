@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -73,23 +74,20 @@ func (s *Server) namespaceSummaries(_ http.ResponseWriter, r *http.Request) (any
 // dashboard keeps renewing it, the agent publishes its unflushed rows every
 // few seconds and polls for commands fast. Not audited: it changes what
 // the cluster costs for a few minutes, not what anyone may see or do.
-func (s *Server) watchCluster(w http.ResponseWriter, r *http.Request) {
+func (s *Server) watchCluster(_ http.ResponseWriter, r *http.Request) (any, error) {
 	c, perr := clusterParam(r)
 	if perr != nil {
-		writeError(w, requestID(r.Context()), perr)
-		return
+		return nil, perr
 	}
 	if err := s.cfg.View.CheckCluster(r.Context(), c); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	until, err := control.Watch(r.Context(), s.cfg.Bucket, c, s.cfg.Now(), control.MaxWatch)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"cluster": c, "watch_until": until.UTC(),
-		"renew_after_seconds": int(control.MaxWatch / 2 / time.Second)})
+	return map[string]any{"cluster": c, "watch_until": until.UTC(),
+		"renew_after_seconds": int(control.MaxWatch / 2 / time.Second)}, nil
 }
 
 // writePage writes {"items": [raw…], "next_cursor", "total", "as_of"}.
@@ -314,31 +312,17 @@ func (s *Server) listEvents(_ http.ResponseWriter, r *http.Request) (any, error)
 	}
 	q := r.URL.Query()
 	rq := lakeview.RecordQuery{Table: "events", Clusters: []string{c}, Latest: true, Key: "uid", TieBreak: "count DESC"}
-	if rq.From, rq.To, perr = timeRange(q, s.cfg.Now(), 24*time.Hour, 31*24*time.Hour); perr != nil {
+	if perr = s.recordPage(q, &rq, 24*time.Hour, 31*24*time.Hour); perr != nil {
 		return nil, perr
 	}
-	if perr = s.commonRecords(q, &rq); perr != nil {
+	if perr = whereIn(q, &rq, listFilter{"namespace", 50, validNamespace}, listFilter{"reason", 20, validToken}); perr != nil {
 		return nil, perr
-	}
-	ns, perr := parseList(q, "namespace", 50, validNamespace)
-	if perr != nil {
-		return nil, perr
-	}
-	if len(ns) > 0 {
-		rq.Where = append(rq.Where, lakeview.In("namespace", ns))
 	}
 	if t := q.Get("type"); t != "" {
 		if t != "Normal" && t != "Warning" {
 			return nil, badParam("type", "type must be Normal or Warning")
 		}
 		rq.Where = append(rq.Where, lakeview.Eq("type", t))
-	}
-	reasons, perr := parseList(q, "reason", 20, validToken)
-	if perr != nil {
-		return nil, perr
-	}
-	if len(reasons) > 0 {
-		rq.Where = append(rq.Where, lakeview.In("reason", reasons))
 	}
 	if v, perr := parseOne(q, "involved_kind", tokenRE); perr != nil {
 		return nil, perr
@@ -368,8 +352,14 @@ func (s *Server) listEvents(_ http.ResponseWriter, r *http.Request) (any, error)
 	return listPage{page.Items, page.NextCursor, page.Total, page.To, extra}, nil
 }
 
-func (s *Server) commonRecords(q map[string][]string, rq *lakeview.RecordQuery) *apiError {
+// recordPage reads the parameters every record list shares into rq: its
+// time range (default def back from now, at most maxSpan), limit and
+// cursor.
+func (s *Server) recordPage(q url.Values, rq *lakeview.RecordQuery, def, maxSpan time.Duration) *apiError {
 	var perr *apiError
+	if rq.From, rq.To, perr = timeRange(q, s.cfg.Now(), def, maxSpan); perr != nil {
+		return perr
+	}
 	if rq.Limit, perr = parseLimit(q, 100, 1000); perr != nil {
 		return perr
 	}
@@ -420,51 +410,48 @@ func (s *Server) getEvent(_ http.ResponseWriter, r *http.Request) (any, error) {
 
 // --- anomalies
 
-func (s *Server) clustersFor(r *http.Request, scoped bool) ([]string, *apiError, error) {
+// clustersFor is the clusters a list route reads: the path's, or the
+// cluster parameter's (default all), each checked.
+func (s *Server) clustersFor(r *http.Request, scoped bool) ([]string, error) {
 	if scoped {
 		c, perr := clusterParam(r)
 		if perr != nil {
-			return nil, perr, nil
+			return nil, perr
 		}
 		if err := s.cfg.View.CheckCluster(r.Context(), c); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return []string{c}, nil, nil
+		return []string{c}, nil
 	}
 	q := r.URL.Query()
 	ids, perr := parseList(q, "cluster", 500, func(s string) bool { return lake.ValidCluster(s) == nil && s != lake.GlobalCluster })
 	if perr != nil {
-		return nil, perr, nil
+		return nil, perr
 	}
 	if len(ids) == 0 {
 		all, err := s.cfg.View.Clusters(r.Context())
-		return all, nil, err
+		return all, err
 	}
 	for _, id := range ids {
 		if err := s.cfg.View.CheckCluster(r.Context(), id); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	return ids, nil, nil
+	return ids, nil
 }
 
 var severities = map[string]bool{"critical": true, "warning": true, "info": true}
 
 func (s *Server) listAnomalies(scoped bool) func(http.ResponseWriter, *http.Request) (any, error) {
 	return func(_ http.ResponseWriter, r *http.Request) (any, error) {
-		clusters, perr, err := s.clustersFor(r, scoped)
-		if perr != nil {
-			return nil, perr
-		}
+		clusters, err := s.clustersFor(r, scoped)
 		if err != nil {
 			return nil, err
 		}
+		var perr *apiError
 		q := r.URL.Query()
 		rq := lakeview.RecordQuery{Table: "anomalies", Clusters: clusters, Latest: true, Key: "fingerprint", TieBreak: "count DESC", Exclude: []string{"log_tail"}}
-		if rq.From, rq.To, perr = timeRange(q, s.cfg.Now(), 24*time.Hour, 90*24*time.Hour); perr != nil {
-			return nil, perr
-		}
-		if perr = s.commonRecords(q, &rq); perr != nil {
+		if perr = s.recordPage(q, &rq, 24*time.Hour, 90*24*time.Hour); perr != nil {
 			return nil, perr
 		}
 		switch q.Get("state") {
@@ -476,21 +463,10 @@ func (s *Server) listAnomalies(scoped bool) func(http.ResponseWriter, *http.Requ
 		default:
 			return nil, badParam("state", "state must be open, resolved or any")
 		}
-		for _, f := range []struct {
-			field string
-			max   int
-			valid func(string) bool
-		}{
-			{"severity", 3, func(s string) bool { return severities[s] }}, {"rule", 20, validToken}, {"kind", 10, validToken},
-			{"namespace", 50, validNamespace}, {"name", 20, validName}, {"node", 20, validName},
-		} {
-			vals, perr := parseList(q, f.field, f.max, f.valid)
-			if perr != nil {
-				return nil, perr
-			}
-			if len(vals) > 0 {
-				rq.Where = append(rq.Where, lakeview.In(f.field, vals))
-			}
+		if perr = whereIn(q, &rq, listFilter{"severity", 3, func(s string) bool { return severities[s] }}, listFilter{"rule", 20, validToken},
+			listFilter{"kind", 10, validToken}, listFilter{"namespace", 50, validNamespace}, listFilter{"name", 20, validName},
+			listFilter{"node", 20, validName}); perr != nil {
+			return nil, perr
 		}
 		text, perr := parseText(q, "q")
 		if perr != nil {
@@ -530,13 +506,11 @@ func (s *Server) recordsAsOf(r *http.Request, rq lakeview.RecordQuery) time.Time
 
 func (s *Server) anomalyTrend(scoped bool) func(http.ResponseWriter, *http.Request) (any, error) {
 	return func(_ http.ResponseWriter, r *http.Request) (any, error) {
-		clusters, perr, err := s.clustersFor(r, scoped)
-		if perr != nil {
-			return nil, perr
-		}
+		clusters, err := s.clustersFor(r, scoped)
 		if err != nil {
 			return nil, err
 		}
+		var perr *apiError
 		q := r.URL.Query()
 		from, to, perr := timeRange(q, s.cfg.Now(), 24*time.Hour, 90*24*time.Hour)
 		if perr != nil {
@@ -583,11 +557,10 @@ func (s *Server) getAnomaly(_ http.ResponseWriter, r *http.Request) (any, error)
 func (s *Server) listAudit(_ http.ResponseWriter, r *http.Request) (any, error) {
 	q := r.URL.Query()
 	rq := lakeview.RecordQuery{Table: "audit", Clusters: lakeview.AuditClusters, Key: "request_id"}
-	var perr *apiError
-	if rq.From, rq.To, perr = timeRange(q, s.cfg.Now(), 7*24*time.Hour, 366*24*time.Hour); perr != nil {
+	if perr := s.recordPage(q, &rq, 7*24*time.Hour, 366*24*time.Hour); perr != nil {
 		return nil, perr
 	}
-	if perr = s.commonRecords(q, &rq); perr != nil {
+	if perr := whereIn(q, &rq, listFilter{"action", 20, validToken}); perr != nil {
 		return nil, perr
 	}
 	if v := q.Get("actor"); v != "" {
@@ -595,13 +568,6 @@ func (s *Server) listAudit(_ http.ResponseWriter, r *http.Request) (any, error) 
 			return nil, badParam("actor", "actor too long")
 		}
 		rq.Where = append(rq.Where, lakeview.Eq("actor", v))
-	}
-	actions, perr := parseList(q, "action", 20, validToken)
-	if perr != nil {
-		return nil, perr
-	}
-	if len(actions) > 0 {
-		rq.Where = append(rq.Where, lakeview.In("action", actions))
 	}
 	switch o := q.Get("outcome"); o {
 	case "":

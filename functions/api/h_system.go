@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"sync"
@@ -18,7 +19,7 @@ type healthCache struct {
 	err error
 }
 
-func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) (any, error) {
 	now := s.cfg.Now()
 	s.health.mu.Lock()
 	if now.Sub(s.health.at) > 5*time.Second {
@@ -36,15 +37,14 @@ func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		body["status"] = "unavailable"
 		w.Header().Set("Retry-After", "5")
-		writeJSON(w, http.StatusServiceUnavailable, body)
-		return
+		return withStatus{http.StatusServiceUnavailable, body}, nil
 	}
-	writeJSON(w, http.StatusOK, body)
+	return body, nil
 }
 
-func (s *Server) getOpenAPI(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getOpenAPI(w http.ResponseWriter, _ *http.Request) (any, error) {
 	w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
-	w.Write(openAPI)
+	return raw{bytes.NewReader(openAPI)}, nil
 }
 
 // systemUsage is self-monitoring: what AtlHyper keeps and does in the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -93,7 +94,7 @@ func (s *Server) base(next http.Handler) http.Handler {
 				}
 				s.cfg.Logger.Error("panic", "request_id", rid, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 				if sw.status == 0 {
-					writeError(sw, rid, &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"})
+					s.fail(sw, r.WithContext(ctx), errors.New("panic"))
 				}
 			}
 			route := chi.RouteContext(ctx)
@@ -129,7 +130,7 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		}
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			if !allowed {
-				writeError(w, requestID(r.Context()), &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: "origin not allowed"})
+				s.fail(w, r, &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: "origin not allowed"})
 				return
 			}
 			w.Header().Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS")
@@ -171,7 +172,7 @@ func (s *Server) authenticate(need auth.Role) func(http.Handler) http.Handler {
 			h := r.Header.Get("Authorization")
 			scheme, tok, ok := strings.Cut(h, " ")
 			if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
-				writeError(w, requestID(r.Context()), errUnauthorized)
+				s.fail(w, r, errUnauthorized)
 				return
 			}
 			p, err := s.cfg.Auth.Authenticate(r.Context(), strings.TrimSpace(tok))
@@ -183,17 +184,17 @@ func (s *Server) authenticate(need auth.Role) func(http.Handler) http.Handler {
 				*holder = p
 			}
 			if !p.Role.Allows(need) {
-				writeError(w, requestID(r.Context()), errForbidden)
+				s.fail(w, r, errForbidden)
 				return
 			}
 			if !s.users.allow(p.Username, s.cfg.Now()) {
-				writeError(w, requestID(r.Context()), errUserRate)
+				s.fail(w, r, errUserRate)
 				return
 			}
 			if reconstructs(r) {
 				release, ok := s.users.reconstruction(r.Context(), p.Username)
 				if !ok {
-					writeError(w, requestID(r.Context()), errUserReconstructions)
+					s.fail(w, r, errUserReconstructions)
 					return
 				}
 				defer release()
@@ -204,11 +205,11 @@ func (s *Server) authenticate(need auth.Role) func(http.Handler) http.Handler {
 }
 
 // limitBody bounds request bodies.
-func limitBody(n int64) func(http.Handler) http.Handler {
+func (s *Server) limitBody(n int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > n {
-				writeError(w, requestID(r.Context()), &apiError{Status: http.StatusRequestEntityTooLarge, Code: "payload_too_large", Message: fmt.Sprintf("request body over %d bytes", n)})
+				s.fail(w, r, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "payload_too_large", Message: fmt.Sprintf("request body over %d bytes", n)})
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, n)

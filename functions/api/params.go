@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/atlhyper/atlhyper/functions/lakeview"
 )
 
 // Parameter parsing. Every function here takes untrusted text and returns
@@ -168,6 +170,28 @@ func parseBool(q url.Values, field string) (*bool, *apiError) {
 }
 
 // parseOne reads a single optional value checked by re.
+// listFilter is a record list's parameter naming values of the column of
+// the same name (comma-separated or repeated, at most max, each valid).
+type listFilter struct {
+	field string
+	max   int
+	valid func(string) bool
+}
+
+// whereIn filters rq to the values each given filter names.
+func whereIn(q url.Values, rq *lakeview.RecordQuery, filters ...listFilter) *apiError {
+	for _, f := range filters {
+		vals, perr := parseList(q, f.field, f.max, f.valid)
+		if perr != nil {
+			return perr
+		}
+		if len(vals) > 0 {
+			rq.Where = append(rq.Where, lakeview.In(f.field, vals))
+		}
+	}
+	return nil
+}
+
 func parseOne(q url.Values, field string, re *regexp.Regexp) (string, *apiError) {
 	s := q.Get(field)
 	if s == "" {

@@ -20,6 +20,7 @@ import (
 	"github.com/atlhyper/atlhyper/functions/auth"
 	"github.com/atlhyper/atlhyper/functions/lakeview"
 	"github.com/atlhyper/atlhyper/functions/usage"
+	"github.com/atlhyper/atlhyper/internal/lru"
 	"github.com/atlhyper/atlhyper/query/control"
 	"github.com/atlhyper/atlhyper/query/lake"
 	"github.com/atlhyper/atlhyper/query/store"
@@ -113,10 +114,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.mux.Use(s.base, compress, s.cors)
 	s.mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, requestID(r.Context()), notFound("no route %s %s", r.Method, clipStr(r.URL.Path)))
+		s.fail(w, r, notFound("no route %s %s", r.Method, clipStr(r.URL.Path)))
 	})
 	s.mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, requestID(r.Context()), &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed on this route"})
+		s.fail(w, r, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed on this route"})
 	})
 	s.register()
 	return s, nil
@@ -131,18 +132,12 @@ func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
 // Mux is the router (for walking routes in tests).
 func (s *Server) Mux() *chi.Mux { return s.mux }
 
-func (s *Server) handle(method, pattern string, role auth.Role, fn any) {
-	var h http.Handler
-	switch f := fn.(type) {
-	case func(http.ResponseWriter, *http.Request) (any, error):
-		h = s.reply(f)
-	case func(http.ResponseWriter, *http.Request):
-		h = http.HandlerFunc(f)
-	case http.HandlerFunc:
-		h = f
-	default:
-		panic(fmt.Sprintf("api: handler of %s %s is a %T", method, pattern, fn))
-	}
+// MemoryCache reports the per-user limits the instance remembers against
+// their bound (entries).
+func (s *Server) MemoryCache() lru.Stats { return s.users.users.Stats() }
+
+func (s *Server) handle(method, pattern string, role auth.Role, fn func(http.ResponseWriter, *http.Request) (any, error)) {
+	h := s.reply(fn)
 	s.routes = append(s.routes, Route{Method: method, Pattern: pattern, Role: role})
 	limit := int64(MaxBody)
 	if pattern == "/api/v1/sql" {
@@ -155,7 +150,7 @@ func (s *Server) handle(method, pattern string, role auth.Role, fn any) {
 		handler = conditional(handler)
 	}
 	if method != http.MethodGet {
-		handler = limitBody(limit)(handler)
+		handler = s.limitBody(limit)(handler)
 	}
 	if role != "" {
 		handler = s.authenticate(role)(handler)

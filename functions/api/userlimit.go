@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/atlhyper/atlhyper/internal/lru"
 )
 
 // Per-user limits, per instance. Every authenticated request takes a token
@@ -33,9 +35,14 @@ type userLimits struct {
 	slots int
 	wait  time.Duration // for a reconstruction slot
 
-	mu    sync.Mutex
-	users map[string]*userLimit
+	mu    sync.Mutex // makes get's look-up and insert one step
+	users *lru.Cache[string, *userLimit]
 }
+
+// maxUserLimits bounds the users whose limits an instance remembers; the
+// least recently seen is forgotten first (users are few: a forgotten one
+// starts again with a full bucket).
+const maxUserLimits = 10_000
 
 type userLimit struct {
 	bucket *rate.Limiter
@@ -43,19 +50,17 @@ type userLimit struct {
 }
 
 func newUserLimits(perSecond float64, burst, slots int) *userLimits {
-	return &userLimits{rate: rate.Limit(perSecond), burst: burst, slots: slots, wait: reconstructionWait, users: map[string]*userLimit{}}
+	return &userLimits{rate: rate.Limit(perSecond), burst: burst, slots: slots, wait: reconstructionWait,
+		users: lru.New[string, *userLimit](maxUserLimits, nil)}
 }
 
 func (l *userLimits) get(user string) *userLimit {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	u, ok := l.users[user]
+	u, ok := l.users.Get(user)
 	if !ok {
-		if len(l.users) > 10_000 { // bounded memory; users are few
-			l.users = map[string]*userLimit{}
-		}
 		u = &userLimit{bucket: rate.NewLimiter(l.rate, l.burst), slots: make(chan struct{}, l.slots)}
-		l.users[user] = u
+		l.users.Put(user, u)
 	}
 	return u
 }

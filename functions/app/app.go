@@ -44,7 +44,7 @@ type Config struct {
 	// query.Config and lakeview.Config); tests set small ones.
 	ListedObjects, InputNames int
 	StateCacheBytes           int64
-	MemoEntries               int
+	MemoBytes                 int64
 
 	JWTSecret, JWTPreviousSecret string
 	AdminUser, AdminPassword     string
@@ -89,6 +89,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.Int64Var(&c.StateCacheBytes, "state-cache-bytes", c.StateCacheBytes, "memory for reconstructed states, in bytes (default 512 MiB)")
+	fs.Int64Var(&c.MemoBytes, "memo-bytes", c.MemoBytes, "memory for memoised answers (trends, diffs, timelines), in bytes of JSON (default 64 MiB)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client address from X-Forwarded-For (only behind one trusted proxy)")
 	// A secret, but also a flag so that internal/cli maps it to
 	// ATLHYPER_COMMAND_SIGNING_KEY: give it through the environment, where
@@ -132,7 +133,7 @@ func (a *App) Handler() http.Handler { return a.Server }
 // MemoryCaches reports every in-memory cache of the instance against its
 // bound, by name (engine.listings, engine.inputs, lakeview.states,
 // lakeview.memo, auth.users, auth.sessions, auth.addresses,
-// usage.objects): what a long-running process keeps besides DuckDB's own
+// usage.objects, api.user_limits): what a long-running process keeps besides DuckDB's own
 // memory, which query-memory caps.
 func (a *App) MemoryCaches() map[string]lru.Stats {
 	m := map[string]lru.Stats{}
@@ -140,6 +141,7 @@ func (a *App) MemoryCaches() map[string]lru.Stats {
 	m["lakeview.states"], m["lakeview.memo"] = a.View.MemoryCaches()
 	m["auth.users"], m["auth.sessions"], m["auth.addresses"] = a.Auth.MemoryCaches()
 	m["usage.objects"] = a.Usage.MemoryCache()
+	m["api.user_limits"] = a.Server.MemoryCache()
 	return m
 }
 
@@ -220,7 +222,7 @@ func Open(ctx context.Context, c Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	view, err := lakeview.New(lakeview.Config{Bucket: b, Engine: e, StateCacheBytes: c.StateCacheBytes, MemoEntries: c.MemoEntries,
+	view, err := lakeview.New(lakeview.Config{Bucket: b, Engine: e, StateCacheBytes: c.StateCacheBytes, MemoBytes: c.MemoBytes,
 		Logger: c.Logger, Now: c.Now})
 	if err != nil {
 		e.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 
 	"golang.org/x/sync/singleflight"
 
@@ -13,17 +14,35 @@ import (
 
 // memo caches computed results keyed by the question and the exact set of
 // lake objects it was computed from: a hit is always exactly what a fresh
-// computation would return. Bounded by entry count, least recently used out.
+// computation would return. Bounded by the answers' size as JSON (what
+// they are served as; an answer of a 300-pod cluster's day is ~100 KB),
+// least recently used out.
 type memo struct {
 	group singleflight.Group
-	cache *lru.Cache[string, any]
+	cache *lru.Cache[string, memoized]
 }
 
-func newMemo(max int) *memo { return &memo{cache: lru.New[string, any](int64(max), nil)} }
+type memoized struct {
+	val  any
+	size int64
+}
 
-func (m *memo) get(key string) (any, bool) { return m.cache.Get(key) }
+func newMemo(maxBytes int64) *memo {
+	return &memo{cache: lru.New[string, memoized](maxBytes, func(m memoized) int64 { return m.size })}
+}
 
-func (m *memo) put(key string, val any) { m.cache.Put(key, val) }
+func (m *memo) get(key string) (any, bool) {
+	e, ok := m.cache.Get(key)
+	return e.val, ok
+}
+
+func (m *memo) put(key string, val any) {
+	data, err := json.Marshal(val)
+	if err != nil {
+		return // not kept: served once, as computed
+	}
+	m.cache.Put(key, memoized{val, int64(len(data)) + 64})
+}
 
 // cached returns compute's result for question over scopes, reusing it
 // while the scopes' objects are unchanged.

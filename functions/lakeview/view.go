@@ -21,8 +21,9 @@ type Config struct {
 	// StateCacheBytes bounds the reconstructed states kept in memory
 	// (default 512 MiB).
 	StateCacheBytes int64
-	// MemoEntries bounds the memoised answers (default 512).
-	MemoEntries int
+	// MemoBytes bounds the memoised answers, by their size as JSON
+	// (default 64 MiB).
+	MemoBytes int64
 	// CurrentTTL is how long a current-state or heartbeat object is served
 	// without revalidation (default 2 s); ClusterListTTL how long the list
 	// of clusters is (default 30 s).
@@ -51,8 +52,8 @@ func New(cfg Config) (*View, error) {
 	if cfg.StateCacheBytes <= 0 {
 		cfg.StateCacheBytes = 512 << 20
 	}
-	if cfg.MemoEntries <= 0 {
-		cfg.MemoEntries = 512
+	if cfg.MemoBytes <= 0 {
+		cfg.MemoBytes = 64 << 20
 	}
 	if cfg.CurrentTTL <= 0 {
 		cfg.CurrentTTL = 2 * time.Second
@@ -69,14 +70,14 @@ func New(cfg Config) (*View, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	v := &View{cfg: cfg, e: cfg.Engine, states: newStateCache(cfg.StateCacheBytes), memo: newMemo(cfg.MemoEntries)}
+	v := &View{cfg: cfg, e: cfg.Engine, states: newStateCache(cfg.StateCacheBytes), memo: newMemo(cfg.MemoBytes)}
 	v.fleet = newFleet(v)
 	return v, nil
 }
 
 // MemoryCaches reports the view's in-memory caches against their bounds:
 // the reconstructed states (cost: estimated bytes) and the memoised
-// answers (cost: entries).
+// answers (cost: bytes as JSON).
 func (v *View) MemoryCaches() (states, memo lru.Stats) {
 	return v.states.cache.Stats(), v.memo.cache.Stats()
 }

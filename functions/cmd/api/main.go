@@ -7,7 +7,8 @@
 // Every flag is also ATLHYPER_<FLAG> (internal/cli); secrets come only
 // from the environment (app.FromEnv).
 // "api admin" is the break-glass recovery of a lost last admin (admin.go);
-// "api command-key" makes a key pair for remote operations (commandkey.go).
+// "api command-key" makes a key pair for remote operations (commandkey.go);
+// "api onboard" prepares a cluster's values for the Helm chart (onboard.go).
 package main
 
 import (
@@ -33,6 +34,8 @@ func main() {
 		err = runAdmin(context.Background(), os.Args[2:], os.Stdin, os.Stderr)
 	case len(os.Args) > 1 && os.Args[1] == "command-key":
 		err = runCommandKey(os.Args[2:], os.Stdout)
+	case len(os.Args) > 1 && os.Args[1] == "onboard":
+		err = runOnboard(context.Background(), os.Args[2:], os.Stdout, os.Stderr)
 	default:
 		err = run()
 	}

@@ -24,11 +24,11 @@ import (
 	"github.com/atlhyper/atlhyper/query/store/miniotest"
 )
 
-// stateCacheBytes bounds the child's reconstructed states so that the
-// first days of the walk fill the cache (at the default 512 MiB a small
-// fleet would fill it only after the month): from then on, flat memory
-// means nothing else grows.
-const stateCacheBytes = 48 << 20
+// stateCacheBytes and memoBytes bound the child's reconstructed states
+// and memoised answers so that the first two days of the walk fill them
+// (at the defaults, 512 and 64 MiB, a small fleet would fill them only
+// after the month): from then on, flat memory means nothing else grows.
+const stateCacheBytes, memoBytes = 32 << 20, 2 << 20
 
 // measureLongRun starts the API binary as a child process on the bench's
 // MinIO, over a fleet with a month of history, and walks a dashboard left
@@ -61,7 +61,7 @@ func measureLongRun(ctx context.Context, b store.Bucket, endpoint, tmp string, c
 	l.Close()
 	cmd := exec.CommandContext(ctx, bin, "--store", "s3://bench/lake?endpoint="+endpoint+"&insecure=true", "--listen", addr,
 		"--cache-dir", filepath.Join(tmp, "api-cache"), "--bcrypt-cost", "4", "--log-level", "warn",
-		"--state-cache-bytes", strconv.Itoa(stateCacheBytes))
+		"--state-cache-bytes", strconv.Itoa(stateCacheBytes), "--memo-bytes", strconv.Itoa(memoBytes))
 	cmd.Env = append(os.Environ(), "ATLHYPER_JWT_SECRET="+secret, "ATLHYPER_ADMIN_USER="+admin, "ATLHYPER_ADMIN_PASSWORD="+password,
 		"AWS_ACCESS_KEY_ID="+miniotest.AccessKey, "AWS_SECRET_ACCESS_KEY="+miniotest.SecretKey, "AWS_REGION=us-east-1")
 	cmd.Stderr = os.Stderr
@@ -88,27 +88,28 @@ func measureLongRun(ctx context.Context, b store.Bucket, endpoint, tmp string, c
 	if err != nil {
 		return err
 	}
-	// rss is the median of a few samples a second apart: the runtime
-	// returns freed memory on its own schedule, which a bench cannot force
-	// in another process.
-	rss := func() (float64, error) {
-		var mib []float64
+	// rss is the median of a few samples a second apart (total and
+	// anonymous RSS, MiB): the runtime returns freed memory on its own
+	// schedule, which a bench cannot force in another process.
+	type mem struct{ rss, anon float64 }
+	rss := func() (mem, error) {
+		var ms []mem
 		for range 5 {
-			st, err := proc.NewStatus()
+			r, err := proc.ProcSMapsRollup()
 			if err != nil {
-				return 0, err
+				return mem{}, err
 			}
-			mib = append(mib, float64(st.VmRSS)/(1<<20))
+			ms = append(ms, mem{float64(r.Rss) / (1 << 20), float64(r.Anonymous) / (1 << 20)})
 			time.Sleep(time.Second)
 		}
-		sort.Float64s(mib)
-		return mib[len(mib)/2], nil
+		sort.Slice(ms, func(i, j int) bool { return ms[i].rss < ms[j].rss })
+		return ms[len(ms)/2], nil
 	}
 	ids := make([]string, clusters)
 	for i := range ids {
 		ids[i] = fleetgen.ClusterID(i)
 	}
-	var day3, day30 float64
+	var day3, day30 mem
 	requests, walkStart := 0, time.Now()
 	for d := 1; d <= longrun.Days; d++ {
 		for _, r := range longrun.Day(ids, longrun.DayEnd(end, d), true) {
@@ -127,11 +128,16 @@ func measureLongRun(ctx context.Context, b store.Bucket, endpoint, tmp string, c
 				return err
 			}
 		}
-		logf("longrun: day %d walked (%d requests, %.0fs)", d, requests, time.Since(walkStart).Seconds())
+		if r, err := proc.ProcSMapsRollup(); err == nil {
+			logf("longrun: day %d walked (%d requests, %.0fs), RSS %.1f MiB (anonymous %.1f)", d, requests, time.Since(walkStart).Seconds(),
+				float64(r.Rss)/(1<<20), float64(r.Anonymous)/(1<<20))
+		}
 	}
-	fmt.Printf("api.longrun_rss_day3_mib %.1f MiB\n", day3)
-	fmt.Printf("api.longrun_rss_day30_mib %.1f MiB\n", day30)
-	fmt.Printf("api.longrun_rss_growth_mib %.1f MiB\n", day30-day3)
+	fmt.Printf("api.longrun_rss_day3_mib %.1f MiB\n", day3.rss)
+	fmt.Printf("api.longrun_rss_day30_mib %.1f MiB\n", day30.rss)
+	fmt.Printf("api.longrun_rss_growth_mib %.1f MiB\n", day30.rss-day3.rss)
+	fmt.Printf("api.longrun_rss_anon_day3_mib %.1f MiB\n", day3.anon)
+	fmt.Printf("api.longrun_rss_anon_day30_mib %.1f MiB\n", day30.anon)
 	fmt.Printf("# %d clusters × %d pods, %d requests over %d simulated days in %.0f s\n", clusters, pods, requests, longrun.Days, time.Since(walkStart).Seconds())
 	return nil
 }
