@@ -25,6 +25,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,13 +52,14 @@ type Names struct {
 	Images    map[string]Image `json:"images"`
 }
 
-// Image is one image: its entrypoint (the first binary) and the other
-// binaries it carries.
+// Image is one image: its entrypoint (the first binary), the other
+// binaries it carries, and where the built dashboard goes if it carries
+// it (the web image is the dashboard alone, for an image volume).
 type Image struct {
 	Entrypoint []string `json:"entrypoint"`
 	Also       []string `json:"also"`
 	Ports      []int    `json:"ports"`
-	Web        bool     `json:"web"`
+	Dashboard  string   `json:"dashboard"`
 	Env        []string `json:"env"`
 }
 
@@ -76,7 +78,6 @@ var Binaries = map[string]struct {
 // Paths inside every image.
 const (
 	BinDir  = "/usr/local/bin"
-	WebDir  = "/usr/share/atlhyper/web"
 	CACerts = "/etc/ssl/certs/ca-certificates.crt"
 	UID     = 65532
 )
@@ -93,7 +94,7 @@ func LoadNames() (Names, error) {
 // Config is one build.
 type Config struct {
 	Source    string    // the module root (holds go.mod)
-	Web       string    // the built dashboard (web/dist): needed by images with "web"
+	Web       string    // the built dashboard (web/dist): needed by images with a "dashboard"
 	Out       string    // output: <Out>/<image> is each image's OCI layout
 	Images    []string  // which images (default: all in images.json)
 	Platforms []string  // os/arch (default: images.json's)
@@ -219,9 +220,9 @@ func Build(ctx context.Context, cfg Config) ([]Result, error) {
 	}
 	defer os.RemoveAll(work)
 
-	// Which binaries, and whether the dashboard is wanted.
+	// Which binaries, and where the dashboard is wanted.
 	need := map[string]bool{}
-	web := false
+	webLayers := map[string]v1.Layer{}
 	for _, im := range cfg.Images {
 		for _, b := range binariesOf(n.Images[im]) {
 			if _, ok := Binaries[b]; !ok {
@@ -229,18 +230,18 @@ func Build(ctx context.Context, cfg Config) ([]Result, error) {
 			}
 			need[b] = true
 		}
-		web = web || n.Images[im].Web
-	}
-	var webLayer v1.Layer
-	if web {
+		at := n.Images[im].Dashboard
+		if at == "" || webLayers[at] != nil {
+			continue
+		}
 		if _, err := os.Stat(filepath.Join(cfg.Web, "index.html")); cfg.Web == "" || err != nil {
 			return nil, fmt.Errorf("web bundle %q has no index.html: build it first (cd web && npm ci && npm run build)", cfg.Web)
 		}
-		es, err := treeEntries(cfg.Web, WebDir)
+		es, err := treeEntries(cfg.Web, at)
 		if err != nil {
 			return nil, err
 		}
-		if webLayer, err = layer(es, cfg.Epoch); err != nil {
+		if webLayers[at], err = layer(es, cfg.Epoch); err != nil {
 			return nil, err
 		}
 	}
@@ -276,14 +277,16 @@ func Build(ctx context.Context, cfg Config) ([]Result, error) {
 				}
 				layers = append(layers, l)
 			}
-			if spec.Web {
-				layers = append(layers, webLayer)
+			if spec.Dashboard != "" {
+				layers = append(layers, webLayers[spec.Dashboard])
 			}
-			l, err := layer(bins, cfg.Epoch)
-			if err != nil {
-				return nil, err
+			if len(bins) > 0 {
+				l, err := layer(bins, cfg.Epoch)
+				if err != nil {
+					return nil, err
+				}
+				layers = append(layers, l)
 			}
-			layers = append(layers, l)
 			img, err := image(cfg, n, im, spec, arch, layers)
 			if err != nil {
 				return nil, err
@@ -321,7 +324,11 @@ func Build(ctx context.Context, cfg Config) ([]Result, error) {
 
 func binariesOf(spec Image) []string {
 	var out []string
-	for _, p := range append(spec.Entrypoint[:1:1], spec.Also...) {
+	bins := slices.Clone(spec.Also)
+	if len(spec.Entrypoint) > 0 {
+		bins = append([]string{spec.Entrypoint[0]}, bins...)
+	}
+	for _, p := range bins {
 		out = append(out, path.Base(p))
 	}
 	return out
@@ -409,9 +416,6 @@ func image(cfg Config, n Names, im string, spec Image, arch string, layers []v1.
 			"org.opencontainers.image.version":  cfg.Tag,
 			"org.opencontainers.image.created":  created,
 		},
-	}
-	if spec.Web {
-		c.Env = append(c.Env, "ATLHYPER_WEB="+WebDir)
 	}
 	if len(spec.Ports) > 0 {
 		c.ExposedPorts = map[string]struct{}{}

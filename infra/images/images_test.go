@@ -187,9 +187,14 @@ func checkImage(t *testing.T, n images.Names, built images.Result, ref string) {
 				t.Errorf("%s: %s missing or empty", arch, p)
 			}
 		}
-		bin := filepath.Join(root, spec.Entrypoint[0])
+		if spec.Dashboard != "" {
+			if st, err := os.Stat(filepath.Join(root, spec.Dashboard, "assets", "app.js")); err != nil || st.Size() == 0 {
+				t.Errorf("%s: the dashboard is not in %s", arch, spec.Dashboard)
+			}
+		}
 		switch built.Name {
 		case "agent", "collector":
+			bin := filepath.Join(root, spec.Entrypoint[0])
 			cmd := exec.CommandContext(t.Context(), bin, "--version")
 			if arch == "arm64" {
 				cmd = exec.CommandContext(t.Context(), "qemu-aarch64", bin, "--version")
