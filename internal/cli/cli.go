@@ -21,6 +21,21 @@ import (
 	"strings"
 )
 
+// Version and Revision name the build, stamped by the image builder
+// (infra/images) with -ldflags "-X github.com/atlhyper/atlhyper/internal/cli.Version=…
+// -X github.com/atlhyper/atlhyper/internal/cli.Revision=…"; every command
+// parsed by Parse prints them for --version.
+var (
+	Version  = "dev"
+	Revision = "unknown"
+)
+
+// exit and stdout are what --version ends with and prints to (tests swap them).
+var (
+	exit             = os.Exit
+	stdout io.Writer = os.Stdout
+)
+
 // EnvPrefix starts every environment variable AtlHyper reads.
 const EnvPrefix = "ATLHYPER_"
 
@@ -32,10 +47,21 @@ func EnvName(flag string) string {
 
 // Parse parses args into fs, then sets every flag not given on the
 // command line from its environment variable. Every malformed value is
-// reported, each naming its variable.
+// reported, each naming its variable. It adds --version (command line
+// only: ATLHYPER_VERSION is the API's version label), which prints
+// "<command> <Version> (revision <Revision>)" to stdout and exits 0.
 func Parse(fs *flag.FlagSet, args []string) error {
+	var version bool
+	if fs.Lookup("version") == nil {
+		fs.BoolVar(&version, "version", false, "print the version and revision, then exit")
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if version {
+		fmt.Fprintf(stdout, "%s %s (revision %s)\n", fs.Name(), Version, Revision)
+		exit(0)
+		return nil
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -43,7 +69,7 @@ func Parse(fs *flag.FlagSet, args []string) error {
 	fs.VisitAll(func(f *flag.Flag) {
 		env := EnvName(f.Name)
 		v := os.Getenv(env)
-		if given[f.Name] || v == "" {
+		if given[f.Name] || v == "" || f.Name == "version" {
 			return
 		}
 		if err := fs.Set(f.Name, v); err != nil {
