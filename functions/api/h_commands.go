@@ -79,12 +79,14 @@ type commandView struct {
 	LeaseUntil  *time.Time      `json:"lease_until,omitempty"`
 	Attempts    int             `json:"attempts,omitempty"`
 	Progress    string          `json:"progress,omitempty"`
-	FinishedAt  *time.Time      `json:"finished_at,omitempty"`
-	Summary     string          `json:"summary,omitempty"`
-	Error       string          `json:"error,omitempty"`
-	Changes     []string        `json:"changes,omitempty"`
-	OutputBytes int64           `json:"output_bytes,omitempty"`
-	OutputType  string          `json:"output_type,omitempty"`
+	// StopRequestedBy: someone asked a running command to stop (a drain).
+	StopRequestedBy string     `json:"stop_requested_by,omitempty"`
+	FinishedAt      *time.Time `json:"finished_at,omitempty"`
+	Summary         string     `json:"summary,omitempty"`
+	Error           string     `json:"error,omitempty"`
+	Changes         []string   `json:"changes,omitempty"`
+	OutputBytes     int64      `json:"output_bytes,omitempty"`
+	OutputType      string     `json:"output_type,omitempty"`
 	// Source is where the state comes from: queue or history.
 	Source string `json:"source"`
 }
@@ -94,7 +96,7 @@ func fromEntry(cluster string, e control.Entry) commandView {
 	return commandView{ID: e.ID, Cluster: cluster, Action: e.Action, Target: e.Target, RequestedBy: e.RequestedBy, Role: a.Role,
 		ReadOnly: e.ReadOnly, State: e.State, CreatedAt: e.CreatedAt, Deadline: e.Deadline, ClaimedBy: e.ClaimedBy,
 		ClaimedAt: e.ClaimedAt, LeaseUntil: e.LeaseUntil, Attempts: e.Attempts, Progress: e.Progress, FinishedAt: e.FinishedAt,
-		Summary: e.Summary, Error: e.Error, Source: "queue"}
+		StopRequestedBy: e.StopRequestedBy, Summary: e.Summary, Error: e.Error, Source: "queue"}
 }
 
 // historyRow is a row of the lake's commands table as the view encodes it.
@@ -691,6 +693,9 @@ type commandDetail struct {
 	// instance does not hold, or no signing key).
 	Signature string `json:"signature,omitempty"`
 	CanCancel bool   `json:"can_cancel"`
+	// CanStop: running, not yet asked to stop, and the caller's role may
+	// ask for the action.
+	CanStop bool `json:"can_stop"`
 	// CanReadOutput: the caller may read the output (operators, and the
 	// person who asked).
 	CanReadOutput bool `json:"can_read_output"`
@@ -786,6 +791,7 @@ func (s *Server) command(ctx context.Context, p auth.Principal, cluster, id stri
 	}
 	a, _ := kinds.ActionByName(d.Action)
 	d.CanCancel = d.State == control.Pending && p.Role.Allows(auth.Role(a.Role))
+	d.CanStop = d.State == control.Running && d.StopRequestedBy == "" && p.Role.Allows(auth.Role(a.Role))
 	d.CanReadOutput = p.Role.Allows(auth.Operator) || p.Username == d.RequestedBy
 	return d, nil
 }
@@ -907,8 +913,20 @@ func (s *Server) getOutput(w http.ResponseWriter, r *http.Request) {
 	w.Write(data)
 }
 
-func (s *Server) cancelCommand(w http.ResponseWriter, r *http.Request) {
+// cancelCommand ends a pending command; stopCommand (stop true) also asks
+// a running one to stop (control.RequestStop): its agent ends it between
+// two steps (a drain between two evictions) and reports it failed with
+// what it changed so far.
+func (s *Server) cancelCommand(w http.ResponseWriter, r *http.Request) { s.endCommand(w, r, false) }
+
+func (s *Server) stopCommand(w http.ResponseWriter, r *http.Request) { s.endCommand(w, r, true) }
+
+func (s *Server) endCommand(w http.ResponseWriter, r *http.Request, stop bool) {
 	rid := requestID(r.Context())
+	audit, verb := "command.cancel", "cancelling"
+	if stop {
+		audit, verb = "command.stop", "stopping"
+	}
 	d, c, id, ok := s.loadCommand(w, r)
 	if !ok {
 		return
@@ -917,28 +935,38 @@ func (s *Server) cancelCommand(w http.ResponseWriter, r *http.Request) {
 	cmd := control.Command{ID: id, Action: d.Action, Target: d.Target, Reason: d.Reason}
 	a, _ := kinds.ActionByName(d.Action)
 	if !p.Role.Allows(auth.Role(a.Role)) {
-		s.auditCommand(r, "command.cancel", c, cmd, http.StatusForbidden, nil)
-		writeError(w, rid, &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("cancelling %s needs the %s role", a.Name, a.Role)})
+		s.auditCommand(r, audit, c, cmd, http.StatusForbidden, nil)
+		writeError(w, rid, &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("%s %s needs the %s role", verb, a.Name, a.Role)})
 		return
 	}
-	e, err := control.Cancel(r.Context(), s.cfg.Bucket, c, id, s.cfg.Now())
+	var e control.Entry
+	var err error
+	if stop {
+		e, err = control.RequestStop(r.Context(), s.cfg.Bucket, c, id, p.Username, s.cfg.Now())
+	} else {
+		e, err = control.Cancel(r.Context(), s.cfg.Bucket, c, id, s.cfg.Now())
+	}
 	switch {
 	case errors.Is(err, control.ErrNotPending), errors.Is(err, control.ErrNoCommand):
 		state := d.State
 		if e.State != "" {
 			state = e.State
 		}
-		s.auditCommand(r, "command.cancel", c, cmd, http.StatusConflict, map[string]any{"state": state})
+		s.auditCommand(r, audit, c, cmd, http.StatusConflict, map[string]any{"state": state})
+		msg := fmt.Sprintf("only a pending command can be cancelled; this one is %s", state)
+		if stop {
+			msg = fmt.Sprintf("only a pending or running command can be stopped; this one is %s", state)
+		}
 		writeJSON(w, http.StatusConflict, map[string]any{"error": map[string]any{"code": "not_pending", "state": state, "request_id": rid,
-			"message": fmt.Sprintf("only a pending command can be cancelled; this one is %s", state)}})
+			"message": msg}})
 		return
 	case err != nil:
 		s.fail(w, r, err)
 		return
 	}
-	if aerr := s.auditCommand(r, "command.cancel", c, cmd, http.StatusOK, nil); aerr != nil {
-		// The command is cancelled either way: it will not run.
-		s.cfg.Logger.Error("command cancelled without its audit record", "request_id", rid, "cluster", c, "id", id, "error", aerr)
+	if aerr := s.auditCommand(r, audit, c, cmd, http.StatusOK, nil); aerr != nil {
+		// The command is cancelled (or asked to stop) either way.
+		s.cfg.Logger.Error(audit+" without its audit record", "request_id", rid, "cluster", c, "id", id, "error", aerr)
 		writeError(w, rid, errAudit)
 		return
 	}
