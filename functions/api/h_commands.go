@@ -197,6 +197,7 @@ var (
 		"to_revision":          {typ: "int", min: 0, max: 1 << 31},
 		"timeout_seconds":      {typ: "int", min: 1, max: 86400},
 		"delete_emptydir_data": {typ: "bool"},
+		"force":                {typ: "bool"},
 	}
 	// requiredParams are the parameters an action cannot run without.
 	requiredParams = map[string][]string{"workload.scale": {"replicas"}, "workload.set_image": {"container", "image"}}
