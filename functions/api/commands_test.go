@@ -367,12 +367,12 @@ func TestCommandReadAndCancel(t *testing.T) {
 		if st := s.do(t, "GET", base+"/"+v.ID, s.tokens[auth.Admin], nil, &d); st != 200 || d.CanStop || d.StopBy != adminUser {
 			t.Fatalf("after stop: %d can_stop %v by %q", st, d.CanStop, d.StopBy)
 		}
-		if _, err := control.Finish(ctx, s.bucket, opsCluster, control.Result{ID: v.ID, State: control.Failed, Instance: "agent-a",
-			StartedAt: time.Now(), FinishedAt: time.Now(), Error: "stopped"}); err != nil {
+		if _, err := control.Finish(ctx, s.bucket, opsCluster, control.Result{ID: v.ID, State: control.Succeeded, Instance: "agent-a",
+			StartedAt: time.Now(), FinishedAt: time.Now(), Summary: "drained before the stop was seen"}); err != nil {
 			t.Fatal(err)
 		}
 		var e apiErr
-		if st := s.do(t, "POST", base+"/"+v.ID+"/stop", s.tokens[auth.Admin], nil, &e); st != 409 || e.Error.State != control.Failed {
+		if st := s.do(t, "POST", base+"/"+v.ID+"/stop", s.tokens[auth.Admin], nil, &e); st != 409 || e.Error.State != control.Succeeded {
 			t.Fatalf("stop an ended command: %d %+v", st, e)
 		}
 		p := s.submit(t, auth.Operator, logsBody("web-9"))
