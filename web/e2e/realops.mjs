@@ -49,7 +49,10 @@ export async function realPage(browser, stack) {
   const real = { ...stack.real, admin: stack.admin };
   const page = await newPage(browser);
   await uiLogin(page, real.baseUrl, real.admin.user, real.admin.password);
-  // The agent's first state reaches the lake: the API lists its objects.
+  await until('the real cluster in the API', async () => (await adminGet(real, '/api/v1/clusters')).items.some((c) => c.id === real.cluster), 180_000, 1000);
+  // A cluster page open: the dashboard watches the cluster, so the agent
+  // publishes its state at once; the API lists its objects.
+  await page.goto(`${real.baseUrl}/#/c/${real.cluster}/workloads`);
   await until('the real cluster\'s Deployment web in the API', async () => {
     const l = await adminGet(real, `/api/v1/clusters/${real.cluster}/deployments?limit=50`);
     return l.items.some((d) => d.name === 'web');
