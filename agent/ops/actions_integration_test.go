@@ -511,6 +511,26 @@ func testDrain(t *testing.T, minio *miniotest.Server) {
 		t.Fatalf("drain: %q %q", r.Summary, r.Changes)
 	}
 
+	// A pod no controller would recreate stops the drain before any change;
+	// force (kubectl drain --force) evicts it for good.
+	n3 := f.node(f.ns + "-n3")
+	f.pod("bare", n3.Name, nil)
+	e, r = f.run("node.drain", f.target("Node", n3.Name), map[string]any{"grace_seconds": 0})
+	if e.State != control.Refused || !strings.Contains(r.Error, "no controller") || !strings.Contains(r.Error, f.ns+"/bare") {
+		t.Fatalf("drain with an unmanaged pod: %s %q", e.State, r.Error)
+	}
+	if got, _ := f.kube.CoreV1().Nodes().Get(f.ctx(), n3.Name, metav1.GetOptions{}); got.Spec.Unschedulable {
+		t.Fatal("refused drain cordoned the node")
+	}
+	e, r = f.run("node.drain", f.target("Node", n3.Name), map[string]any{"grace_seconds": 0, "force": true})
+	f.succeeded(e, r)
+	if _, err := f.kube.CoreV1().Pods(f.ns).Get(f.ctx(), "bare", metav1.GetOptions{}); !isNotFound(err) {
+		t.Fatalf("forced drain left the unmanaged pod: %v", err)
+	}
+	if len(r.Changes) != 2 || r.Changes[1] != "evicted pod "+f.ns+"/bare" {
+		t.Fatalf("forced drain: %q %q", r.Summary, r.Changes)
+	}
+
 	// A PodDisruptionBudget allowing one disruption: the first pod goes,
 	// the second waits (progress says why) until the drain times out.
 	n2 := f.node(f.ns + "-n2")

@@ -64,9 +64,13 @@ type Executor struct {
 	stops    map[string]context.CancelCauseFunc
 	slots    chan struct{}
 	archiver bool // an archive pass is under way
-	wg       sync.WaitGroup
-	ctx      context.Context
-	cancel   context.CancelFunc
+	// lastSweep is when this process last started deleting old command
+	// objects (control.Sweep); sweeping while one runs.
+	lastSweep time.Time
+	sweeping  bool
+	wg        sync.WaitGroup
+	ctx       context.Context
+	cancel    context.CancelFunc
 }
 
 // New builds an executor.
@@ -132,6 +136,7 @@ func (x *Executor) Stop(ctx context.Context) {
 // ended entries. Store errors are returned after everything else was
 // tried; the next poll tries again.
 func (x *Executor) Handle(ctx context.Context, o control.Object) error {
+	x.maybeSweep()
 	if len(o.Commands) == 0 || x.ctx.Err() != nil {
 		return nil
 	}
@@ -634,4 +639,34 @@ func decodeJSON(what string, data []byte, v any) error {
 		return fmt.Errorf("decode %s: %w", what, err)
 	}
 	return nil
+}
+
+// SweepEvery is how often an executor deletes the objects of commands
+// older than control.KeepObjects: one LIST of the cluster's commands/
+// prefix a day, whatever the queue does.
+const SweepEvery = 24 * time.Hour
+
+// maybeSweep starts control.Sweep in the background when the last one is
+// SweepEvery old (or none ran in this process).
+func (x *Executor) maybeSweep() {
+	now := x.now()
+	x.mu.Lock()
+	if x.ctx.Err() != nil || x.sweeping || (!x.lastSweep.IsZero() && now.Sub(x.lastSweep) < SweepEvery) {
+		x.mu.Unlock()
+		return
+	}
+	x.sweeping, x.lastSweep = true, now
+	x.wg.Add(1)
+	x.mu.Unlock()
+	go func() {
+		defer x.wg.Done()
+		defer func() { x.mu.Lock(); x.sweeping = false; x.mu.Unlock() }()
+		n, err := control.Sweep(x.ctx, x.cfg.Bucket, x.cfg.Cluster, now.Add(-control.KeepObjects))
+		switch {
+		case err != nil && x.ctx.Err() == nil:
+			x.log.Warn("cannot delete old command objects; trying again in a day", "error", err)
+		case n > 0:
+			x.log.Info("deleted old command objects", "objects", n, "older_than", control.KeepObjects)
+		}
+	}()
 }

@@ -57,7 +57,8 @@ const evictRetry = 2 * time.Second
 // be gone. DaemonSet pods and mirror pods are left (their controllers
 // would put them back); a pod with emptyDir data, or one no controller
 // would recreate, stops the drain before anything changes unless
-// delete_emptydir_data allows the former. Progress is reported in the
+// delete_emptydir_data allows the former and force the latter (kubectl
+// drain --force: such a pod is gone for good). Progress is reported in the
 // command's lease renewals.
 func nodeDrain(ctx context.Context, c *call) (outcome, error) {
 	var pods corev1.PodList
@@ -92,8 +93,8 @@ func nodeDrain(ctx context.Context, c *call) (outcome, error) {
 		evict = append(evict, p)
 	}
 	switch {
-	case len(unmanaged) > 0:
-		return outcome{}, refuse("drain of %s stopped before any change: pods no controller would recreate: %s",
+	case len(unmanaged) > 0 && !c.p.Force:
+		return outcome{}, refuse("drain of %s stopped before any change: pods no controller would recreate (set force to delete them for good): %s",
 			c.name(), strings.Join(unmanaged, ", "))
 	case len(local) > 0 && !c.p.DeleteEmptyDirData:
 		return outcome{}, refuse("drain of %s stopped before any change: pods with emptyDir data (set delete_emptydir_data to drop it): %s",

@@ -23,6 +23,7 @@ type params struct {
 	ToRevision         int64  `json:"to_revision"`
 	TimeoutSeconds     int64  `json:"timeout_seconds"`
 	DeleteEmptyDirData bool   `json:"delete_emptydir_data"`
+	Force              bool   `json:"force"`
 }
 
 // parseParams decodes a command's parameters: only those its action

@@ -44,6 +44,8 @@ func TestParams(t *testing.T) {
 		{"workload.undo", `{"to_revision":-1}`, "to_revision -1"},
 		{"node.drain", `{"timeout_seconds":7200}`, "timeout_seconds 7200"},
 		{"node.drain", `{"grace_seconds":0,"timeout_seconds":60,"delete_emptydir_data":true}`, ""},
+		{"node.drain", `{"force":true}`, ""},
+		{"node.drain", `{"force":"yes"}`, "parameters"},
 		{"object.yaml", `{"container":"x"}`, "object.yaml takes no parameters"},
 	} {
 		_, err := parseParams(act(tc.action), json.RawMessage(tc.params))

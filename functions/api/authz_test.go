@@ -160,7 +160,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if role == auth.Viewer {
 					want = 403 // neither an operator nor the requester
 				}
-			case "POST /api/v1/clusters/{cluster}/commands/{id}/cancel":
+			case "POST /api/v1/clusters/{cluster}/commands/{id}/cancel", "POST /api/v1/clusters/{cluster}/commands/{id}/stop":
 				path = strings.ReplaceAll(path, "{id}", s.submit(t, auth.Operator, logsBody("web-8")).ID)
 			}
 			if rt.Role != "" {

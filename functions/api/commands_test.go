@@ -37,6 +37,8 @@ type cmdView struct {
 	Source        string          `json:"source"`
 	Signature     string          `json:"signature"`
 	CanCancel     bool            `json:"can_cancel"`
+	CanStop       bool            `json:"can_stop"`
+	StopBy        string          `json:"stop_requested_by"`
 	CanReadOutput bool            `json:"can_read_output"`
 	OutputBytes   int64           `json:"output_bytes"`
 	Result        *control.Result `json:"result"`
@@ -336,6 +338,46 @@ func TestCommandReadAndCancel(t *testing.T) {
 			"params": map[string]any{"grace_seconds": 30}, "reason": "kernel update"})
 		if st := s.do(t, "POST", base+"/"+v.ID+"/cancel", s.tokens[auth.Operator], nil, nil); st != 403 {
 			t.Fatalf("operator cancels a drain: %d", st)
+		}
+	})
+
+	// Stop: a running drain is marked for its agent (who asked, in the
+	// detail); only the action's role may; an ended command is 409; a
+	// pending one is cancelled at once.
+	t.Run("stop a running command", func(t *testing.T) {
+		v := s.submit(t, auth.Admin, map[string]any{"action": "node.drain", "target": map[string]string{"kind": "Node", "name": "node-002"},
+			"reason": "stop test"})
+		if _, err := control.Claim(ctx, s.bucket, opsCluster, v.ID, "agent-a", time.Now(), time.Minute, control.DefaultSkew); err != nil {
+			t.Fatal(err)
+		}
+		var d cmdView
+		if st := s.do(t, "GET", base+"/"+v.ID, s.tokens[auth.Admin], nil, &d); st != 200 || !d.CanStop || d.CanCancel {
+			t.Fatalf("running drain: %d can_stop %v can_cancel %v", st, d.CanStop, d.CanCancel)
+		}
+		if st := s.do(t, "GET", base+"/"+v.ID, s.tokens[auth.Operator], nil, &d); st != 200 || d.CanStop {
+			t.Fatalf("an operator may not stop a drain: %d can_stop %v", st, d.CanStop)
+		}
+		if st := s.do(t, "POST", base+"/"+v.ID+"/stop", s.tokens[auth.Operator], nil, nil); st != 403 {
+			t.Fatalf("operator stops a drain: %d", st)
+		}
+		var c cmdView
+		if st := s.do(t, "POST", base+"/"+v.ID+"/stop", s.tokens[auth.Admin], nil, &c); st != 200 || c.State != control.Running || c.StopBy != adminUser {
+			t.Fatalf("stop: %d %+v", st, c)
+		}
+		if st := s.do(t, "GET", base+"/"+v.ID, s.tokens[auth.Admin], nil, &d); st != 200 || d.CanStop || d.StopBy != adminUser {
+			t.Fatalf("after stop: %d can_stop %v by %q", st, d.CanStop, d.StopBy)
+		}
+		if _, err := control.Finish(ctx, s.bucket, opsCluster, control.Result{ID: v.ID, State: control.Succeeded, Instance: "agent-a",
+			StartedAt: time.Now(), FinishedAt: time.Now(), Summary: "drained before the stop was seen"}); err != nil {
+			t.Fatal(err)
+		}
+		var e apiErr
+		if st := s.do(t, "POST", base+"/"+v.ID+"/stop", s.tokens[auth.Admin], nil, &e); st != 409 || e.Error.State != control.Succeeded {
+			t.Fatalf("stop an ended command: %d %+v", st, e)
+		}
+		p := s.submit(t, auth.Operator, logsBody("web-9"))
+		if st := s.do(t, "POST", base+"/"+p.ID+"/stop", s.tokens[auth.Operator], nil, &c); st != 200 || c.State != control.Cancelled {
+			t.Fatalf("stop a pending command: %d %+v", st, c)
 		}
 	})
 

@@ -79,12 +79,14 @@ type commandView struct {
 	LeaseUntil  *time.Time      `json:"lease_until,omitempty"`
 	Attempts    int             `json:"attempts,omitempty"`
 	Progress    string          `json:"progress,omitempty"`
-	FinishedAt  *time.Time      `json:"finished_at,omitempty"`
-	Summary     string          `json:"summary,omitempty"`
-	Error       string          `json:"error,omitempty"`
-	Changes     []string        `json:"changes,omitempty"`
-	OutputBytes int64           `json:"output_bytes,omitempty"`
-	OutputType  string          `json:"output_type,omitempty"`
+	// StopRequestedBy: someone asked a running command to stop (a drain).
+	StopRequestedBy string     `json:"stop_requested_by,omitempty"`
+	FinishedAt      *time.Time `json:"finished_at,omitempty"`
+	Summary         string     `json:"summary,omitempty"`
+	Error           string     `json:"error,omitempty"`
+	Changes         []string   `json:"changes,omitempty"`
+	OutputBytes     int64      `json:"output_bytes,omitempty"`
+	OutputType      string     `json:"output_type,omitempty"`
 	// Source is where the state comes from: queue or history.
 	Source string `json:"source"`
 }
@@ -94,7 +96,7 @@ func fromEntry(cluster string, e control.Entry) commandView {
 	return commandView{ID: e.ID, Cluster: cluster, Action: e.Action, Target: e.Target, RequestedBy: e.RequestedBy, Role: a.Role,
 		ReadOnly: e.ReadOnly, State: e.State, CreatedAt: e.CreatedAt, Deadline: e.Deadline, ClaimedBy: e.ClaimedBy,
 		ClaimedAt: e.ClaimedAt, LeaseUntil: e.LeaseUntil, Attempts: e.Attempts, Progress: e.Progress, FinishedAt: e.FinishedAt,
-		Summary: e.Summary, Error: e.Error, Source: "queue"}
+		StopRequestedBy: e.StopRequestedBy, Summary: e.Summary, Error: e.Error, Source: "queue"}
 }
 
 // historyRow is a row of the lake's commands table as the view encodes it.
@@ -195,6 +197,7 @@ var (
 		"to_revision":          {typ: "int", min: 0, max: 1 << 31},
 		"timeout_seconds":      {typ: "int", min: 1, max: 86400},
 		"delete_emptydir_data": {typ: "bool"},
+		"force":                {typ: "bool"},
 	}
 	// requiredParams are the parameters an action cannot run without.
 	requiredParams = map[string][]string{"workload.scale": {"replicas"}, "workload.set_image": {"container", "image"}}
@@ -658,6 +661,9 @@ type commandDetail struct {
 	// instance does not hold, or no signing key).
 	Signature string `json:"signature,omitempty"`
 	CanCancel bool   `json:"can_cancel"`
+	// CanStop: running, not yet asked to stop, and the caller's role may
+	// ask for the action.
+	CanStop bool `json:"can_stop"`
 	// CanReadOutput: the caller may read the output (operators, and the
 	// person who asked).
 	CanReadOutput bool `json:"can_read_output"`
@@ -753,6 +759,7 @@ func (s *Server) command(ctx context.Context, p auth.Principal, cluster, id stri
 	}
 	a, _ := kinds.ActionByName(d.Action)
 	d.CanCancel = d.State == control.Pending && p.Role.Allows(auth.Role(a.Role))
+	d.CanStop = d.State == control.Running && d.StopRequestedBy == "" && p.Role.Allows(auth.Role(a.Role))
 	d.CanReadOutput = p.Role.Allows(auth.Operator) || p.Username == d.RequestedBy
 	return d, nil
 }
@@ -856,8 +863,24 @@ func (s *Server) getOutput(w http.ResponseWriter, r *http.Request) (any, error) 
 	return raw{bytes.NewReader(data)}, nil
 }
 
+// cancelCommand ends a pending command; stopCommand (stop true) also asks
+// a running one to stop (control.RequestStop): its agent ends it between
+// two steps (a drain between two evictions) and reports it failed with
+// what it changed so far.
 func (s *Server) cancelCommand(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.endCommand(r, false)
+}
+
+func (s *Server) stopCommand(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.endCommand(r, true)
+}
+
+func (s *Server) endCommand(r *http.Request, stop bool) (any, error) {
 	rid := requestID(r.Context())
+	audit, verb := "command.cancel", "cancelling"
+	if stop {
+		audit, verb = "command.stop", "stopping"
+	}
 	d, c, id, err := s.loadCommand(r)
 	if err != nil {
 		return nil, err
@@ -866,25 +889,33 @@ func (s *Server) cancelCommand(w http.ResponseWriter, r *http.Request) (any, err
 	cmd := control.Command{ID: id, Action: d.Action, Target: d.Target, Reason: d.Reason}
 	a, _ := kinds.ActionByName(d.Action)
 	if !p.Role.Allows(auth.Role(a.Role)) {
-		s.auditCommand(r, "command.cancel", c, cmd, http.StatusForbidden, nil)
-		return nil, &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("cancelling %s needs the %s role", a.Name, a.Role)}
+		s.auditCommand(r, audit, c, cmd, http.StatusForbidden, nil)
+		return nil, &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("%s %s needs the %s role", verb, a.Name, a.Role)}
 	}
-	e, err := control.Cancel(r.Context(), s.cfg.Bucket, c, id, s.cfg.Now())
+	var e control.Entry
+	if stop {
+		e, err = control.RequestStop(r.Context(), s.cfg.Bucket, c, id, p.Username, s.cfg.Now())
+	} else {
+		e, err = control.Cancel(r.Context(), s.cfg.Bucket, c, id, s.cfg.Now())
+	}
 	switch {
 	case errors.Is(err, control.ErrNotPending), errors.Is(err, control.ErrNoCommand):
 		state := d.State
 		if e.State != "" {
 			state = e.State
 		}
-		s.auditCommand(r, "command.cancel", c, cmd, http.StatusConflict, map[string]any{"state": state})
-		return nil, &apiError{Status: http.StatusConflict, Code: "not_pending", Extra: map[string]any{"state": state},
-			Message: fmt.Sprintf("only a pending command can be cancelled; this one is %s", state)}
+		s.auditCommand(r, audit, c, cmd, http.StatusConflict, map[string]any{"state": state})
+		msg := fmt.Sprintf("only a pending command can be cancelled; this one is %s", state)
+		if stop {
+			msg = fmt.Sprintf("only a pending or running command can be stopped; this one is %s", state)
+		}
+		return nil, &apiError{Status: http.StatusConflict, Code: "not_pending", Extra: map[string]any{"state": state}, Message: msg}
 	case err != nil:
 		return nil, err
 	}
-	if aerr := s.auditCommand(r, "command.cancel", c, cmd, http.StatusOK, nil); aerr != nil {
-		// The command is cancelled either way: it will not run.
-		s.cfg.Logger.Error("command cancelled without its audit record", "request_id", rid, "cluster", c, "id", id, "error", aerr)
+	if aerr := s.auditCommand(r, audit, c, cmd, http.StatusOK, nil); aerr != nil {
+		// The command is cancelled (or asked to stop) either way.
+		s.cfg.Logger.Error(audit+" without its audit record", "request_id", rid, "cluster", c, "id", id, "error", aerr)
 		return nil, errAudit
 	}
 	v := fromEntry(c, e)

@@ -222,6 +222,7 @@ func (s *Server) register() {
 	s.handle("GET", v+"/clusters/{cluster}/commands/{id}", auth.Viewer, s.getCommand)
 	s.handle("GET", v+"/clusters/{cluster}/commands/{id}/output", auth.Viewer, s.getOutput)
 	s.handle("POST", v+"/clusters/{cluster}/commands/{id}/cancel", auth.Operator, s.cancelCommand)
+	s.handle("POST", v+"/clusters/{cluster}/commands/{id}/stop", auth.Operator, s.stopCommand)
 
 	s.handle("GET", v+"/audit", auth.Admin, s.listAudit)
 

@@ -454,9 +454,17 @@ func parseDrain(verb string, args []string) (Command, error) {
 	grace := f.fs.Int("grace-period", -1, "")
 	timeout := f.fs.Duration("timeout", 0, "")
 	emptyDir := f.fs.Bool("delete-emptydir-data", false, "")
+	force := f.fs.Bool("force", false, "")
+	// The agent's drain always leaves DaemonSet pods (their controller
+	// would put them back): the flag kubectl requires is accepted, its
+	// opposite is not.
+	ignoreDS := f.fs.Bool("ignore-daemonsets", false, "")
 	words, err := f.parse(args)
 	if err != nil {
 		return Command{}, err
+	}
+	if f.fs.Changed("ignore-daemonsets") && !*ignoreDS {
+		return Command{}, errf("--ignore-daemonsets", "a drain always leaves DaemonSet pods: --ignore-daemonsets=false is not supported")
 	}
 	c, err := one(verb, words, *f.ns, kinds.Node, "node.drain")
 	if err != nil {
@@ -474,6 +482,9 @@ func parseDrain(verb string, args []string) (Command, error) {
 	}
 	if *emptyDir {
 		c.Params["delete_emptydir_data"] = true
+	}
+	if *force {
+		c.Params["force"] = true
 	}
 	return c, nil
 }

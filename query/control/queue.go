@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/atlhyper/atlhyper/query/lake"
@@ -602,4 +603,46 @@ func Read(ctx context.Context, b store.Bucket, cluster string) (Object, error) {
 		return Object{}, fmt.Errorf("read %s: %w", ObjectKey(cluster), err)
 	}
 	return Decode(cluster, data)
+}
+
+// KeepObjects is how long a command's objects (commands/<id>.json, its
+// .result.json and .out) are kept after they were written: the API shows
+// an ended command's signature, result and output from them; after that
+// its row in the lake's commands table is what remains.
+const KeepObjects = 7 * 24 * time.Hour
+
+// Sweep deletes the objects of cluster's commands written before cutoff,
+// except those of commands still in the control object and not archived
+// (active ones, whatever their age). It lists the cluster's commands/
+// prefix once (one LIST per thousand objects) and returns how many
+// objects it deleted.
+func Sweep(ctx context.Context, b store.Bucket, cluster string, cutoff time.Time) (int, error) {
+	o, err := Read(ctx, b, cluster)
+	if err != nil {
+		return 0, err
+	}
+	active := map[string]bool{}
+	for _, e := range o.Commands {
+		if !e.Archived {
+			active[e.ID] = true
+		}
+	}
+	prefix := lake.ClusterKey(cluster, "commands/")
+	infos, err := store.ListAll(ctx, b, prefix)
+	if err != nil {
+		return 0, err
+	}
+	deleted := 0
+	for _, info := range infos {
+		name := info.Key[len(prefix):]
+		id, _, _ := strings.Cut(name, ".")
+		if !idRE.MatchString(id) || active[id] || !info.Modified.Before(cutoff) {
+			continue
+		}
+		if err := b.Delete(ctx, info.Key); err != nil {
+			return deleted, err
+		}
+		deleted++
+	}
+	return deleted, nil
 }

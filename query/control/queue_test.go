@@ -411,3 +411,67 @@ func TestRequestStop(t *testing.T) {
 		t.Fatalf("stop of an ended command: %v", err)
 	}
 }
+
+// TestSweep: a command's objects go once it is archived and older than
+// the cutoff; an active command's stay however old, as do objects that
+// are not a command's; one LIST for the prefix.
+func TestSweep(t *testing.T) {
+	ctx := context.Background()
+	b := newBucket(t)
+	s := testSigner(t, "k1")
+	done, waiting := cmd("c1", "pod.logs", t0), cmd("c1", "pod.delete", t0.Add(time.Second))
+	for _, c := range []Command{done, waiting} {
+		if _, err := Submit(ctx, b, s, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Claim(ctx, b, "c1", done.ID, "agent-0", t0, time.Minute, DefaultSkew); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Put(ctx, OutputKey("c1", done.ID), []byte("log line\n"), store.Condition{IfAbsent: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Finish(ctx, b, "c1", Result{ID: done.ID, State: Succeeded, Instance: "agent-0", StartedAt: t0, FinishedAt: t0,
+		OutputKey: OutputKey("c1", done.ID), OutputBytes: 9}); err != nil {
+		t.Fatal(err)
+	}
+	other := lake.ClusterKey("c1", "commands/README.txt")
+	if _, err := b.Put(ctx, other, []byte("x"), store.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	exists := func(key string) bool {
+		_, err := b.Stat(ctx, key)
+		if err != nil && !store.IsNotFound(err) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	later := time.Now().Add(time.Hour) // every object is older than this
+	// Ended but not archived yet: kept.
+	if n, err := Sweep(ctx, b, "c1", later); err != nil || n != 0 {
+		t.Fatalf("sweep before archiving: %d %v", n, err)
+	}
+	if err := Archive(ctx, b, "c1", []string{done.ID}, t0); err != nil {
+		t.Fatal(err)
+	}
+	// A cutoff before the objects were written: kept.
+	if n, err := Sweep(ctx, b, "c1", time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("sweep of recent objects: %d %v", n, err)
+	}
+	lists := b.Requests().List
+	n, err := Sweep(ctx, b, "c1", later)
+	if err != nil || n != 3 {
+		t.Fatalf("sweep: deleted %d, want the archived command's 3 objects: %v", n, err)
+	}
+	if got := b.Requests().List - lists; got != 1 {
+		t.Fatalf("sweep listed %d times, want 1", got)
+	}
+	for _, key := range []string{CommandKey("c1", done.ID), ResultKey("c1", done.ID), OutputKey("c1", done.ID)} {
+		if exists(key) {
+			t.Fatalf("%s kept", key)
+		}
+	}
+	if !exists(CommandKey("c1", waiting.ID)) || !exists(other) {
+		t.Fatal("the pending command's object or a foreign object was deleted")
+	}
+}

@@ -63,7 +63,7 @@ var actions = []Action{
 	{Name: "node.cordon", Verb: "cordon", Kinds: []string{Node}, Role: RoleOperator, Timeout: 2 * time.Minute},
 	{Name: "node.uncordon", Verb: "uncordon", Kinds: []string{Node}, Role: RoleOperator, Timeout: 2 * time.Minute},
 	{Name: "node.drain", Verb: "drain", Kinds: []string{Node}, Role: RoleAdmin,
-		Params: []string{"grace_seconds", "timeout_seconds", "delete_emptydir_data"}, Timeout: 30 * time.Minute},
+		Params: []string{"grace_seconds", "timeout_seconds", "delete_emptydir_data", "force"}, Timeout: 30 * time.Minute},
 	{Name: "cronjob.trigger", Verb: "create job --from", Kinds: []string{CronJob}, Role: RoleOperator, Timeout: 2 * time.Minute},
 	{Name: "cronjob.suspend", Verb: "suspend", Kinds: []string{CronJob}, Role: RoleOperator, Timeout: 2 * time.Minute},
 	{Name: "cronjob.resume", Verb: "resume", Kinds: []string{CronJob}, Role: RoleOperator, Timeout: 2 * time.Minute},

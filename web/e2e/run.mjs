@@ -18,6 +18,7 @@ import * as s from './scenarios.mjs';
 import * as k from './kinds.mjs';
 import * as sig from './signal.mjs';
 import * as ops from './ops.mjs';
+import * as real from './realops.mjs';
 
 const r = new Runner();
 let browser;
@@ -73,6 +74,24 @@ try {
     await r.step('ops 4: the full round-trip on the live cluster: pod logs and a scale from drawers reach succeeded, output and changes shown', () => ops.roundTrip(page, stack));
   }
   await r.step('ops 3: a viewer is offered no action', () => ops.viewerNoActions(browser, stack, cluster));
+  if (stack.real) {
+    // The whole real path: dashboard → API → MinIO → the agent binary → a
+    // real control plane (web/e2e/realops.mjs). One page, logged in once.
+    let rp;
+    const onReal = (fn) => async () => {
+      rp ??= await real.realPage(browser, stack);
+      await fn(rp);
+    };
+    await r.step('ops real 1: pod delete; the pod is replaced in the cluster', onReal(real.podDelete));
+    await r.step('ops real 2: logs equal to the cluster\'s, searchable', onReal(real.logs));
+    await r.step('ops real 3: live YAML with the current image, env values redacted', onReal(real.yaml));
+    await r.step('ops real 4: events of a Deployment as the cluster has them', onReal(real.events));
+    await r.step('ops real 5: rollout restart makes a ReplicaSet, undo goes back, pause and resume', onReal(real.rollouts));
+    await r.step('ops real 6: scale makes pods', onReal(real.scale));
+    await r.step('ops real 7: set image rolls out the new image', onReal(real.setImage));
+    await r.step('ops real 8: CronJob trigger makes a Job, suspend, the Job deleted', onReal(real.cronjobs));
+    await r.step('ops real 9: cordon/uncordon; a drain held by a budget shows why and is stopped; a drain completes', onReal(real.nodes));
+  }
   await r.step('log out', () => s.logout(page, stack.baseUrl));
   failed = r.summary();
   if (stack.logs) console.log(`e2e: logs in ${stack.logs}`);
@@ -86,7 +105,7 @@ try {
   await stopAll();
   // Keep the logs; drop the lake, cache and binaries (E2E_KEEP=1 keeps everything).
   if (stack?.work && process.env.E2E_KEEP !== '1') {
-    for (const d of ['lake', 'cache', 'api', 'sim', 'scheduler']) rmSync(`${stack.work}/${d}`, { recursive: true, force: true });
+    for (const d of ['lake', 'cache', 'cache-real', 'real', 'api', 'sim', 'scheduler', 'agent', 'realcluster']) rmSync(`${stack.work}/${d}`, { recursive: true, force: true });
   }
 }
 process.exit(failed ? 1 : 0);

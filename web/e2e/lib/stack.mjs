@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { freePort, run, start, waitHealthy } from './procs.mjs';
+import { until } from './wait.mjs';
 
 export const WEB = resolve(import.meta.dirname, '../..');
 export const ROOT = resolve(WEB, '..');
@@ -87,6 +88,11 @@ export async function startStack({ build = true } = {}) {
   const api = join(work, 'api');
   await run('go', ['build', '-o', api, './functions/cmd/api'], { cwd: ROOT, log: join(logs, 'api-build.log') });
 
+  const keys = commandKeys();
+  // The real cluster starts first: its control plane comes up while the
+  // simulator fills the store.
+  const real = process.env.E2E_REAL !== '0' ? await startRealCluster(work, logs, keys) : null;
+
   const lake = join(work, 'lake');
   mkdirSync(lake);
   const source = await fillStore(lake, work, join(logs, 'data.log'));
@@ -94,7 +100,6 @@ export async function startStack({ build = true } = {}) {
 
   const port = await freePort();
   const admin = { user: 'admin', password: password() };
-  const keys = commandKeys();
   const env = {
     ATLHYPER_COMMAND_SIGNING_KEY: keys.signing,
     ATLHYPER_JWT_SECRET: randomBytes(32).toString('hex'),
@@ -119,8 +124,51 @@ export async function startStack({ build = true } = {}) {
       '--incidents-per-hour', '0.0001', '--node-metrics=false', '--log-level', 'warn'], { cwd: ROOT, log: join(logs, 'live.log'), env: { ATLHYPER_COMMAND_PUBLIC_KEYS: keys.public } });
     s.live = 'live-1';
   }
+  if (real) s.real = await startRealAPI(real, api, env, work, logs);
   s.viewer = await ensureViewer(s);
   return s;
+}
+
+/**
+ * Builds the agent and web/e2e/realcluster.go and starts the latter: real
+ * MinIO, a real control plane with kwok nodes and the scenario's objects,
+ * and the real agent binary watching it with a kubeconfig (E2E_REAL=0
+ * skips it). Returns what startRealAPI waits for.
+ */
+async function startRealCluster(work, logs, keys) {
+  log('building the agent and the real cluster (web/e2e/realcluster.go)');
+  const agent = join(work, 'agent');
+  const bin = join(work, 'realcluster');
+  await run('go', ['build', '-o', agent, './agent/cmd/agent'], { cwd: ROOT, log: join(logs, 'real-build.log') });
+  await run('go', ['build', '-o', bin, './web/e2e/realcluster.go'], { cwd: ROOT, log: join(logs, 'real-build.log') });
+  const dir = join(work, 'real');
+  mkdirSync(dir);
+  const out = join(dir, 'real.json');
+  const logFile = join(logs, 'real.log');
+  log('starting the real cluster: MinIO, control plane, agent (logs/real.log)');
+  const proc = start(bin, ['--dir', dir, '--agent', agent, '--public-keys', keys.public, '--out', out], { cwd: ROOT, log: logFile });
+  return { proc, out, logFile };
+}
+
+/**
+ * Waits for the real cluster and starts a second API on its MinIO store,
+ * with the same secrets as the first (same admin, same command key).
+ */
+async function startRealAPI(real, apiBin, env, work, logs) {
+  await until('the real cluster (logs/real.log)', async () => {
+    if (real.proc.exitCode !== null) throw new Error(`realcluster exited ${real.proc.exitCode}:\n${readFileSync(real.logFile, 'utf8').slice(-3000)}`);
+    return existsSync(real.out);
+  }, 6 * 60_000, 500);
+  const info = JSON.parse(readFileSync(real.out, 'utf8'));
+  const port = await freePort();
+  const storeEnv = Object.fromEntries(info.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const apiLog = join(logs, 'api-real.log');
+  log(`starting a second API on the real cluster's MinIO store, 127.0.0.1:${port}`);
+  const proc = start(apiBin, ['--listen', `127.0.0.1:${port}`, '--store', info.store, '--cache-dir', join(work, 'cache-real'), '--web', join(WEB, 'dist')],
+    { cwd: ROOT, env: { ...env, ...storeEnv }, log: apiLog });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitHealthy(`${baseUrl}/api/v1/health`, { proc, log: apiLog });
+  return { ...info, baseUrl, apiLog };
 }
 
 async function api(baseUrl, method, path, token, body) {

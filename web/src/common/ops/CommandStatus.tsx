@@ -33,6 +33,7 @@ function CommandView({ cluster, c }: { cluster: string; c: CommandDetail }) {
   const { t } = useTranslation('ops');
   const fmt = useFormat();
   const cancel = useCancel(cluster);
+  const stop = useCancel(cluster, true);
   const params = c.params && Object.keys(c.params).length ? c.params : null;
   return (
     <div className="space-y-3" data-testid="command-status">
@@ -44,8 +45,19 @@ function CommandView({ cluster, c }: { cluster: string; c: CommandDetail }) {
             {t('cancel')}
           </button>
         )}
+        {c.can_stop && (
+          <button type="button" className="btn btn-danger ml-auto h-7 text-xs" onClick={() => stop.mutate(c.id)} disabled={stop.isPending} data-testid="command-stop">
+            {t('stop')}
+          </button>
+        )}
       </div>
       {cancel.error && <ErrorState error={cancel.error} compact />}
+      {stop.error && <ErrorState error={stop.error} compact />}
+      {c.stop_requested_by && (
+        <p className="text-[13px] text-warn" data-testid="command-stop-requested">
+          {t(isFinal(c.state) ? 'stopped' : 'stopRequested', { by: c.stop_requested_by })}
+        </p>
+      )}
       {c.progress && <p className="text-[13px]" data-testid="command-progress">{c.progress}</p>}
       <KeyValue
         items={[
@@ -61,7 +73,7 @@ function CommandView({ cluster, c }: { cluster: string; c: CommandDetail }) {
           [t('field.summary'), c.summary],
           [t('field.error'), c.error ? <span className="text-crit">{c.error}</span> : undefined],
           [t('field.signature'), c.signature ? t(`signature.${c.signature}`) : undefined],
-          [t('field.id'), <span className="font-mono text-xs">{c.id}</span>],
+          [t('field.id'), <span className="font-mono text-xs" data-testid="command-id">{c.id}</span>],
         ]}
       />
       {params && (

@@ -47,10 +47,10 @@ export function useSubmit(cluster: string) {
   });
 }
 
-export function useCancel(cluster: string) {
+export function useCancel(cluster: string, stop = false) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => api.cancelCommand(cluster, id),
+    mutationFn: (id: string) => (stop ? api.stopCommand(cluster, id) : api.cancelCommand(cluster, id)),
     onSettled: (_c, _e, id) => {
       qc.invalidateQueries({ queryKey: ['command', cluster, id] });
       qc.invalidateQueries({ queryKey: ['commands'] });

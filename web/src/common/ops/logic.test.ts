@@ -32,6 +32,8 @@ describe('ops logic', () => {
     expect(buildParams(logs, { container: 'app', previous: true, tail_lines: '200', since_seconds: '' })).toEqual({ container: 'app', previous: true, tail_lines: 200 });
     expect(buildParams(logs, { previous: false })).toBeUndefined();
     expect(buildParams(logs, { tail_lines: 'ten' })).toEqual({ tail_lines: 'ten' });
+    const drain = a('node.drain', ['Node'], false, ['grace_seconds', 'timeout_seconds', 'delete_emptydir_data', 'force']);
+    expect(buildParams(drain, { force: true, delete_emptydir_data: false, timeout_seconds: '120' })).toEqual({ force: true, timeout_seconds: 120 });
   });
   it('requires a reason of at most 500 characters', () => {
     expect(reasonProblem('  ')).toBe('empty');

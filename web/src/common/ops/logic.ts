@@ -69,7 +69,7 @@ export function targetText(t: Target): string {
 
 /** The kind of input a parameter takes (mirrors the API's checks; the API has the final word). */
 export function paramType(name: string): 'int' | 'bool' | 'string' {
-  if (name === 'previous' || name === 'delete_emptydir_data') return 'bool';
+  if (name === 'previous' || name === 'delete_emptydir_data' || name === 'force') return 'bool';
   if (name === 'container' || name === 'image') return 'string';
   return 'int';
 }

@@ -148,6 +148,7 @@ export const api = {
   submitCommand: (cluster: string, body: Schemas['CommandRequest']) => call('submitCommand', { path: { cluster }, body }),
   parseCommand: (cluster: string, line: string) => call('parseCommand', { path: { cluster }, body: { line } }),
   cancelCommand: (cluster: string, id: string) => call('cancelCommand', { path: { cluster, id } }),
+  stopCommand: (cluster: string, id: string) => call('stopCommand', { path: { cluster, id } }),
   /** A command's output as text (at most maxBytes). */
   commandOutput: async (cluster: string, id: string, maxBytes?: number) => {
     const { blob } = await download('getCommandOutput', { path: { cluster, id }, query: { max_bytes: maxBytes } }, 'text/plain');
