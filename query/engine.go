@@ -27,6 +27,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -91,6 +92,8 @@ type Engine struct {
 
 	lists  *lru.Cache[string, listing]  // partition prefix -> listing
 	inputs *lru.Cache[string, []string] // compacted object key -> input names
+
+	trimmed atomic.Int64 // unix nanoseconds of the last malloc_trim
 
 	mu        sync.Mutex
 	tails     map[string]*tail // cluster -> its tail as last read (one per cluster)
@@ -373,6 +376,7 @@ func (e *Engine) DuckDBMemory(ctx context.Context) (int64, error) {
 // Errors are classified: store.ErrUnavailable (retry later), lake.ErrCorrupt
 // (names the object), ErrBadRequest, context errors (timeout).
 func (e *Engine) Query(ctx context.Context, req Request, fn func(*sql.Rows) error) error {
+	defer e.trim()
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, e.cfg.Timeout)
@@ -388,6 +392,25 @@ func (e *Engine) Query(ctx context.Context, req Request, fn func(*sql.Rows) erro
 		}
 		return err
 	}
+}
+
+// trimEvery is how often, at most, a finished query returns glibc
+// malloc's free pages to the OS.
+const trimEvery = 10 * time.Second
+
+// trim returns glibc malloc's free pages to the OS (malloc_trim) at most
+// every trimEvery. DuckDB's allocations outside jemalloc (per-query state,
+// file lists) go through glibc, whose arenas keep what queries freed:
+// without this a long-running API's RSS creeps up by the holes between
+// live allocations. One trim walks the arenas' free lists (a millisecond
+// or so), off the query's path.
+func (e *Engine) trim() {
+	now := time.Now().UnixNano()
+	last := e.trimmed.Load()
+	if now-last < int64(trimEvery) || !e.trimmed.CompareAndSwap(last, now) {
+		return
+	}
+	go MallocTrim()
 }
 
 func isMissingFile(err error) bool {
