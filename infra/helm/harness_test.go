@@ -40,28 +40,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/atlhyper/atlhyper/internal/controlplane"
-)
 
-// binDir is where scripts/tools/install puts the tools.
-func binDir() string {
-	if dir := os.Getenv("ATLHYPER_BIN"); dir != "" {
-		return dir
-	}
-	cache := os.Getenv("ATLHYPER_CACHE")
-	if cache == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			base = os.TempDir()
-		}
-		cache = filepath.Join(base, "atlhyper")
-	}
-	return filepath.Join(cache, "bin")
-}
+	"github.com/atlhyper/atlhyper/internal/toolbin"
+)
 
 // tool returns the path of a binary scripts/tools/install builds.
 func tool(t testing.TB, name string) string {
 	t.Helper()
-	path := filepath.Join(binDir(), name)
+	path := filepath.Join(toolbin.Dir(), name)
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("%s not found (%v): run scripts/tools/install %s (scripts/test does)", name, err, name)
 	}
@@ -190,7 +176,7 @@ func apiServer(t testing.TB) *cluster {
 func startCluster() (*cluster, error) {
 	dir := os.Getenv("KUBEBUILDER_ASSETS")
 	if dir == "" {
-		dir = binDir()
+		dir = toolbin.Dir()
 	}
 	for _, bin := range []string{"kube-apiserver", "etcd"} {
 		if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {

@@ -15,6 +15,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/atlhyper/atlhyper/internal/toolbin"
 )
 
 // binaries are what scripts/tools/install must have built.
@@ -46,18 +48,7 @@ const startTimeout = 3 * time.Minute
 func BinDir() (string, error) {
 	dir := os.Getenv("KUBEBUILDER_ASSETS")
 	if dir == "" {
-		dir = os.Getenv("ATLHYPER_BIN")
-	}
-	if dir == "" {
-		cache := os.Getenv("ATLHYPER_CACHE")
-		if cache == "" {
-			base, err := os.UserCacheDir()
-			if err != nil {
-				return "", fmt.Errorf("find the tools cache: %w", err)
-			}
-			cache = filepath.Join(base, "atlhyper")
-		}
-		dir = filepath.Join(cache, "bin")
+		dir = toolbin.Dir()
 	}
 	var missing []string
 	for _, bin := range binaries {

@@ -18,21 +18,15 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/atlhyper/atlhyper/internal/toolbin"
 )
 
 // Assets returns the directory holding kube-apiserver and etcd.
 func Assets() (string, error) {
 	dir := os.Getenv("KUBEBUILDER_ASSETS")
 	if dir == "" {
-		cache := os.Getenv("ATLHYPER_CACHE")
-		if cache == "" {
-			base, err := os.UserCacheDir()
-			if err != nil {
-				base = os.TempDir()
-			}
-			cache = filepath.Join(base, "atlhyper")
-		}
-		dir = filepath.Join(cache, "bin")
+		dir = toolbin.Dir()
 	}
 	for _, bin := range []string{"kube-apiserver", "etcd"} {
 		if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {

@@ -23,6 +23,8 @@ import (
 	"github.com/atlhyper/atlhyper/functions/app"
 	"github.com/atlhyper/atlhyper/functions/fleetgen"
 	"github.com/atlhyper/atlhyper/query/store/miniotest"
+
+	"github.com/atlhyper/atlhyper/internal/toolbin"
 )
 
 const (
@@ -32,15 +34,7 @@ const (
 )
 
 func rieBinary(t *testing.T) string {
-	p := os.Getenv("ATLHYPER_RIE")
-	if p == "" {
-		cache := os.Getenv("ATLHYPER_CACHE")
-		if cache == "" {
-			base, _ := os.UserCacheDir()
-			cache = filepath.Join(base, "atlhyper")
-		}
-		p = filepath.Join(cache, "bin", "aws-lambda-rie")
-	}
+	p := toolbin.Path("ATLHYPER_RIE", "aws-lambda-rie")
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("Lambda runtime interface emulator %s not found (%v): run scripts/tools/install rie", p, err)
 	}

@@ -26,6 +26,8 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/atlhyper/atlhyper/query/store"
+
+	"github.com/atlhyper/atlhyper/internal/toolbin"
 )
 
 const (
@@ -44,18 +46,7 @@ type Server struct {
 
 // Binary returns the MinIO binary the tests use.
 func Binary() string {
-	if p := os.Getenv("ATLHYPER_MINIO"); p != "" {
-		return p
-	}
-	cache := os.Getenv("ATLHYPER_CACHE")
-	if cache == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			base = os.TempDir()
-		}
-		cache = filepath.Join(base, "atlhyper")
-	}
-	return filepath.Join(cache, "bin", "minio")
+	return toolbin.Path("ATLHYPER_MINIO", "minio")
 }
 
 // Start starts a MinIO server that lives until the test ends.
