@@ -16,7 +16,7 @@ import (
 	"strings"
 
 	"github.com/minio/madmin-go/v3"
-	"sigs.k8s.io/yaml"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/atlhyper/atlhyper/query/control"
 	"github.com/atlhyper/atlhyper/query/lake"
@@ -142,29 +142,29 @@ var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 
 // chartValues is what onboarding sets of the chart's values.
 type chartValues struct {
-	ClusterID string `json:"clusterId"`
+	ClusterID string `json:"clusterId" yaml:"clusterId"`
 	Store     struct {
-		URL         string            `json:"url"`
-		Credentials *credentialValues `json:"credentials,omitempty"`
-	} `json:"store"`
+		URL         string            `json:"url" yaml:"url"`
+		Credentials *credentialValues `json:"credentials,omitempty" yaml:"credentials,omitempty"`
+	} `json:"store" yaml:"store"`
 	Ingest struct {
-		Secret string `json:"secret"`
-	} `json:"ingest"`
-	RBAC *rbacValues `json:"rbac,omitempty"`
+		Secret string `json:"secret" yaml:"secret"`
+	} `json:"ingest" yaml:"ingest"`
+	RBAC *rbacValues `json:"rbac,omitempty" yaml:"rbac,omitempty"`
 }
 
 type credentialValues struct {
-	AccessKeyID     string `json:"accessKeyId"`
-	SecretAccessKey string `json:"secretAccessKey"`
+	AccessKeyID     string `json:"accessKeyId" yaml:"accessKeyId"`
+	SecretAccessKey string `json:"secretAccessKey" yaml:"secretAccessKey"`
 }
 
 type rbacValues struct {
-	Operations operationsValues `json:"operations"`
+	Operations operationsValues `json:"operations" yaml:"operations"`
 }
 
 type operationsValues struct {
-	Enabled           bool   `json:"enabled"`
-	CommandPublicKeys string `json:"commandPublicKeys"`
+	Enabled           bool   `json:"enabled" yaml:"enabled"`
+	CommandPublicKeys string `json:"commandPublicKeys" yaml:"commandPublicKeys"`
 }
 
 type s3Location struct {
