@@ -144,10 +144,11 @@ func TestFleetOnStepClockKeepsDefaults(t *testing.T) {
 		got[k] = n - before[k]
 	}
 	t.Logf("PUTs from 10:00 to 11:00: %v", got)
-	// current.json: a heartbeat every 2 min, plus writes within 10 s of
-	// anomalies opening and resolving (the script plays incidents).
-	if n := got[lake.CurrentKey]; n < 29 || n > 30+2*got["anomalies"]*10 {
-		t.Errorf("current.json: %d PUTs in the hour, want 30 and a few per anomaly transition", n)
+	// current.json: a heartbeat every 3 min (the agent's default), plus
+	// writes within 10 s of anomalies opening and resolving (the script
+	// plays incidents).
+	if n := got[lake.CurrentKey]; n < 19 || n > 20+2*got["anomalies"]*10 {
+		t.Errorf("current.json: %d PUTs in the hour, want 20 and a few per anomaly transition", n)
 	}
 	// Aligned 20-minute flushes: 10:20, 10:40, 11:00; one checkpoint.
 	for what, want := range map[string]int{"heartbeats": 3, "pods": 1 + 3, "leader.json": 0, "heartbeat.json": 0} {
