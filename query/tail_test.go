@@ -50,20 +50,7 @@ func TestTailRowsAppearOnceAcrossFlushes(t *testing.T) {
 	pod := func(i int) lake.Pod {
 		return lake.Pod{Meta: lake.Meta{TS: clock(), Op: lake.OpUpdate, Kind: "Pod", Namespace: "ns", Name: "p", UID: "u"}, Restarts: int32(i)}
 	}
-	publish := func() {
-		t.Helper()
-		m, parts, err := w.Tail()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := lake.EncodeTail(m, parts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := b.Put(ctx, lake.ClusterKey("c1", lake.TailKey), data, store.Condition{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publish := func() { t.Helper(); publishTail(t, b, w) }
 	e, err := query.Open(ctx, query.Config{Bucket: b, CacheDir: t.TempDir(), Threads: 2, Now: clock, Tails: true,
 		TailTTL: time.Nanosecond, RecentListTTL: time.Hour, SandboxTables: []string{"pods"}})
 	if err != nil {
@@ -168,20 +155,7 @@ func TestTailedClusterListsLess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	publish := func() {
-		t.Helper()
-		m, parts, err := w.Tail()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := lake.EncodeTail(m, parts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := b.Put(ctx, lake.ClusterKey("c1", lake.TailKey), data, store.Condition{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publish := func() { t.Helper(); publishTail(t, b, w) }
 	e, err := query.Open(ctx, query.Config{Bucket: b, CacheDir: t.TempDir(), Threads: 2, Now: clock, Tails: true,
 		RecentListTTL: 15 * time.Second, OldListTTL: 2 * time.Minute})
 	if err != nil {
@@ -238,5 +212,22 @@ func TestTailedClusterListsLess(t *testing.T) {
 	tick(time.Second)
 	if n := refresh("watched, after a flush", 3); n == 0 {
 		t.Fatal("a flushed object named by the tail was read without listing again")
+	}
+}
+
+// publishTail stores the writer's unflushed rows as cluster c1's tail, as
+// a watched agent does.
+func publishTail(t *testing.T, b store.Bucket, w *lake.Writer) {
+	t.Helper()
+	m, parts, err := w.Tail()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := lake.EncodeTail(m, parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Put(t.Context(), lake.ClusterKey("c1", lake.TailKey), data, store.Condition{}); err != nil {
+		t.Fatal(err)
 	}
 }
